@@ -1,0 +1,131 @@
+"""The codec interface: one 8-bit RGB image and one setting in, one bitstream out.
+
+A codec is a small class. The runner calls :meth:`Codec.encode` to get the bitstream,
+measures its length, and calls :meth:`Codec.decode` on exactly those bytes to get the
+image it scores. Nothing the encoder kept is ever measured.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Sequence
+
+import numpy as np
+
+Setting = Any  # int/float for a quality knob, str for a checkpoint name
+
+
+class CodecUnavailable(RuntimeError):
+    """The library behind a codec is not importable on this machine."""
+
+
+@dataclass
+class EncodeResult:
+    """A bitstream plus optional facts the encoder knows about it.
+
+    ``info`` holds extra numeric columns for the results table (for example a learned
+    codec's ``bpp_estimate`` from its likelihoods). They are reported beside the real
+    size, never instead of it.
+    """
+
+    bitstream: bytes
+    info: dict[str, float] = field(default_factory=dict)
+
+
+class Codec:
+    """Base class for a lossy image codec.
+
+    Subclasses set ``name``, ``default_settings`` and ``library`` and implement
+    :meth:`encode` and :meth:`decode`. Instances must be picklable (they are sent to
+    worker processes); load heavy state lazily and cache it on the instance.
+    """
+
+    name: ClassVar[str] = ""
+    #: The settings grid used when the user gives none, ordered from low to high rate.
+    default_settings: ClassVar[Sequence[Setting]] = ()
+    #: The distribution whose version is recorded in each row (e.g. "pillow").
+    library: ClassVar[str] = ""
+    #: For rate control: the inclusive range of a numeric quality knob, or None.
+    quality_range: ClassVar[tuple[int, int] | None] = None
+    #: True when a larger setting gives more bits (the usual case for "quality").
+    higher_setting_more_bits: ClassVar[bool] = True
+    description: ClassVar[str] = ""
+
+    def check_available(self) -> None:
+        """Raise :class:`CodecUnavailable` with a one-line reason if the codec cannot run."""
+
+    def version(self) -> str:
+        """Version string of the library behind the codec."""
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version(self.library)
+        except PackageNotFoundError:
+            return "unknown"
+
+    @property
+    def settings(self) -> list[Setting]:
+        return list(self.default_settings)
+
+    def parse_setting(self, text: str) -> Setting:
+        """Turn a setting typed on the command line into the codec's own value."""
+        return int(text)
+
+    def encode(self, image: np.ndarray, setting: Setting) -> bytes:
+        """Compress an H x W x 3 uint8 RGB array to a self-contained bitstream."""
+        raise NotImplementedError
+
+    def decode(self, bitstream: bytes) -> np.ndarray:
+        """Decode a bitstream from :meth:`encode` back to an H x W x 3 uint8 RGB array."""
+        raise NotImplementedError
+
+    def encode_with_info(self, image: np.ndarray, setting: Setting) -> EncodeResult:
+        """Encode and report extra per-row facts; the default reports none."""
+        return EncodeResult(self.encode(image, setting))
+
+    def describe_settings(self) -> str:
+        return ", ".join(str(s) for s in self.settings)
+
+
+class PillowCodec(Codec):
+    """A codec reached through one of Pillow's save handlers."""
+
+    library: ClassVar[str] = "pillow"
+    #: Pillow's format name passed to ``Image.save``.
+    pillow_format: ClassVar[str] = ""
+    #: Module to import first (a Pillow plugin that registers the format).
+    plugin_module: ClassVar[str | None] = None
+
+    def check_available(self) -> None:
+        try:
+            self._import_plugin()
+        except ImportError as exc:
+            raise CodecUnavailable(f"{self.name}: cannot import {self.plugin_module} ({exc})") from None
+        from PIL import Image
+
+        Image.init()
+        if self.pillow_format.upper() not in Image.SAVE:
+            raise CodecUnavailable(f"{self.name}: this Pillow build cannot write {self.pillow_format}")
+
+    def _import_plugin(self) -> None:
+        if self.plugin_module:
+            __import__(self.plugin_module)
+
+    def save_options(self, setting: Setting) -> dict[str, Any]:
+        """Keyword arguments for ``Image.save`` at this setting."""
+        return {"quality": int(setting)}
+
+    def encode(self, image: np.ndarray, setting: Setting) -> bytes:
+        from PIL import Image
+
+        self._import_plugin()
+        buffer = io.BytesIO()
+        Image.fromarray(image, mode="RGB").save(buffer, format=self.pillow_format, **self.save_options(setting))
+        return buffer.getvalue()
+
+    def decode(self, bitstream: bytes) -> np.ndarray:
+        from PIL import Image
+
+        self._import_plugin()
+        with Image.open(io.BytesIO(bitstream)) as decoded:
+            return np.asarray(decoded.convert("RGB"))

@@ -1,0 +1,27 @@
+"""HEVC intra in a HEIF container (x265 encoder, libde265 decoder, through pillow-heif).
+
+This is the BPG-class anchor: BPG is HEVC intra in its own container.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from bench.codecs.base import PillowCodec, Setting
+
+
+class HEVC(PillowCodec):
+    name = "hevc"
+    pillow_format = "HEIF"
+    plugin_module = "pillow_heif"
+    library = "pillow-heif"
+    quality_range = (0, 100)
+    default_settings = (1, 5, 12, 20, 28, 36, 44, 52)
+    description = "HEVC intra in HEIF (x265/libde265), 4:2:0"
+
+    def _import_plugin(self) -> None:
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
+
+    def save_options(self, setting: Setting) -> dict[str, Any]:
+        return {"quality": int(setting), "chroma": 420}
