@@ -64,8 +64,8 @@ def _header(run: RunData) -> dict[str, Any]:
         "git_commit": meta.get("git_commit", "unknown"),
         "libraries": meta.get("library_versions", {}),
         "machine": meta.get("machine", {}),
-        "started": meta.get("first_started", meta.get("started", "unknown")),
-        "finished": meta.get("finished", "unknown"),
+        "started": meta.get("first_started") or meta.get("started") or "unknown",
+        "finished": meta.get("finished") or "unknown",
         "command_line": meta.get("command_line", "unknown"),
         "has_metadata": bool(meta),
     }

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 
 import matplotlib
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from bench.report.curves import mean_curve
 from bench.report.published import PublishedSource, points_for
@@ -28,6 +30,14 @@ def _svg_data_uri(figure: Figure) -> str:
     with matplotlib.rc_context({"svg.hashsalt": "codec-bench", "svg.fonttype": "none"}):
         figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _tick_label(value: float, _position: int) -> str:
+    """Plain numbers on a log axis, only at 1, 2 and 5 times a power of ten (no crowding)."""
+    if value <= 0:
+        return ""
+    leading = round(value / 10 ** math.floor(math.log10(value)), 6)
+    return f"{value:g}" if leading in (1, 2, 5) else ""
 
 
 def rd_plot(run: RunData, quantity: Quantity, published: list[PublishedSource]) -> str | None:
@@ -51,6 +61,8 @@ def rd_plot(run: RunData, quantity: Quantity, published: list[PublishedSource]) 
     all_bpp = pd.concat([curve["bpp"] for curve in curves.values()] + ([reference["bpp"]] if not reference.empty else []))
     if all_bpp.min() > 0 and all_bpp.max() / all_bpp.min() > LOG_X_SPAN:
         axes.set_xscale("log")
+        axes.xaxis.set_major_formatter(FuncFormatter(_tick_label))
+        axes.xaxis.set_minor_formatter(FuncFormatter(_tick_label))
     unit = f" [{quantity.unit}]" if quantity.unit else ""
     direction = "higher is better" if quantity.higher_is_better else "lower is better"
     axes.set_xlabel("bits per pixel")
