@@ -108,11 +108,12 @@ def common_bpp_points(
     The common range is the intersection of every image's ranges for both codecs; when that is
     empty it is the intersection of the median ranges (some images then miss some points).
     """
-    images = sorted(set(curves_a) & set(curves_b))
-    lows = np.array([max(curves_a[i][0][0], curves_b[i][0][0]) for i in images if len(curves_a[i][0]) and len(curves_b[i][0])])
-    highs = np.array([min(curves_a[i][0][-1], curves_b[i][0][-1]) for i in images if len(curves_a[i][0]) and len(curves_b[i][0])])
-    if len(lows) == 0:
+    pairs = [(curves_a[i][0], curves_b[i][0]) for i in sorted(set(curves_a) & set(curves_b))]
+    pairs = [(a, b) for a, b in pairs if len(a) and len(b)]
+    if not pairs:
         return []
+    lows = np.array([max(a[0], b[0]) for a, b in pairs])
+    highs = np.array([min(a[-1], b[-1]) for a, b in pairs])
     low, high = lows.max(), highs.min()
     if not low < high:
         low, high = float(np.median(lows)), float(np.median(highs))

@@ -1,5 +1,6 @@
 """`bench report` and `bench compare` on a small real run (HTML level; the browser test opens it)."""
 import html
+import shutil
 import re
 
 import pandas as pd
@@ -67,3 +68,22 @@ def test_bad_input_is_one_line(small_run, tmp_path, capsys):
     assert "no results.parquet or results.csv" in capsys.readouterr().err
     with pytest.raises(ValueError, match="expected two codec names as A:B"):
         parse_pair("jpeg")
+
+
+def test_distribution_metrics_get_plots_and_bd_rows(small_run, tmp_path):
+    run_dir = tmp_path / "run"
+    shutil.copytree(small_run[0], run_dir)
+    results = pd.read_csv(run_dir / "results.csv")
+    means = results.groupby(["codec", "quality"], as_index=False)["bpp"].mean()
+    # FID and KID that fall as the rate rises, as they do for real codecs.
+    means["fid"] = 40.0 / means["bpp"]
+    means["kid_mean"] = 0.02 / means["bpp"]
+    means["kid_std"] = 0.001
+    means.rename(columns={"bpp": "mean_bpp"}).assign(dataset="kodak", n_patches=96).to_csv(
+        run_dir / "distribution_metrics.csv", index=False
+    )
+    text = build_report(run_dir, tmp_path / "report.html", pairs=[("jpeg", "webp")], originals=small_run[1]).read_text()
+    assert len(re.findall(r'<img src="data:image/svg\+xml;base64,', text)) == 5
+    assert "FID: the run has no FID values" not in text
+    assert re.search(r"<td>FID</td><td>BD-rate</td><td>[-+]\d", text)
+    assert "dataset-level metric: no per-image interval" not in text  # the reason is not shown for a number
