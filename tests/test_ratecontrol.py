@@ -1,5 +1,4 @@
 """Rate control reaches target bpps on Kodak images with JPEG and WebP in at most 8 encodes."""
-import os
 from pathlib import Path
 
 import numpy as np
@@ -16,9 +15,8 @@ TARGETS = (0.15, 0.4, 1.0)
 
 
 @pytest.fixture(scope="module")
-def kodak_images() -> list[np.ndarray]:
-    data_dir = Path(os.environ.get("BENCH_DATA_DIR", Path(__file__).resolve().parents[1].parent / "shared" / "datasets"))
-    return [read_image(path) for path in sorted((data_dir / "kodak").glob("*.png"))[:2]]
+def kodak_images(kodak_dir: Path) -> list[np.ndarray]:
+    return [read_image(path) for path in sorted(kodak_dir.glob("*.png"))[:2]]
 
 
 def bpp_at(codec: Codec, image: np.ndarray, setting: int) -> float:

@@ -7,7 +7,6 @@ data set could name it, so that the report's escaping is tested on what the runn
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,6 @@ from bench.metrics.registry import create_metrics
 from bench.runner import ImageSource, RunPlan, execute
 from bench.store import ResultStore, export
 
-REPO = Path(__file__).resolve().parents[2]
 HOSTILE_NAME = "<script>alert(1)</script>.png"
 SETTINGS = {"jpeg": [5, 20, 60], "webp": [5, 30, 70]}
 
@@ -27,12 +25,6 @@ SETTINGS = {"jpeg": [5, 20, 60], "webp": [5, 30, 70]}
 @pytest.fixture(scope="session")
 def hostile_name() -> str:
     return HOSTILE_NAME
-
-
-@pytest.fixture(scope="session")
-def kodak_dir() -> Path:
-    data_dir = Path(os.environ.get("BENCH_DATA_DIR", REPO.parent / "shared" / "datasets"))
-    return data_dir / "kodak"
 
 
 @pytest.fixture(scope="session")
