@@ -36,8 +36,9 @@ def test_indexes_survive_relative_noise_of_1e_6():
     perturbed = scales * (1 + 1e-6 * torch.randn(scales.shape, generator=torch.Generator().manual_seed(9)))
     empty = torch.empty(0, dtype=torch.int64)
     assert not torch.equal(scale_indexes(perturbed, config, empty), scale_indexes(scales, config, empty))
-    # The list stays short: only the deliberately placed scales are in it.
-    assert 0 < ambiguous.numel() <= scales.numel() // 2
+    # The list holds the placed scales and, of the 10000 random ones, the expected
+    # 2 * margin / table step = 0.016 % (1.6 on average).
+    assert scales.numel() // 2 <= ambiguous.numel() <= scales.numel() // 2 + 10
 
 
 def test_coding_means_are_on_the_grid_and_finite():
