@@ -138,7 +138,7 @@ def run_job(job: Job, codec: Codec, metrics: Sequence[Metric], recon_dir: Path |
         height, width = reference.shape[:2]
         row.update(width=width, height=height)
         started = time.perf_counter()
-        setting, encoded, encode_count = _encode(job, codec, reference)
+        setting, encoded, n_encodes = _encode(job, codec, reference)
         encode_seconds = time.perf_counter() - started
         bitstream = encoded.bitstream
         started = time.perf_counter()
@@ -152,12 +152,12 @@ def run_job(job: Job, codec: Codec, metrics: Sequence[Metric], recon_dir: Path |
             quality=setting,
             bytes=len(bitstream),
             bpp=8.0 * len(bitstream) / (height * width),
-            encode_seconds=encode_seconds / encode_count,
+            encode_seconds=encode_seconds / n_encodes,
             decode_seconds=decode_seconds,
             **encoded.info,
         )
         if job.target_bpp is not None:
-            row["encode_count"] = encode_count
+            row["n_encodes"] = n_encodes
         for metric in metrics:
             row.update(metric.measure(reference, reconstruction))
         if recon_dir is not None:

@@ -24,7 +24,7 @@ from bench.report.viewer import CROP_QUALITY, CROP_SIZE, build_viewer
 #: Per-image table columns, in order, when the run has them.
 TABLE_COLUMNS = (
     "image", "codec", "quality", "target_bpp", "bpp", "psnr", "ms_ssim", "ms_ssim_db", "lpips",
-    "bpp_estimate", "encode_count", "n_encodes", "encode_seconds", "decode_seconds",
+    "bpp_estimate", "n_encodes", "encode_seconds", "decode_seconds",
 )
 
 
