@@ -13,11 +13,11 @@ which is what users with internet access get by default.
 """
 from __future__ import annotations
 
-import hashlib
 import os
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
+
+from bench.errors import BenchError
 
 WEIGHTS_DIR_ENV = "BENCH_WEIGHTS_DIR"
 
@@ -33,7 +33,7 @@ WEIGHTS_FILES: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
-class WeightsError(RuntimeError):
+class WeightsError(BenchError):
     """A weights directory or file that cannot be used, with a one-line reason and fix."""
 
 
@@ -72,19 +72,3 @@ def weights_file(network: str, options: Mapping[str, Any] | None = None) -> Path
         f"missing weights file {directory / subfolder / names[0]}; "
         f"put it there or point --weights-dir / ${WEIGHTS_DIR_ENV} at the folder that holds {subfolder}/"
     )
-
-
-@lru_cache(maxsize=None)
-def _sha256(path: Path, size: int, mtime_ns: int) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def file_sha256(path: str | Path) -> str:
-    """SHA-256 of a file, hex; memoised per process on (path, size, modification time)."""
-    path = Path(path).resolve()
-    stat = path.stat()
-    return _sha256(path, stat.st_size, stat.st_mtime_ns)

@@ -11,7 +11,11 @@ with ``pytorch_fid.fid_score.calculate_frechet_distance`` to 1e-6 relative (test
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+from bench.metrics.inception import InceptionPatchMetric
 
 
 def feature_statistics(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -45,3 +49,14 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
 def fid_from_features(features1: np.ndarray, features2: np.ndarray) -> float:
     """Fréchet distance between the Gaussians fitted to two N x D feature sets."""
     return frechet_distance(*feature_statistics(features1), *feature_statistics(features2))
+
+
+class FID(InceptionPatchMetric):
+    """FID on HiFiC patches, per (dataset, codec, setting); lower is better."""
+
+    name = "fid"
+
+    def compute(self, reference_features: np.ndarray, reconstruction_features: np.ndarray) -> dict[str, float]:
+        if min(len(reference_features), len(reconstruction_features)) < 2:
+            return {"fid": math.nan}
+        return {"fid": fid_from_features(reference_features, reconstruction_features)}

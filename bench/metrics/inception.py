@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Mapping
 from unittest import mock
 
 import numpy as np
 
-from bench.weights import WeightsError
+from bench.datasets import sha256_of
+from bench.metrics.base import DistributionMetric
+from bench.metrics.patches import PATCH_SIZE, extract_patches
+from bench.weights import WeightsError, weights_file
 
 if TYPE_CHECKING:
     import torch
@@ -82,7 +85,7 @@ def load_inception(weights_path: Path | None = None, device: str = "cpu") -> "to
 def inception_features(
     images: np.ndarray, model: "torch.nn.Module", batch_size: int = 32
 ) -> np.ndarray:
-    """Pool3 features (N x 2048 float64) of N x H x W x 3 uint8 images, ``batch_size`` at a time.
+    """Pool3 features (N x 2048 float32) of N x H x W x 3 uint8 images, ``batch_size`` at a time.
 
     The images are scaled to [0, 1] here; the model resizes them to 299 x 299 and scales
     to [-1, 1] as pytorch-fid does.
@@ -90,7 +93,7 @@ def inception_features(
     import torch
 
     device = next(model.parameters()).device
-    features = np.empty((len(images), FEATURE_DIM), dtype=np.float64)
+    features = np.empty((len(images), FEATURE_DIM), dtype=np.float32)
     with torch.no_grad():
         for start in range(0, len(images), batch_size):
             batch = torch.from_numpy(np.ascontiguousarray(images[start : start + batch_size]))
@@ -98,3 +101,30 @@ def inception_features(
             pooled = model(batch)[0]
             features[start : start + len(batch)] = pooled.squeeze(3).squeeze(2).cpu().numpy()
     return features
+
+
+#: Hashing the 87 MB weights file once per process is enough.
+_weights_sha256 = lru_cache(maxsize=None)(sha256_of)
+
+
+class InceptionPatchMetric(DistributionMetric):
+    """Shared features of FID and KID: Inception pool3 of each image's HiFiC patches.
+
+    Options: ``weights_dir`` (see :mod:`bench.weights`), ``device``.
+    """
+
+    library = "pytorch-fid"
+    higher_is_better = False
+
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+        super().__init__(options)
+        self.device = self.options.get("device") or "cpu"
+        self.weights_path = weights_file("fid_inception_v3", self.options)
+        weights_id = _weights_sha256(self.weights_path) if self.weights_path else "pytorch-fid-download-6726825d"
+        self._feature_key = f"inception-2015-12-05-pool3/hific-patches-{PATCH_SIZE}/{weights_id}"
+
+    def feature_key(self) -> str:
+        return self._feature_key
+
+    def features(self, image: np.ndarray) -> np.ndarray:
+        return inception_features(extract_patches(image), load_inception(self.weights_path, self.device))

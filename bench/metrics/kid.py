@@ -6,12 +6,17 @@ each feature set; the mean and standard deviation over subsets are reported. The
 computation is torch-fidelity's own ``kid_features_to_metric`` with its defaults (100
 subsets of 1000, seed 2020), except that the subset size is capped at the smaller set's
 size so that small sets (e.g. Kodak's 192 patches) still get a value. When the cap is hit,
-every subset of the smaller set is the whole set, so the reported std understates the
-estimator's spread (it is exactly 0 when both sets have the same size).
+every subset of the smaller set is the whole set, so the std over subsets understates the
+estimator's spread; it is exactly 0 when both sets have the same size, and :class:`KID`
+then reports it as NaN.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+from bench.metrics.inception import InceptionPatchMetric
 
 KID_SUBSETS = 100
 KID_SUBSET_SIZE = 1000
@@ -44,3 +49,20 @@ def kid_from_features(
         verbose=False,
     )
     return result[KEY_METRIC_KID_MEAN], result[KEY_METRIC_KID_STD]
+
+
+class KID(InceptionPatchMetric):
+    """KID mean and std on HiFiC patches, per (dataset, codec, setting); lower is better."""
+
+    name = "kid"
+    columns = ("kid_mean", "kid_std")
+
+    def compute(self, reference_features: np.ndarray, reconstruction_features: np.ndarray) -> dict[str, float]:
+        if min(len(reference_features), len(reconstruction_features)) < 2:
+            return {"kid_mean": math.nan, "kid_std": math.nan}
+        mean, std = kid_from_features(reference_features, reconstruction_features)
+        if len(reference_features) == len(reconstruction_features) <= KID_SUBSET_SIZE:
+            # Every "subset" is then both whole sets: torch-fidelity's std is 0 by construction,
+            # which would read as certainty. There is no spread estimate, so say so.
+            std = math.nan
+        return {"kid_mean": mean, "kid_std": std}

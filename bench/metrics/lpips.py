@@ -84,7 +84,8 @@ def to_lpips_tensor(image: np.ndarray, device: str = "cpu") -> "torch.Tensor":
     """H x W x 3 uint8 -> 1 x 3 x H x W float32 in [-1, 1], the range ``lpips`` expects."""
     import torch
 
-    tensor = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].to(device, torch.float32)
+    # A copy: reference images are read-only arrays, which torch.from_numpy warns about.
+    tensor = torch.from_numpy(np.array(image)).permute(2, 0, 1)[None].to(device, torch.float32)
     return tensor / 127.5 - 1.0
 
 

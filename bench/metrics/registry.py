@@ -13,6 +13,8 @@ BUILTIN_METRICS: dict[str, str] = {
     "psnr": "bench.metrics.psnr:PSNR",
     "ms_ssim": "bench.metrics.ms_ssim:MSSSIM",
     "lpips": "bench.metrics.lpips:LPIPS",
+    "fid": "bench.metrics.fid:FID",
+    "kid": "bench.metrics.kid:KID",
 }
 
 DEFAULT_METRICS = "psnr,ms_ssim"
