@@ -56,6 +56,7 @@ class KID(InceptionPatchMetric):
 
     name = "kid"
     columns = ("kid_mean", "kid_std")
+    library = "torch-fidelity"
 
     def compute(self, reference_features: np.ndarray, reconstruction_features: np.ndarray) -> dict[str, float]:
         if min(len(reference_features), len(reconstruction_features)) < 2:
