@@ -25,6 +25,8 @@ KEY_COLUMNS = ("dataset", "image", "codec", "setting")
 #: the arrays go to the ``features`` table, not into the row.
 FEATURES_FIELD = "_features"
 TIMING_COLUMNS = ("encode_seconds", "decode_seconds")
+#: Integer columns, empty (not 0) in error rows.
+INTEGER_COLUMNS = ("width", "height", "bytes")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
@@ -167,6 +169,8 @@ def to_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=[*RESULT_COLUMNS, *extra, "setting"])
     if not all(_is_number(value) for value in frame["quality"].dropna()):
         frame["quality"] = frame["quality"].map(lambda value: None if value is None else str(value))
+    for column in INTEGER_COLUMNS:
+        frame[column] = frame[column].astype("Int64")
     return frame.drop(columns="setting")
 
 
