@@ -31,7 +31,7 @@ BUILTIN_CODECS: dict[str, str] = {
 }
 
 #: Functions ``provider(options) -> dict[name, Codec]``.
-BUILTIN_PROVIDERS: list[str] = []
+BUILTIN_PROVIDERS: list[str] = ["bench.codecs.hific.codec:provider"]
 
 Provider = Callable[[Mapping[str, Any]], Mapping[str, Codec]]
 

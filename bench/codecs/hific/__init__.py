@@ -1,0 +1,1 @@
+"""HiFiC (Mentzer et al., NeurIPS 2020) as a real codec: networks, bitstream, checkpoints."""

@@ -1,0 +1,114 @@
+"""HiFiC model configuration: one dataclass, three named presets.
+
+Every width, the latent size and the residual-block count live here, so that a checkpoint
+can store its configuration as JSON and rebuild exactly the same network. The fields that
+shape the bitstream (scale table, mean grid, index margin) are part of the configuration
+too: two models that code differently never share a configuration.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Encoder downsampling (four stride-2 convolutions) times hyper-analysis downsampling
+#: (two stride-2 convolutions): images are padded to a multiple of this.
+PAD_MULTIPLE = 64
+
+
+@dataclass(frozen=True)
+class HiFiCConfig:
+    """Sizes of the HiFiC networks and the constants of their entropy coding.
+
+    The defaults are the published sizes (Mentzer et al., 2020; the ``paper`` preset).
+    """
+
+    name: str = "paper"
+    #: Output channels of the 7x7 input convolution and of the four stride-2 convolutions.
+    encoder_channels: tuple[int, ...] = (60, 120, 240, 480, 960)
+    #: Channels of the latent y (the paper's C).
+    latent_channels: int = 220
+    #: Channels of the hyper-latent z and of the hyper-networks' hidden layers.
+    hyper_channels: int = 320
+    #: Width of the residual trunk, then of the four transposed convolutions.
+    generator_channels: tuple[int, ...] = (960, 480, 240, 120, 60)
+    residual_blocks: int = 9
+    #: Conditional PatchGAN: channels of the four 4x4 convolutions before the 1-channel output.
+    discriminator_channels: tuple[int, ...] = (64, 128, 256, 512)
+    #: Channels the latent is projected to before it is upsampled and concatenated to the image.
+    discriminator_latent_channels: int = 12
+    #: Gaussian scale table: ``scale_levels`` values log-spaced in [scale_min, scale_max].
+    scale_min: float = 0.11
+    scale_max: float = 256.0
+    scale_levels: int = 64
+    #: Means are rounded to multiples of this before coding (see ``hyperprior.py``).
+    mean_step: float = 2.0**-6
+    #: A scale whose log lies within this (relative) distance of a table boundary is
+    #: listed in the bitstream as ambiguous, so float noise cannot flip its index.
+    index_margin: float = 1e-5
+    #: Hidden widths of the factorized prior's per-channel density network (TF HiFiC: 3, 3, 3).
+    z_prior_filters: tuple[int, ...] = (3, 3, 3)
+    #: The Justin-Tan port's factorized prior applies its tanh "factor" after the last
+    #: layer too; CompressAI's does not. True only for models mapped from that port.
+    z_prior_final_factor: bool = False
+
+    def __post_init__(self) -> None:
+        if len(self.encoder_channels) != 5 or len(self.generator_channels) != 5:
+            raise ValueError("HiFiCConfig: encoder_channels and generator_channels need 5 widths each")
+        if self.residual_blocks < 0:
+            raise ValueError("HiFiCConfig: residual_blocks must be >= 0")
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "HiFiCConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"HiFiCConfig: unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        tuples = {f.name for f in dataclasses.fields(cls) if f.type.startswith("tuple")}
+        return cls(**{k: tuple(v) if k in tuples else v for k, v in values.items()})
+
+    @classmethod
+    def from_json(cls, text: str) -> "HiFiCConfig":
+        return cls.from_dict(json.loads(text))
+
+    def replace(self, **changes: Any) -> "HiFiCConfig":
+        return dataclasses.replace(self, **changes)
+
+
+PRESETS: dict[str, HiFiCConfig] = {
+    # The published sizes: 181.5 M parameters.
+    "paper": HiFiCConfig(),
+    # One GPU, ~20 minutes of training: 9.1 M parameters, a ~37 MB codec checkpoint (no D).
+    "small": HiFiCConfig(
+        name="small",
+        encoder_channels=(24, 48, 96, 192, 384),
+        latent_channels=220,
+        hyper_channels=128,
+        generator_channels=(192, 192, 96, 48, 24),
+        residual_blocks=5,
+        discriminator_channels=(32, 64, 128, 256),
+    ),
+    # CPU tests: trains in seconds, codes a 64x64 image in milliseconds.
+    "tiny": HiFiCConfig(
+        name="tiny",
+        encoder_channels=(4, 8, 8, 16, 16),
+        latent_channels=8,
+        hyper_channels=8,
+        generator_channels=(16, 16, 8, 8, 4),
+        residual_blocks=1,
+        discriminator_channels=(4, 8, 8, 8),
+        discriminator_latent_channels=2,
+    ),
+}
+
+
+def preset(name: str) -> HiFiCConfig:
+    """The named preset configuration (``paper``, ``small`` or ``tiny``)."""
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ValueError(f"unknown HiFiC preset {name!r}; choose one of {', '.join(PRESETS)}") from None

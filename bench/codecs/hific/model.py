@@ -1,0 +1,135 @@
+"""The HiFiC compression model: encoder, hyperprior and generator in one module.
+
+``HiFiC.forward`` is the training/analysis view (likelihoods, not bytes).
+``HiFiC.compress`` / ``HiFiC.decompress`` produce and read the real entropy-coded strings;
+``bench.codecs.hific.bitstream`` wraps them in a self-describing byte format.
+The discriminator lives apart (``discriminator.py``): it is not part of the codec.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from bench.codecs.hific.config import HiFiCConfig
+from bench.codecs.hific.encoder import Encoder
+from bench.codecs.hific.entropy import ambiguous_positions, scale_indexes
+from bench.codecs.hific.generator import Generator
+from bench.codecs.hific.hyperprior import Hyperprior
+
+
+@dataclass
+class HiFiCOutput:
+    """Everything one forward pass computes, for losses and latent statistics."""
+
+    x_hat: torch.Tensor
+    y: torch.Tensor
+    #: What the generator received: round(y - means) + means (straight-through when training).
+    y_hat: torch.Tensor
+    means: torch.Tensor
+    scales: torch.Tensor
+    #: The symbols the entropy coder codes: round(y - means).
+    residual: torch.Tensor
+    z: torch.Tensor
+    z_hat: torch.Tensor
+    #: Likelihoods of y_hat and z_hat ("y", "z"): noisy in training, of the rounded values otherwise.
+    likelihoods: dict[str, torch.Tensor]
+
+
+@dataclass
+class LatentStrings:
+    """The entropy-coded latents of one image (batch of one) and what decoding needs."""
+
+    z_string: bytes
+    y_string: bytes
+    #: Spatial size of z; y is four times larger in each dimension.
+    z_size: tuple[int, int]
+    #: Flat positions of scales too close to a table boundary (see ``entropy.py``).
+    ambiguous: list[int]
+
+
+def bpp_from_likelihoods(likelihoods: dict[str, torch.Tensor], num_pixels: int) -> torch.Tensor:
+    """Estimated bits per pixel: sum of -log2(likelihood) over all latents, per image.
+
+    ``num_pixels`` is H * W of one (unpadded) image; the result is averaged over the batch.
+    This is the rate term used in training and the ``bpp_estimate`` column, never a
+    substitute for the size of a real bitstream.
+    """
+    batch = next(iter(likelihoods.values())).shape[0]
+    bits = sum(-torch.log2(values).sum() for values in likelihoods.values())
+    return bits / (batch * num_pixels)
+
+
+class HiFiC(nn.Module):
+    def __init__(self, config: HiFiCConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.encoder = Encoder(config)
+        self.hyperprior = Hyperprior(config)
+        self.generator = Generator(config)
+
+    def forward(self, x: torch.Tensor) -> HiFiCOutput:
+        """Run the whole model on images ``x`` in [0, 1] whose sides are multiples of 64."""
+        y = self.encoder(x)
+        hyper = self.hyperprior(y)
+        residual = torch.round(y - hyper.means)
+        y_hat = residual + hyper.means
+        if self.training:
+            # Straight-through rounding: HiFiC feeds G the rounded latent in training too.
+            y_hat = y + (y_hat - y).detach()
+        _, y_likelihoods = self.hyperprior.y_prior(y, hyper.scales, hyper.means)
+        return HiFiCOutput(
+            x_hat=self.generator(y_hat),
+            y=y,
+            y_hat=y_hat,
+            means=hyper.means,
+            scales=hyper.scales,
+            residual=residual,
+            z=hyper.z,
+            z_hat=hyper.z_hat,
+            likelihoods={"y": y_likelihoods, "z": hyper.z_likelihoods},
+        )
+
+    @torch.no_grad()
+    def compress(self, x: torch.Tensor) -> tuple[LatentStrings, torch.Tensor]:
+        """Entropy-code one image (1, 3, H, W), sides multiples of 64.
+
+        Returns the strings and the quantized latent y_hat that the decoder will recover.
+        """
+        if x.shape[0] != 1:
+            raise ValueError(f"HiFiC.compress codes one image at a time, got a batch of {x.shape[0]}")
+        y = self.encoder(x)
+        z = self.hyperprior.analysis(y)
+        z_string = self.hyperprior.z_prior.compress(z)[0]
+        # The encoder uses the decoder's own path from the decoded z_hat, not z.
+        z_hat = self.hyperprior.z_prior.decompress([z_string], z.shape[-2:])
+        means, scales = self.hyperprior.entropy_parameters(z_hat)
+        ambiguous = ambiguous_positions(scales, self.config)
+        indexes = scale_indexes(scales, self.config, ambiguous)
+        y_string = self.hyperprior.y_prior.compress(y, indexes, means=means)[0]
+        y_hat = torch.round(y - means) + means
+        strings = LatentStrings(z_string, y_string, tuple(z.shape[-2:]), ambiguous.tolist())
+        return strings, y_hat
+
+    @torch.no_grad()
+    def decompress(self, strings: LatentStrings) -> torch.Tensor:
+        """Recover the quantized latent y_hat (1, C, h, w) from its strings."""
+        z_hat = self.hyperprior.z_prior.decompress([strings.z_string], strings.z_size)
+        means, scales = self.hyperprior.entropy_parameters(z_hat)
+        ambiguous = torch.tensor(strings.ambiguous, dtype=torch.int64)
+        indexes = scale_indexes(scales, self.config, ambiguous)
+        return self.hyperprior.y_prior.decompress([strings.y_string], indexes, means=means)
+
+    def update(self, force: bool = True) -> None:
+        """Build the CDF tables of both entropy models (needed before ``compress``)."""
+        self.hyperprior.update(force=force)
+
+
+def count_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def padded_size(height: int, width: int, multiple: int) -> tuple[int, int]:
+    return math.ceil(height / multiple) * multiple, math.ceil(width / multiple) * multiple
