@@ -23,8 +23,8 @@ import numpy as np
 
 from bench.codecs.base import Codec, Setting
 from bench.imageio import ImageReadError, read_image
-from bench.metrics.base import Metric
-from bench.store import ResultStore
+from bench.metrics.base import DistributionMetric, Metric
+from bench.store import FEATURES_FIELD, ResultStore
 
 #: Reference images kept per worker; tasks arrive grouped by image.
 IMAGE_CACHE_SIZE = 4
@@ -158,8 +158,15 @@ def run_job(job: Job, codec: Codec, metrics: Sequence[Metric], recon_dir: Path |
         )
         if job.target_bpp is not None:
             row["n_encodes"] = n_encodes
+        features: dict[str, np.ndarray] = {}
         for metric in metrics:
-            row.update(metric.measure(reference, reconstruction))
+            if isinstance(metric, DistributionMetric):
+                if metric.feature_key() not in features:
+                    features[metric.feature_key()] = metric.features(reconstruction)
+            else:
+                row.update(metric.measure(reference, reconstruction))
+        if features:
+            row[FEATURES_FIELD] = features
         if recon_dir is not None:
             save_reconstruction(reconstruction, recon_dir, job.codec, setting, job.image.name)
     except ImageReadError as exc:
@@ -212,6 +219,9 @@ def _crash_rows(task: Sequence[Job], codecs: dict[str, Codec], exc: BaseExceptio
 def pending_jobs(plan: RunPlan, store: ResultStore, retry_errors: bool = False) -> list[Job]:
     """The jobs of ``plan`` without a row in ``store`` (error rows count as done unless retried)."""
     done = store.finished_keys(include_errors=not retry_errors)
+    # Rows finished before a distribution metric was asked for have no features yet.
+    feature_keys = {metric.feature_key() for metric in plan.metrics if isinstance(metric, DistributionMetric)}
+    done -= store.keys_missing_features(feature_keys)
     return [job for job in plan.jobs() if job.key not in done]
 
 

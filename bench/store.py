@@ -7,11 +7,13 @@ interrupted run loses at most the jobs in flight. The tidy tables ``results.csv`
 """
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+import numpy as np
 import pandas as pd
 
 RESULT_COLUMNS = (
@@ -19,6 +21,9 @@ RESULT_COLUMNS = (
     "psnr", "ms_ssim", "encode_seconds", "decode_seconds", "status", "error",
 )
 KEY_COLUMNS = ("dataset", "image", "codec", "setting")
+#: A row may carry ``{feature_key: N x D array}`` under this field (distribution metrics);
+#: the arrays go to the ``features`` table, not into the row.
+FEATURES_FIELD = "_features"
 TIMING_COLUMNS = ("encode_seconds", "decode_seconds")
 #: Integer columns, empty (not 0) in error rows.
 INTEGER_COLUMNS = ("width", "height", "bytes")
@@ -32,6 +37,15 @@ CREATE TABLE IF NOT EXISTS results (
     status TEXT NOT NULL,
     row TEXT NOT NULL,
     PRIMARY KEY (dataset, image, codec, setting)
+);
+CREATE TABLE IF NOT EXISTS features (
+    dataset TEXT NOT NULL,
+    image TEXT NOT NULL,
+    codec TEXT NOT NULL,
+    setting TEXT NOT NULL,
+    feature_key TEXT NOT NULL,
+    array BLOB NOT NULL,
+    PRIMARY KEY (dataset, image, codec, setting, feature_key)
 );
 CREATE TABLE IF NOT EXISTS invocations (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -74,15 +88,39 @@ class ResultStore:
         return {tuple(row) for row in self.connection.execute(query)}  # type: ignore[misc]
 
     def write(self, rows: Iterable[dict[str, Any]]) -> None:
-        """Write rows in one transaction (all or none of them survive an interruption)."""
+        """Write rows, and the features they carry, in one transaction (all or none survive)."""
+        rows = [dict(row) for row in rows]
+        features = [
+            (*_key(row), feature_key, _npy_bytes(array))
+            for row in rows
+            for feature_key, array in row.pop(FEATURES_FIELD, {}).items()
+        ]
         with self.connection:
             self.connection.executemany(
                 "INSERT OR REPLACE INTO results (dataset, image, codec, setting, status, row) VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    (row["dataset"], row["image"], row["codec"], row["setting"], row["status"], json.dumps(row))
-                    for row in rows
-                ],
+                [(*_key(row), row["status"], json.dumps(row)) for row in rows],
             )
+            self.connection.executemany("INSERT OR REPLACE INTO features VALUES (?, ?, ?, ?, ?, ?)", features)
+
+    def features(self, feature_key: str) -> dict[Key, np.ndarray]:
+        """The stored features under ``feature_key``, by row key."""
+        query = "SELECT dataset, image, codec, setting, array FROM features WHERE feature_key = ?"
+        return {
+            (dataset, image, codec, setting): np.load(io.BytesIO(array))
+            for dataset, image, codec, setting, array in self.connection.execute(query, (feature_key,))
+        }
+
+    def keys_missing_features(self, feature_keys: Iterable[str]) -> set[Key]:
+        """Keys of ok rows that lack features under any of ``feature_keys`` (to be run again)."""
+        missing: set[Key] = set()
+        for feature_key in feature_keys:
+            query = (
+                "SELECT dataset, image, codec, setting FROM results WHERE status = 'ok' AND NOT EXISTS "
+                "(SELECT 1 FROM features f WHERE f.dataset = results.dataset AND f.image = results.image "
+                "AND f.codec = results.codec AND f.setting = results.setting AND f.feature_key = ?)"
+            )
+            missing.update(tuple(row) for row in self.connection.execute(query, (feature_key,)))  # type: ignore[misc]
+        return missing
 
     def rows(self) -> Iterator[dict[str, Any]]:
         for (text,) in self.connection.execute("SELECT row FROM results"):
@@ -103,6 +141,16 @@ class ResultStore:
     def table(self) -> pd.DataFrame:
         """All rows as a tidy DataFrame (see :func:`to_table`)."""
         return to_table(list(self.rows()))
+
+
+def _key(row: dict[str, Any]) -> Key:
+    return (row["dataset"], row["image"], row["codec"], row["setting"])
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+    return buffer.getvalue()
 
 
 def _is_number(value: Any) -> bool:

@@ -11,12 +11,14 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
-from bench import datasets, runner
+from bench import datasets, distribution, runner
 from bench.codecs.base import Codec
 from bench.codecs.registry import add_provider_arguments, select_codecs
 from bench.errors import BenchError
 from bench.metadata import now, run_metadata
+from bench.metrics.lpips import LPIPS_NETS
 from bench.metrics.registry import DEFAULT_METRICS, create_metrics
+from bench.weights import WEIGHTS_DIR_ENV
 from bench.store import ResultStore, export
 
 DESCRIPTION = """\
@@ -48,6 +50,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--target-bpp", default=None, metavar="B1,B2,...", help="instead of settings grids, pick each codec's setting per image to reach these bpp (codecs with a numeric quality knob)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
     parser.add_argument("--device", default="cpu", help="torch device for learned codecs and network metrics (cpu, cuda, cuda:1)")
+    parser.add_argument("--weights-dir", type=Path, default=None, help=f"folder with pretrained weights for lpips/fid/kid, one sub-folder per network (default: ${WEIGHTS_DIR_ENV}; if neither is set, the libraries download them)")
+    parser.add_argument("--lpips-net", choices=LPIPS_NETS, default="alex", help="LPIPS backbone")
     parser.add_argument("--save-recon", action="store_true", help="keep reconstructions as PNG under RUN_DIR/recon/<codec>/<setting>/")
     parser.add_argument("--retry-errors", action="store_true", help="run again the jobs whose rows have status=error")
     parser.add_argument("--no-download", action="store_true", help="never download a dataset; fail if no local or cached copy exists")
@@ -155,10 +159,18 @@ def run_command(args: argparse.Namespace) -> int:
         metadata["finished"] = now()
         store.update_invocation(invocation, metadata)
         frame = export(store, run_dir)
+        if distribution.distribution_metrics(metrics):
+            table = distribution.export_distribution(store, run_dir, images, metrics, args.cache_dir or datasets.default_cache_dir())
         write_metadata(store, run_dir)
     errors = frame[frame["status"] != "ok"]
     print(f"bench: {len(frame)} rows in {run_dir / 'results.csv'}")
     print(summarize(frame))
+    if distribution.distribution_metrics(metrics):
+        print(f"bench: {len(table)} groups in {run_dir / (distribution.TABLE_NAME + '.csv')}")
+        print(table.drop(columns="fid_note").to_string(index=False, float_format="{:.4g}".format))
+        warning = distribution.small_sample_warning(table)
+        if warning:
+            print(warning)
     if not errors.empty:
         print(f"bench: {len(errors)} rows with status=error, for example: {errors.iloc[0]['image']} / {errors.iloc[0]['codec']}: {errors.iloc[0]['error']}")
     return 0

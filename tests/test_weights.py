@@ -1,0 +1,39 @@
+"""Resolving the weights directory: option, then $BENCH_WEIGHTS_DIR, else download."""
+from __future__ import annotations
+
+import pytest
+
+from bench.weights import WEIGHTS_DIR_ENV, WeightsError, weights_dir, weights_file
+
+
+@pytest.fixture
+def two_dirs(tmp_path):
+    for name in ("option", "env"):
+        (tmp_path / name / "fid_inception_v3").mkdir(parents=True)
+        (tmp_path / name / "fid_inception_v3" / "pt_inception-2015-12-05_nofc.pth").write_bytes(b"x")
+    return tmp_path / "option", tmp_path / "env"
+
+
+def test_option_wins_over_environment(two_dirs, monkeypatch):
+    option, env = two_dirs
+    monkeypatch.setenv(WEIGHTS_DIR_ENV, str(env))
+    assert weights_file("fid_inception_v3", {"weights_dir": option}) == option / "fid_inception_v3" / "pt_inception-2015-12-05_nofc.pth"
+    assert weights_dir({}) == env
+
+
+def test_neither_means_download(monkeypatch):
+    monkeypatch.delenv(WEIGHTS_DIR_ENV, raising=False)
+    assert weights_dir(None) is None and weights_file("lpips_alex", {}) is None
+
+
+def test_pytorch_fid_file_name_is_accepted_too(tmp_path):
+    (tmp_path / "fid_inception_v3").mkdir()
+    (tmp_path / "fid_inception_v3" / "pt_inception-2015-12-05-6726825d.pth").write_bytes(b"x")
+    assert weights_file("fid_inception_v3", {"weights_dir": tmp_path}).name == "pt_inception-2015-12-05-6726825d.pth"
+
+
+def test_missing_directory_and_file_are_one_line_errors(tmp_path):
+    with pytest.raises(WeightsError, match=r"^weights directory .*nowhere does not exist; pass an existing folder"):
+        weights_dir({"weights_dir": tmp_path / "nowhere"})
+    with pytest.raises(WeightsError, match=r"missing weights file .*lpips_squeezenet1_1_features/squeezenet1_1_features\.pth; put it there"):
+        weights_file("lpips_squeeze", {"weights_dir": tmp_path})
