@@ -7,9 +7,7 @@ import sys
 
 import bench
 from bench.codecs.base import CodecUnavailable
-from bench.codecs.registry import UnknownCodec
 from bench.errors import BenchError
-from bench.metrics.registry import UnknownMetric
 
 #: Each module defines ``add_parser(subparsers)``, which sets ``func`` on its parser.
 COMMAND_MODULES = [
@@ -19,7 +17,7 @@ COMMAND_MODULES = [
     "bench.report.cli",
 ]
 
-USER_ERRORS = (BenchError, UnknownCodec, UnknownMetric, CodecUnavailable)
+USER_ERRORS = (BenchError, CodecUnavailable)
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
-from importlib.metadata import entry_points
 from typing import Any, Callable, Mapping
 
 from bench.codecs.base import Codec
+from bench.errors import BenchError
+from bench.plugins import entry_point_objects, load_object
 
 ENTRY_POINT_GROUP = "codec_bench.codecs"
 
@@ -36,14 +37,8 @@ BUILTIN_PROVIDERS: list[str] = ["bench.codecs.hific.codec:provider"]
 Provider = Callable[[Mapping[str, Any]], Mapping[str, Codec]]
 
 
-class UnknownCodec(KeyError):
-    def __str__(self) -> str:
-        return str(self.args[0])
-
-
-def _load(target: str) -> Any:
-    module_name, _, attribute = target.partition(":")
-    return getattr(importlib.import_module(module_name), attribute)
+class UnknownCodec(BenchError):
+    pass
 
 
 def _instantiate(factory: Any) -> Codec:
@@ -67,14 +62,14 @@ def all_codecs(options: Mapping[str, Any] | None = None) -> dict[str, Codec]:
     options = dict(options or {})
     codecs: dict[str, Codec] = {}
     for name, target in BUILTIN_CODECS.items():
-        codecs[name] = _instantiate(_load(target))
+        codecs[name] = _instantiate(load_object(target))
     for target in BUILTIN_PROVIDERS:
-        provider: Provider = _load(target)
+        provider: Provider = load_object(target)
         for name, codec in provider(options).items():
             codecs.setdefault(name, codec)
-    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
-        if entry_point.name not in codecs:
-            codecs[entry_point.name] = _instantiate(entry_point.load())
+    for name, factory in entry_point_objects(ENTRY_POINT_GROUP):
+        if name not in codecs:
+            codecs[name] = _instantiate(factory)
     return codecs
 
 

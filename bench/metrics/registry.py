@@ -1,11 +1,10 @@
 """Metric names: built-ins plus the entry-point group ``codec_bench.metrics``."""
 from __future__ import annotations
 
-import importlib
-from importlib.metadata import entry_points
 from typing import Any, Mapping
 
-from bench.metrics.base import Metric
+from bench.errors import BenchError
+from bench.plugins import entry_point_objects, load_object
 
 ENTRY_POINT_GROUP = "codec_bench.metrics"
 
@@ -20,18 +19,14 @@ BUILTIN_METRICS: dict[str, str] = {
 DEFAULT_METRICS = "psnr,ms_ssim"
 
 
-class UnknownMetric(KeyError):
-    def __str__(self) -> str:
-        return str(self.args[0])
+class UnknownMetric(BenchError):
+    pass
 
 
 def metric_classes() -> dict[str, type]:
-    classes: dict[str, type] = {}
-    for name, target in BUILTIN_METRICS.items():
-        module_name, _, attribute = target.partition(":")
-        classes[name] = getattr(importlib.import_module(module_name), attribute)
-    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
-        classes.setdefault(entry_point.name, entry_point.load())
+    classes = {name: load_object(target) for name, target in BUILTIN_METRICS.items()}
+    for name, metric_class in entry_point_objects(ENTRY_POINT_GROUP):
+        classes.setdefault(name, metric_class)
     return classes
 
 
