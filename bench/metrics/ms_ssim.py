@@ -26,7 +26,7 @@ def ms_ssim(reference: np.ndarray, reconstruction: np.ndarray) -> float:
         raise ValueError(f"image is {reference.shape[1]}x{reference.shape[0]}; MS-SSIM needs both sides >= {MIN_SIDE}")
 
     def to_tensor(image: np.ndarray) -> "torch.Tensor":
-        return torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].to(torch.float32)
+        return torch.tensor(image, dtype=torch.float32).permute(2, 0, 1)[None]
 
     with torch.no_grad():
         return float(_ms_ssim(to_tensor(reference), to_tensor(reconstruction), data_range=255.0))

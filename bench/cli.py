@@ -1,0 +1,55 @@
+"""The ``bench`` command line."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+import bench
+from bench.codecs.base import CodecUnavailable
+from bench.codecs.registry import UnknownCodec
+from bench.errors import BenchError
+from bench.metrics.registry import UnknownMetric
+
+#: Each module defines ``add_parser(subparsers)``, which sets ``func`` on its parser.
+COMMAND_MODULES = [
+    "bench.commands.run",
+    "bench.commands.codecs",
+    "bench.commands.datasets",
+]
+
+USER_ERRORS = (BenchError, UnknownCodec, UnknownMetric, CodecUnavailable)
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Shows each option's default and keeps descriptions' line breaks."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bench",
+        description="Benchmark lossy image codecs: bpp, PSNR, MS-SSIM, LPIPS, FID/KID, reports.",
+        formatter_class=HelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"codec-bench {bench.__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).add_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except USER_ERRORS as exc:
+        print(f"bench: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("bench: interrupted; finished rows are saved, run the same command again to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

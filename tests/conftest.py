@@ -1,0 +1,37 @@
+"""Shared fixtures: local copies of datasets and weights from ../shared (or the env settings)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED = REPO_ROOT.parent / "shared"
+
+# The documented settings; CI and developers have ../shared beside the checkout.
+os.environ.setdefault("BENCH_DATA_DIR", str(SHARED / "datasets"))
+os.environ.setdefault("BENCH_WEIGHTS_DIR", str(SHARED / "weights"))
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    return Path(os.environ["BENCH_DATA_DIR"])
+
+
+@pytest.fixture(scope="session")
+def weights_dir() -> Path:
+    return Path(os.environ["BENCH_WEIGHTS_DIR"])
+
+
+@pytest.fixture(scope="session")
+def kodak_dir(data_dir: Path) -> Path:
+    return data_dir / "kodak"
+
+
+@pytest.fixture(scope="session")
+def kodim01(kodak_dir: Path) -> np.ndarray:
+    from bench.imageio import read_image
+
+    return read_image(kodak_dir / "kodim01.png")

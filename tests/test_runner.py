@@ -1,0 +1,129 @@
+"""The runner: resumable after a real SIGKILL, and one bad image or codec loses nothing."""
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+import zlib
+import struct
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+from bench.store import TIMING_COLUMNS
+from cli_helpers import bench_command, bench_env, run_bench
+
+RUN_ARGS = ["run", "--codecs", "jpeg,webp", "--dataset", "kodak", "--limit", "3", "--jobs", "2"]
+
+
+def _table(run_dir) -> pd.DataFrame:
+    return pd.read_csv(run_dir / "results.csv").drop(columns=list(TIMING_COLUMNS))
+
+
+def _rows_in(database) -> int:
+    try:
+        with sqlite3.connect(database, timeout=1) as connection:
+            return connection.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def test_a_killed_run_resumes_to_the_same_table(tmp_path):
+    uninterrupted, interrupted = tmp_path / "uninterrupted", tmp_path / "interrupted"
+    assert run_bench(*RUN_ARGS, "--out", str(uninterrupted)).returncode == 0
+
+    process = subprocess.Popen(
+        bench_command(*RUN_ARGS, "--out", str(interrupted)), env=bench_env(),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while _rows_in(interrupted / "results.sqlite") < 8 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    rows_at_kill = _rows_in(interrupted / "results.sqlite")
+    assert 8 <= rows_at_kill < 48, "the kill must land part-way through the run"
+
+    resumed = run_bench(*RUN_ARGS, "--out", str(interrupted))
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{rows_at_kill} already done, {48 - rows_at_kill} to run" in resumed.stderr
+    table = _table(interrupted)
+    assert len(table) == 48
+    assert not table.duplicated(["dataset", "image", "codec", "quality"]).any()
+    pd.testing.assert_frame_equal(table, _table(uninterrupted))
+
+    again = run_bench(*RUN_ARGS, "--out", str(interrupted))
+    assert "48 already done, 0 to run" in again.stderr
+
+
+def _png16(path, height=200, width=200) -> None:
+    """A 16-bit-per-channel RGB PNG, written by hand (Pillow cannot write one)."""
+    pixels = np.random.default_rng(0).integers(0, 65535, (height, width, 3)).astype(">u2")
+    raw = b"".join(b"\x00" + pixels[y].tobytes() for y in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 16, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def test_bad_images_become_error_rows_and_good_ones_finish(tmp_path, kodak_dir):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    kodim = Image.open(kodak_dir / "kodim05.png").crop((0, 0, 256, 192))
+    kodim.save(folder / "good.png")
+    kodim.convert("L").save(folder / "gray.png")
+    kodim.convert("RGBA").save(folder / "rgba_opaque.png")
+    with_alpha = kodim.convert("RGBA")
+    with_alpha.putalpha(128)
+    with_alpha.save(folder / "rgba_transparent.png")
+    _png16(folder / "deep.png")
+    (folder / "truncated.png").write_bytes((folder / "good.png").read_bytes()[:2000])
+    (folder / "empty.png").write_bytes(b"")
+    (folder / "notes.png").write_text("this is not an image")
+
+    result = run_bench("run", "--codecs", "jpeg", "--settings", "jpeg=50", "--images", str(folder), "--out", str(tmp_path / "run"), "--jobs", "2")
+    assert result.returncode == 0, result.stderr
+    table = pd.read_csv(tmp_path / "run" / "results.csv").set_index("image")
+    assert len(table) == 8
+    for converted in ("good.png", "gray.png", "rgba_opaque.png"):
+        assert table.loc[converted, "status"] == "ok"
+        assert (table.loc[converted, "width"], table.loc[converted, "height"]) == (256, 192)
+    expected_reasons = {
+        "rgba_transparent.png": "has transparency",
+        "deep.png": "16-bit",
+        "truncated.png": "unreadable image",
+        "empty.png": "empty file",
+        "notes.png": "not an image file",
+    }
+    for image, reason in expected_reasons.items():
+        assert table.loc[image, "status"] == "error"
+        assert reason in table.loc[image, "error"]
+        assert "\n" not in table.loc[image, "error"]
+        assert pd.isna(table.loc[image, "bpp"])
+
+
+def test_a_codec_that_raises_is_recorded_and_the_run_goes_on(tmp_path, kodak_dir):
+    from bench.codecs.jpeg import JPEG
+    from bench.runner import ImageSource, RunPlan, execute
+    from bench.store import ResultStore
+
+    class Broken(JPEG):
+        name = "broken"
+
+        def encode(self, image, setting):
+            if setting == 20:
+                raise RuntimeError("encoder exploded\nsecond line")
+            return super().encode(image, setting)
+
+    image = ImageSource("kodak", "kodim02.png", kodak_dir / "kodim02.png")
+    plan = RunPlan(images=[image], codecs={"broken": Broken()}, metrics=[], settings={"broken": [10, 20, 30]})
+    with ResultStore(tmp_path / "results.sqlite") as store:
+        assert execute(plan, store, jobs=1) == 3
+        table = store.table().set_index("quality")
+    assert table.loc[20, "status"] == "error" and table.loc[20, "error"] == "RuntimeError: encoder exploded"
+    assert list(table.loc[[10, 30], "status"]) == ["ok", "ok"]
