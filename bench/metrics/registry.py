@@ -12,6 +12,7 @@ ENTRY_POINT_GROUP = "codec_bench.metrics"
 BUILTIN_METRICS: dict[str, str] = {
     "psnr": "bench.metrics.psnr:PSNR",
     "ms_ssim": "bench.metrics.ms_ssim:MSSSIM",
+    "lpips": "bench.metrics.lpips:LPIPS",
 }
 
 DEFAULT_METRICS = "psnr,ms_ssim"

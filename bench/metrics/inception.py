@@ -1,0 +1,100 @@
+"""Pool3 features of the FID Inception-v3 (TensorFlow ``inception-2015-12-05``).
+
+The network, its input resize (bilinear to 299 x 299) and normalisation (to [-1, 1]) are
+pytorch-fid's :class:`pytorch_fid.inception.InceptionV3`, unchanged. Only where the weights
+come from differs: with a weights directory (:mod:`bench.weights`) they are read from
+``fid_inception_v3/pt_inception-2015-12-05_nofc.pth``, a copy of pytorch-fid's file
+without the 1008-way ``fc`` layer, which pool3 features never use; without one,
+pytorch-fid downloads its official file (``FID_WEIGHTS_URL``).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+from unittest import mock
+
+import numpy as np
+
+from bench.weights import WeightsError
+
+if TYPE_CHECKING:
+    import torch
+
+FEATURE_DIM = 2048
+#: Keys a weights file may lack: the classifier, unused by pool3 features.
+OPTIONAL_KEYS = frozenset({"fc.weight", "fc.bias"})
+
+
+def _expected_state() -> dict[str, "torch.Tensor"]:
+    """Names and (uninitialised) tensors of pytorch-fid's Inception state dict."""
+    from pytorch_fid.inception import _inception_v3
+
+    # pytorch-fid's FID blocks only change forward(); their parameter names are torchvision's.
+    return _inception_v3(num_classes=1008, aux_logits=False, weights=None).state_dict()
+
+
+def read_inception_state(path: Path) -> dict[str, "torch.Tensor"]:
+    """The FID Inception state dict in ``path``, with an unused placeholder for a missing ``fc``.
+
+    Raises :class:`WeightsError` listing the keys when the file lacks anything but
+    ``fc.weight`` / ``fc.bias`` or holds keys the network does not have.
+    """
+    import torch
+
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    expected = _expected_state()
+    missing = sorted(set(expected) - set(state) - OPTIONAL_KEYS)
+    unexpected = sorted(set(state) - set(expected))
+    if missing or unexpected:
+        raise WeightsError(
+            f"{path.name} is not an FID Inception-v3 state dict (missing: {', '.join(missing) or 'none'}; "
+            f"unexpected: {', '.join(unexpected) or 'none'}); only fc.* may be absent"
+        )
+    for key in OPTIONAL_KEYS - set(state):
+        # NaN so that any accidental use of the classifier shows at once.
+        state[key] = torch.full_like(expected[key], float("nan"))
+    return state
+
+
+@lru_cache(maxsize=None)
+def load_inception(weights_path: Path | None = None, device: str = "cpu") -> "torch.nn.Module":
+    """pytorch-fid's ``InceptionV3`` (pool3 block) in eval mode, built once per process.
+
+    With ``weights_path`` the weights come from that file instead of pytorch-fid's
+    download; the network is otherwise pytorch-fid's, loaded strictly.
+    """
+    from bench._torchvision import ensure_torchvision
+
+    ensure_torchvision()
+    import pytorch_fid.inception as fid_inception
+
+    if weights_path is None:
+        model = fid_inception.InceptionV3([fid_inception.InceptionV3.BLOCK_INDEX_BY_DIM[FEATURE_DIM]])
+    else:
+        state = read_inception_state(Path(weights_path))
+        # pytorch-fid has no local-path option: hand it our state dict where it would download.
+        with mock.patch.object(fid_inception, "load_state_dict_from_url", lambda *args, **kwargs: state):
+            model = fid_inception.InceptionV3([fid_inception.InceptionV3.BLOCK_INDEX_BY_DIM[FEATURE_DIM]])
+    return model.eval().to(device)
+
+
+def inception_features(
+    images: np.ndarray, model: "torch.nn.Module", batch_size: int = 32
+) -> np.ndarray:
+    """Pool3 features (N x 2048 float64) of N x H x W x 3 uint8 images, ``batch_size`` at a time.
+
+    The images are scaled to [0, 1] here; the model resizes them to 299 x 299 and scales
+    to [-1, 1] as pytorch-fid does.
+    """
+    import torch
+
+    device = next(model.parameters()).device
+    features = np.empty((len(images), FEATURE_DIM), dtype=np.float64)
+    with torch.no_grad():
+        for start in range(0, len(images), batch_size):
+            batch = torch.from_numpy(np.ascontiguousarray(images[start : start + batch_size]))
+            batch = batch.permute(0, 3, 1, 2).to(device, torch.float32) / 255.0
+            pooled = model(batch)[0]
+            features[start : start + len(batch)] = pooled.squeeze(3).squeeze(2).cpu().numpy()
+    return features

@@ -1,0 +1,123 @@
+"""LPIPS (Zhang et al. 2018) through the ``lpips`` package, version 0.1.
+
+The score is ``lpips.LPIPS(net=..., version="0.1")`` applied to the two images scaled to
+[-1, 1], spatially averaged, so images of any size work. The linear calibration layers
+ship inside the ``lpips`` wheel. The ImageNet backbone (AlexNet by default, as HiFiC
+reports; SqueezeNet-1.1 with ``lpips_net="squeeze"``) is read from the weights directory
+(:mod:`bench.weights`) into a randomly initialised trunk; without a weights directory the
+package downloads it through torchvision as usual.
+"""
+from __future__ import annotations
+
+import warnings
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping
+
+import numpy as np
+
+from bench.metrics.base import Metric
+from bench.weights import WeightsError, weights_file
+
+if TYPE_CHECKING:
+    import torch
+
+LPIPS_NETS = ("alex", "squeeze")
+
+
+def _backbone_key(key: str) -> str:
+    """``features.3.weight`` / ``3.weight`` / ``net.slice2.3.weight`` -> ``3.weight``."""
+    parts = key.split(".")
+    if parts[0] == "features":
+        parts = parts[1:]
+    elif parts[0] == "net" and parts[1].startswith("slice"):
+        parts = parts[2:]
+    return ".".join(parts)
+
+
+def load_backbone(model: "torch.nn.Module", path: Path) -> None:
+    """Load torchvision ``features`` weights from ``path`` into an ``lpips.LPIPS`` trunk.
+
+    The file may use ``features.N.*`` or bare ``N.*`` keys. Any key the trunk expects
+    but the file lacks, or the other way round, raises :class:`WeightsError`.
+    """
+    import torch
+
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    trunk_keys = {_backbone_key(key): key for key in model.state_dict() if key.startswith("net.")}
+    file_keys = {_backbone_key(key): key for key in state}
+    missing = sorted(set(trunk_keys) - set(file_keys))
+    unexpected = sorted(set(file_keys) - set(trunk_keys))
+    if missing or unexpected:
+        raise WeightsError(
+            f"{path.name} does not fit the LPIPS {model.pnet_type} backbone "
+            f"(missing: {', '.join(missing) or 'none'}; unexpected: {', '.join(unexpected) or 'none'}); "
+            "use the torchvision features weights for that network"
+        )
+    model.load_state_dict({trunk_keys[key]: state[file_keys[key]] for key in trunk_keys}, strict=False)
+
+
+@lru_cache(maxsize=None)
+def load_lpips(net: str = "alex", backbone_path: Path | None = None, device: str = "cpu") -> "torch.nn.Module":
+    """An ``lpips.LPIPS`` v0.1 model in eval mode on ``device``, built once per process.
+
+    With ``backbone_path`` the trunk is created randomly (``pnet_rand=True``) and then
+    loaded from that file; with ``None`` the ``lpips`` package downloads it.
+    """
+    if net not in LPIPS_NETS:
+        raise ValueError(f"unknown LPIPS network {net!r}; choose one of {', '.join(LPIPS_NETS)}")
+    from bench._torchvision import ensure_torchvision
+
+    ensure_torchvision()
+    import lpips
+
+    with warnings.catch_warnings():
+        # lpips passes torchvision the deprecated ``pretrained=`` argument.
+        warnings.simplefilter("ignore", UserWarning)
+        model = lpips.LPIPS(net=net, version="0.1", pnet_rand=backbone_path is not None, verbose=False)
+    if backbone_path is not None:
+        load_backbone(model, backbone_path)
+    return model.eval().to(device)
+
+
+def to_lpips_tensor(image: np.ndarray, device: str = "cpu") -> "torch.Tensor":
+    """H x W x 3 uint8 -> 1 x 3 x H x W float32 in [-1, 1], the range ``lpips`` expects."""
+    import torch
+
+    tensor = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].to(device, torch.float32)
+    return tensor / 127.5 - 1.0
+
+
+def lpips_distance(reference: np.ndarray, reconstruction: np.ndarray, model: "torch.nn.Module") -> float:
+    """LPIPS between two H x W x 3 uint8 images with an ``lpips.LPIPS`` ``model``."""
+    import torch
+
+    if reference.shape != reconstruction.shape:
+        raise ValueError(f"shape mismatch: reference {reference.shape} vs reconstruction {reconstruction.shape}")
+    device = str(next(model.parameters()).device)
+    with torch.no_grad():
+        distance = model(to_lpips_tensor(reference, device), to_lpips_tensor(reconstruction, device))
+    return float(distance.item())
+
+
+class LPIPS(Metric):
+    """LPIPS v0.1, lower is better. Options: ``lpips_net`` (alex|squeeze), ``device``, ``weights_dir``."""
+
+    name = "lpips"
+    library = "lpips"
+    higher_is_better = False
+
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+        super().__init__(options)
+        self.net = self.options.get("lpips_net") or "alex"
+        if self.net not in LPIPS_NETS:
+            raise ValueError(f"unknown --lpips-net {self.net!r}; choose one of {', '.join(LPIPS_NETS)}")
+        self.device = self.options.get("device") or "cpu"
+        # Resolved now so that a missing file fails before any job runs.
+        self.backbone_path = weights_file(f"lpips_{self.net}", self.options)
+
+    def model(self) -> "torch.nn.Module":
+        return load_lpips(self.net, self.backbone_path, self.device)
+
+    def measure(self, reference: np.ndarray, reconstruction: np.ndarray) -> dict[str, float]:
+        return {"lpips": lpips_distance(reference, reconstruction, self.model())}

@@ -1,0 +1,90 @@
+"""Where pretrained weights come from.
+
+Metrics that need a pretrained network (LPIPS, the FID Inception) read its weights from a
+*weights directory* with one subfolder per network (see :data:`WEIGHTS_FILES`). The
+directory is, in order of precedence:
+
+1. the ``weights_dir`` option (CLI ``--weights-dir``),
+2. the environment variable ``BENCH_WEIGHTS_DIR``.
+
+With neither, :func:`weights_file` returns ``None`` and each metric falls back to its
+library's own download (torchvision's AlexNet / SqueezeNet, pytorch-fid's Inception URL),
+which is what users with internet access get by default.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Mapping
+
+WEIGHTS_DIR_ENV = "BENCH_WEIGHTS_DIR"
+
+#: Network name -> (subfolder, accepted file names, first one preferred).
+WEIGHTS_FILES: dict[str, tuple[str, tuple[str, ...]]] = {
+    # The fc-less file is the one distributed here; pytorch-fid's own download also works.
+    "fid_inception_v3": (
+        "fid_inception_v3",
+        ("pt_inception-2015-12-05_nofc.pth", "pt_inception-2015-12-05-6726825d.pth"),
+    ),
+    "lpips_alex": ("lpips_alexnet_features", ("alexnet_features_imagenet.pth",)),
+    "lpips_squeeze": ("lpips_squeezenet1_1_features", ("squeezenet1_1_features.pth",)),
+}
+
+
+class WeightsError(RuntimeError):
+    """A weights directory or file that cannot be used, with a one-line reason and fix."""
+
+
+def weights_dir(options: Mapping[str, Any] | None = None) -> Path | None:
+    """The weights directory from ``options["weights_dir"]`` or ``$BENCH_WEIGHTS_DIR``, else ``None``.
+
+    Raises :class:`WeightsError` when the chosen directory does not exist.
+    """
+    chosen = (options or {}).get("weights_dir") or os.environ.get(WEIGHTS_DIR_ENV)
+    if not chosen:
+        return None
+    directory = Path(chosen).expanduser()
+    if not directory.is_dir():
+        raise WeightsError(
+            f"weights directory {directory} does not exist; "
+            f"pass an existing folder with --weights-dir or ${WEIGHTS_DIR_ENV}, or unset both to download"
+        )
+    return directory
+
+
+def weights_file(network: str, options: Mapping[str, Any] | None = None) -> Path | None:
+    """The weights file of ``network`` (a key of :data:`WEIGHTS_FILES`), or ``None`` to download.
+
+    Raises :class:`WeightsError` naming the expected file when a weights directory is set
+    but does not hold it.
+    """
+    subfolder, names = WEIGHTS_FILES[network]
+    directory = weights_dir(options)
+    if directory is None:
+        return None
+    for name in names:
+        candidate = directory / subfolder / name
+        if candidate.is_file():
+            return candidate
+    raise WeightsError(
+        f"missing weights file {directory / subfolder / names[0]}; "
+        f"put it there or point --weights-dir / ${WEIGHTS_DIR_ENV} at the folder that holds {subfolder}/"
+    )
+
+
+@lru_cache(maxsize=None)
+def _sha256(path: Path, size: int, mtime_ns: int) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file, hex; memoised per process on (path, size, modification time)."""
+    path = Path(path).resolve()
+    stat = path.stat()
+    return _sha256(path, stat.st_size, stat.st_mtime_ns)

@@ -1,0 +1,89 @@
+"""LPIPS through bench.metrics.lpips, checked against the lpips package itself."""
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from bench.metrics.lpips import LPIPS, load_lpips, to_lpips_tensor
+from bench.weights import WeightsError, weights_file
+
+BACKBONES = {"alex": "alexnet", "squeeze": "squeezenet1_1"}
+
+
+def package_lpips_with_weights(net: str, weights_dir) -> torch.nn.Module:
+    """lpips.LPIPS whose trunk gets the weights through torchvision's own model, not our loader."""
+    import torchvision
+
+    import lpips
+
+    model = lpips.LPIPS(net=net, pnet_rand=True, verbose=False).eval()
+    state = torch.load(weights_file(f"lpips_{net}", {"weights_dir": weights_dir}), weights_only=True)
+    features = getattr(torchvision.models, BACKBONES[net])().features
+    features.load_state_dict({key.removeprefix("features."): value for key, value in state.items()})
+    for trunk_slice in model.net.children():
+        for index, module in trunk_slice.named_children():
+            module.load_state_dict(features[int(index)].state_dict())
+    return model
+
+
+@pytest.mark.parametrize("net", ["alex", "squeeze"])
+def test_lpips_equals_package_forward(net, weights_dir, kodim01, jpeg):
+    reference, reconstruction = kodim01[:256, :384], jpeg(kodim01, 20)[:256, :384]
+    metric = LPIPS({"weights_dir": weights_dir, "lpips_net": net})
+    ours = metric.measure(reference, reconstruction)["lpips"]
+
+    package = package_lpips_with_weights(net, weights_dir)
+    to_unit = lambda image: torch.from_numpy(image.copy()).permute(2, 0, 1)[None].float() / 255.0  # noqa: E731
+    with torch.no_grad():
+        expected = float(package(to_unit(reference), to_unit(reconstruction), normalize=True))
+    assert ours == pytest.approx(expected, abs=1e-5)
+    assert 0.05 < ours < 1.0
+
+
+def test_lpips_of_identical_images_is_zero(weights_dir, kodim01):
+    assert LPIPS({"weights_dir": weights_dir}).measure(kodim01, kodim01)["lpips"] == 0.0
+
+
+def test_lpips_grows_as_jpeg_quality_falls(weights_dir, kodim01, jpeg):
+    metric = LPIPS({"weights_dir": weights_dir})
+    scores = [metric.measure(kodim01, jpeg(kodim01, quality))["lpips"] for quality in (90, 50, 10, 2)]
+    assert scores == sorted(scores)
+    assert scores[0] < 0.1 and scores[-1] > 0.4
+
+
+def test_lpips_input_scaling_is_minus_one_to_one():
+    tensor = to_lpips_tensor(np.array([[[0, 255, 51]]], dtype=np.uint8))
+    assert tensor.flatten().tolist() == pytest.approx([-1.0, 1.0, -0.6])
+
+
+def test_metric_pickles_and_shares_the_model(weights_dir, kodim01):
+    metric = LPIPS({"weights_dir": weights_dir})
+    copy = pickle.loads(pickle.dumps(metric))
+    assert copy.model() is metric.model() is load_lpips("alex", metric.backbone_path, "cpu")
+    patch = kodim01[:64, :64]
+    assert copy.measure(patch, patch[::-1])["lpips"] == metric.measure(patch, patch[::-1])["lpips"]
+
+
+def test_missing_weights_file_names_it(tmp_path):
+    (tmp_path / "lpips_alexnet_features").mkdir()
+    with pytest.raises(WeightsError, match=r"lpips_alexnet_features/alexnet_features_imagenet\.pth"):
+        LPIPS({"weights_dir": tmp_path})
+
+
+def test_weights_of_the_wrong_network_are_refused(weights_dir, tmp_path):
+    from bench.metrics.lpips import load_backbone
+
+    import lpips
+
+    model = lpips.LPIPS(net="alex", pnet_rand=True, verbose=False)
+    squeeze = weights_file("lpips_squeeze", {"weights_dir": weights_dir})
+    with pytest.raises(WeightsError, match="does not fit the LPIPS alex backbone.*missing: 10.bias"):
+        load_backbone(model, squeeze)
+
+
+def test_unknown_network_is_refused():
+    with pytest.raises(ValueError, match="unknown --lpips-net 'vgg'; choose one of alex, squeeze"):
+        LPIPS({"lpips_net": "vgg"})
