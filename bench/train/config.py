@@ -221,13 +221,17 @@ def config_from_dict(values: Mapping[str, Any], name: str = "") -> TrainConfig:
     return config
 
 
-def load_config(path: str | Path) -> TrainConfig:
-    """Read and validate a YAML training config."""
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """A training config file as a dict (``on`` stays a string key, see the loader above)."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"training config {path} does not exist")
     try:
-        values = yaml.load(path.read_text(), Loader=_YAML12BoolLoader) or {}
+        return yaml.load(path.read_text(), Loader=_YAML12BoolLoader) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
-    return config_from_dict(values, name=path.stem)
+
+
+def load_config(path: str | Path) -> TrainConfig:
+    """Read and validate a YAML training config."""
+    return config_from_dict(read_yaml(path), name=Path(path).stem)

@@ -91,7 +91,7 @@ def load_images(folders: list[Path]) -> list[torch.Tensor]:
     paths = [path for folder in folders for path in list_images(folder)]
     if not paths:
         raise ConfigError(f"data.folders: no images in {', '.join(str(f) for f in folders)}")
-    return [torch.from_numpy(read_image(path)).permute(2, 0, 1).contiguous() for path in paths]
+    return [torch.tensor(read_image(path)).permute(2, 0, 1).contiguous() for path in paths]
 
 
 def random_crop(image: torch.Tensor, crop_size: int, min_downscale: float, generator: torch.Generator) -> torch.Tensor:
