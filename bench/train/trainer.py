@@ -50,8 +50,8 @@ def hardware(device: torch.device) -> str:
     return f"CPU {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}"
 
 
-def keep_float32(module: torch.nn.Module) -> None:
-    """Run ``module`` outside autocast with float32 inputs.
+def keep_float32(module: torch.nn.Module, device_type: str = "cuda") -> None:
+    """Run ``module`` outside ``device_type`` autocast, with float32 inputs.
 
     The entropy models' likelihoods (and the hyperprior that gives their means and scales)
     lose too much in bf16: a rate term off by a few percent steers the rate control wrongly.
@@ -60,7 +60,7 @@ def keep_float32(module: torch.nn.Module) -> None:
 
     def float32_forward(*args: Any, **kwargs: Any) -> Any:
         args = tuple(a.float() if torch.is_tensor(a) and a.is_floating_point() else a for a in args)
-        with torch.autocast(device_type="cuda", enabled=False):
+        with torch.autocast(device_type=device_type, enabled=False):
             return forward(*args, **kwargs)
 
     module.forward = float32_forward

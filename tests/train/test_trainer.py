@@ -131,3 +131,18 @@ def test_bench_train_refuses_an_evaluation_dataset(tmp_path: Path, data_dir: Pat
     assert error.startswith("bench: error: data.folders: ") and "is the evaluation dataset 'kodak'" in error
     assert "\n" not in error
     assert not (tmp_path / "out" / "checkpoints").exists()
+
+
+def test_mixed_precision_keeps_the_entropy_model_in_float32(fixed_batch: torch.Tensor) -> None:
+    from bench.codecs.hific.config import preset
+    from bench.codecs.hific.model import HiFiC
+    from bench.train.trainer import keep_float32
+
+    model = HiFiC(preset("tiny")).train()
+    keep_float32(model.hyperprior, "cpu")
+    keep_float32(model.hyperprior.y_prior, "cpu")
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        output = model(fixed_batch)
+    assert output.y.dtype == output.x_hat.dtype == torch.bfloat16
+    assert output.means.dtype == output.scales.dtype == torch.float32
+    assert output.likelihoods["y"].dtype == output.likelihoods["z"].dtype == torch.float32
