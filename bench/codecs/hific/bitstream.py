@@ -138,7 +138,7 @@ def image_to_tensor(image: np.ndarray, device: torch.device | str = "cpu") -> to
     height, width = image.shape[:2]
     if height == 0 or width == 0:
         raise ValueError(f"HiFiC cannot code an empty image ({height}x{width}); check the image file")
-    x = torch.from_numpy(np.ascontiguousarray(image)).to(device).permute(2, 0, 1)[None].float() / 255.0
+    x = torch.from_numpy(np.array(image, copy=True)).to(device).permute(2, 0, 1)[None].float() / 255.0
     padded_height, padded_width = padded_size(height, width, PAD_MULTIPLE)
     # Edge replication works for any size (reflection needs the pad to be smaller than the image).
     return F.pad(x, (0, padded_width - width, 0, padded_height - height), mode="replicate")

@@ -47,6 +47,8 @@ class HiFiCConfig:
     #: A scale whose log lies within this (relative) distance of a table boundary is
     #: listed in the bitstream as ambiguous, so float noise cannot flip its index.
     index_margin: float = 1e-5
+    #: Hidden widths of the factorized prior's per-channel density network (TF HiFiC: 3, 3, 3).
+    z_prior_filters: tuple[int, ...] = (3, 3, 3)
     #: The Justin-Tan port's factorized prior applies its tanh "factor" after the last
     #: layer too; CompressAI's does not. True only for models mapped from that port.
     z_prior_final_factor: bool = False

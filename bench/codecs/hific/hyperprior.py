@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from bench._torchvision import ensure_torchvision
@@ -21,11 +22,20 @@ class HyperAnalysis(nn.Module):
     def __init__(self, latent_channels: int, channels: int) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(latent_channels, channels, 3, padding=1)
-        self.conv2 = nn.Conv2d(channels, channels, 5, stride=2, padding=2, padding_mode="reflect")
-        self.conv3 = nn.Conv2d(channels, channels, 5, stride=2, padding=2, padding_mode="reflect")
+        self.conv2 = nn.Conv2d(channels, channels, 5, stride=2)
+        self.conv3 = nn.Conv2d(channels, channels, 5, stride=2)
+
+    @staticmethod
+    def _pad(x: torch.Tensor) -> torch.Tensor:
+        # Reflection (as in the Justin-Tan port) needs more than 2 pixels; images of at most
+        # 64 pixels in a side reach the last conv with 2, and fall back to edge replication.
+        mode = "reflect" if min(x.shape[-2:]) > 2 else "replicate"
+        return F.pad(x, (2, 2, 2, 2), mode=mode)
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:
-        return self.conv3(torch.relu(self.conv2(torch.relu(self.conv1(y)))))
+        x = torch.relu(self.conv1(y))
+        x = torch.relu(self.conv2(self._pad(x)))
+        return self.conv3(self._pad(x))
 
 
 class HyperSynthesis(nn.Module):
@@ -47,8 +57,8 @@ class FactorizedPrior(EntropyBottleneck):
     The extra factor exists only to hold the Justin-Tan port's ``a_3`` parameter exactly.
     """
 
-    def __init__(self, channels: int, final_factor: bool = False) -> None:
-        super().__init__(channels)
+    def __init__(self, channels: int, filters: tuple[int, ...], final_factor: bool = False) -> None:
+        super().__init__(channels, filters=filters)
         self.final_factor = nn.Parameter(torch.zeros(channels, 1, 1)) if final_factor else None
 
     def _logits_cumulative(self, inputs: torch.Tensor, stop_gradient: bool) -> torch.Tensor:
@@ -75,7 +85,7 @@ class Hyperprior(nn.Module):
         self.analysis = HyperAnalysis(config.latent_channels, config.hyper_channels)
         self.synthesis_mean = HyperSynthesis(config.latent_channels, config.hyper_channels)
         self.synthesis_scale = HyperSynthesis(config.latent_channels, config.hyper_channels)
-        self.z_prior = FactorizedPrior(config.hyper_channels, final_factor=config.z_prior_final_factor)
+        self.z_prior = FactorizedPrior(config.hyper_channels, config.z_prior_filters, final_factor=config.z_prior_final_factor)
         self.y_prior = GaussianConditional(scale_table(config), scale_bound=config.scale_min)
 
     def entropy_parameters(self, z_hat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

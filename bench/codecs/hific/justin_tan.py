@@ -26,7 +26,6 @@ from bench.codecs.hific.checkpoint import CheckpointError, few_keys
 from bench.codecs.hific.config import HiFiCConfig
 from bench.codecs.hific.model import HiFiC
 
-_PRIOR_LAYERS = 4  # CompressAI's default filters (3, 3, 3): four layers
 
 
 def is_justin_tan_checkpoint(data: Any) -> bool:
@@ -68,10 +67,11 @@ def key_map(config: HiFiCConfig) -> list[tuple[str, str, bool]]:
         for part in ("conv1", "conv2", "conv3"):
             pairs += _conv(f"hyperprior.{ours}.{part}", f"Hyperprior.{theirs}.{part}")
     prior = "Hyperprior.hyperlatent_likelihood"
-    for k in range(_PRIOR_LAYERS):
+    layers = len(config.z_prior_filters) + 1
+    for k in range(layers):
         pairs.append((f"hyperprior.z_prior.matrices.{k}", f"{prior}.H_{k}", False))
         pairs.append((f"hyperprior.z_prior.biases.{k}", f"{prior}.b_{k}", False))
-        factor = f"hyperprior.z_prior.factors.{k}" if k < _PRIOR_LAYERS - 1 else "hyperprior.z_prior.final_factor"
+        factor = f"hyperprior.z_prior.factors.{k}" if k < layers - 1 else "hyperprior.z_prior.final_factor"
         pairs.append((factor, f"{prior}.a_{k}", False))
     return pairs
 
@@ -93,6 +93,7 @@ def config_from_state_dict(state: Mapping[str, torch.Tensor], args: Mapping[str,
     except KeyError as exc:
         raise CheckpointError(f"Justin-Tan checkpoint lacks {exc.args[0]!r}; is it a HiFiC model?") from None
     blocks = len({key.split(".")[1] for key in state if key.startswith("Generator.resblock_")})
+    prior_layers = len([key for key in state if key.startswith("Hyperprior.hyperlatent_likelihood.H_")])
     return HiFiCConfig(
         name="justin-tan",
         encoder_channels=encoder,
@@ -100,6 +101,7 @@ def config_from_state_dict(state: Mapping[str, torch.Tensor], args: Mapping[str,
         hyper_channels=hyper,
         generator_channels=generator,
         residual_blocks=blocks,
+        z_prior_filters=tuple(state[f"Hyperprior.hyperlatent_likelihood.H_{k}"].shape[1] for k in range(prior_layers - 1)),
         z_prior_final_factor=True,
     )
 

@@ -1,0 +1,84 @@
+"""Our checkpoint format and the Justin-Tan port's layout."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from bench.codecs.hific import bitstream, justin_tan
+from bench.codecs.hific.checkpoint import CheckpointError, fingerprint, load_checkpoint, save_checkpoint
+
+
+def _encode(model, image):
+    return bitstream.encode_image(model, image, "lo", fingerprint(model))[0]
+
+
+def test_save_load_gives_identical_bytes(tiny_model, kodim01_crop, tmp_path):
+    path = save_checkpoint(tiny_model, tmp_path / "lo.pt", card={"target_rate": 0.14})
+    raw = torch.load(path, weights_only=True)
+    assert raw["state_dict"]["hyperprior.y_prior._quantized_cdf"].numel() > 0  # tables stored
+    loaded, card = load_checkpoint(path)
+    assert card == {"target_rate": 0.14}
+    assert fingerprint(loaded) == fingerprint(tiny_model)
+    assert _encode(loaded, kodim01_crop) == _encode(tiny_model, kodim01_crop)
+
+
+def test_load_uses_stored_tables_without_update(tiny_model, tmp_path, monkeypatch):
+    path = save_checkpoint(tiny_model, tmp_path / "lo.pt")
+    from compressai.entropy_models import EntropyBottleneck, GaussianConditional
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("update() called at load time")
+
+    monkeypatch.setattr(EntropyBottleneck, "update", forbidden)
+    monkeypatch.setattr(GaussianConditional, "update", forbidden)
+    loaded, _ = load_checkpoint(path)
+    assert torch.equal(loaded.hyperprior.z_prior._quantized_cdf, tiny_model.hyperprior.z_prior._quantized_cdf)
+
+
+def test_missing_key_fails_with_the_key_named(tiny_model, tmp_path):
+    path = save_checkpoint(tiny_model, tmp_path / "lo.pt")
+    data = torch.load(path, weights_only=True)
+    del data["state_dict"]["generator.output.1.weight"]
+    torch.save(data, tmp_path / "broken.pt")
+    with pytest.raises(CheckpointError, match=r"missing generator\.output\.1\.weight; unexpected none"):
+        load_checkpoint(tmp_path / "broken.pt")
+
+
+def test_unknown_file_fails_clearly(tmp_path):
+    torch.save({"weights": torch.zeros(2)}, tmp_path / "other.pt")
+    with pytest.raises(CheckpointError, match="neither a codec-bench HiFiC checkpoint nor a Justin-Tan"):
+        load_checkpoint(tmp_path / "other.pt")
+    with pytest.raises(CheckpointError, match="does not exist"):
+        load_checkpoint(tmp_path / "absent.pt")
+
+
+def test_justin_tan_layout_round_trips(make_model, kodim01_crop, tmp_path):
+    model = make_model(seed=3, z_prior_final_factor=True)
+    with torch.no_grad():
+        model.hyperprior.z_prior.final_factor.fill_(0.5)  # the port's a_3 is really used
+    # The port stores no quantiles; give ours the same searched ones the loader will find.
+    model.hyperprior.z_prior.update(force=True, update_quantiles=True)
+    theirs = justin_tan.from_ours(model.state_dict(), model.config)
+    assert theirs["Encoder.conv_block1.2.gamma"].shape == (1, 4, 1, 1)
+    assert "Hyperprior.hyperlatent_likelihood.a_3" in theirs
+    theirs["Discriminator.conv.weight"] = torch.zeros(1)  # ignored, as in real training checkpoints
+    torch.save({"model_state_dict": theirs, "args": {"sample_noise": False}, "steps": 10}, tmp_path / "hific_low.pt")
+    loaded, card = load_checkpoint(tmp_path / "hific_low.pt")
+    assert loaded.config.residual_blocks == 1 and loaded.config.encoder_channels == (4, 8, 8, 16, 16)
+    assert card["steps"] == 10
+    for key, value in model.state_dict().items():
+        if not key.endswith(("_quantized_cdf", "_offset", "_cdf_length", "quantiles")):
+            assert torch.equal(loaded.state_dict()[key], value), key
+    torch.testing.assert_close(loaded.hyperprior.z_prior.quantiles, model.hyperprior.z_prior.quantiles)
+    # Same latent strings; the headers differ only in the fingerprint (the config is named "justin-tan").
+    assert bitstream.unpack(_encode(loaded, kodim01_crop))[1] == bitstream.unpack(_encode(model, kodim01_crop))[1]
+
+
+def test_justin_tan_missing_key_fails_clearly(make_model, tmp_path):
+    model = make_model(z_prior_final_factor=True)
+    theirs = justin_tan.from_ours(model.state_dict(), model.config)
+    del theirs["Generator.resblock_0.norm2.beta"]
+    torch.save({"model_state_dict": theirs}, tmp_path / "hific_med.pt")
+    with pytest.raises(CheckpointError, match=r"missing Generator\.resblock_0\.norm2\.beta; unexpected none"):
+        load_checkpoint(tmp_path / "hific_med.pt")

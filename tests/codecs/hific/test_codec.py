@@ -1,0 +1,59 @@
+"""HiFiC as a bench codec: settings are checkpoints, families come from options and baselines/."""
+from __future__ import annotations
+
+import math
+import pickle
+
+import numpy as np
+import pytest
+
+from bench.codecs.base import CodecUnavailable
+from bench.codecs.hific.checkpoint import save_checkpoint
+from bench.codecs.hific.codec import HiFiCCodec, provider, target_rate_of
+
+
+def test_without_checkpoints_hific_explains_where_they_come_from(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BENCH_BASELINES_DIR", raising=False)
+    codecs = provider({})
+    assert list(codecs) == ["hific"]
+    with pytest.raises(CodecUnavailable, match="--hific-checkpoint.*bench train.*baselines/"):
+        codecs["hific"].check_available()
+
+
+def test_codec_round_trip_with_info(make_model, kodim01_crop, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for seed, rate in ((0, "lo"), (1, "hi")):
+        save_checkpoint(make_model(seed), tmp_path / "family" / f"hific_{rate}.pt", card={"target_rate": 0.5 + seed})
+    codec = provider({"hific_checkpoint": [str(tmp_path / "family")]})["hific"]
+    assert codec.settings == ["hific_lo", "hific_hi"]
+    codec = pickle.loads(pickle.dumps(codec))  # as sent to a worker
+    result = codec.encode_with_info(kodim01_crop, "hific_hi")
+    assert result.info["target_rate"] == 1.5
+    bpp = 8 * len(result.bitstream) / (256 * 384)
+    assert abs(result.info["bpp_estimate"] - bpp) <= 0.02 * bpp + 64 * 8 / (256 * 384)
+    fresh = pickle.loads(pickle.dumps(codec))  # a decoder that never saw the encoder's models
+    decoded = fresh.decode(result.bitstream)
+    np.testing.assert_array_equal(decoded, codec.decode(result.bitstream))
+    assert decoded.shape == kodim01_crop.shape
+
+
+def test_families_from_baselines_and_the_command_line(make_model, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BENCH_BASELINES_DIR", raising=False)
+    for rate in ("lo", "mi"):
+        save_checkpoint(make_model(), tmp_path / "baselines" / f"hific-small-dense-{rate}" / "final.pt")
+    save_checkpoint(make_model(), tmp_path / "other" / "x.pt")
+    codecs = provider({"hific_family": [f"mine={tmp_path / 'other' / 'x.pt'}"], "device": "cpu"})
+    assert set(codecs) == {"hific", "hific-small-dense", "mine"}
+    assert codecs["hific-small-dense"].settings == ["lo", "mi"]
+    assert isinstance(codecs["mine"], HiFiCCodec) and codecs["mine"].settings == ["x"]
+    with pytest.raises(ValueError, match="unknown checkpoint 'hi'"):
+        codecs["hific-small-dense"].parse_setting("hi")
+    with pytest.raises(ValueError, match="NAME=PATH"):
+        provider({"hific_family": ["nopath"]})
+
+
+def test_target_rate_from_names():
+    assert target_rate_of("hific_low") == 0.14 and target_rate_of("mi") == 0.30 and target_rate_of("hi") == 0.45
+    assert math.isnan(target_rate_of("step1000"))
