@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "bench.commands.run",
     "bench.commands.codecs",
     "bench.commands.datasets",
+    "bench.report.cli",
     "bench.train.cli",
 ]
 

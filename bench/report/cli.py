@@ -1,0 +1,92 @@
+"""``bench report`` and ``bench compare``: the command-line faces of :mod:`bench.report`."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from bench.errors import BenchError
+
+
+def add_report_parser(subparsers: argparse._SubParsersAction) -> None:
+    from bench.cli import HelpFormatter
+
+    parser = subparsers.add_parser(
+        "report", help="write a self-contained HTML report of a run", formatter_class=HelpFormatter,
+        description="Write one HTML file (no network needed to open it) with the run's metadata, RD curves, "
+        "BD-rate tables against an anchor, published reference points, matched-bpp comparisons, "
+        "an image viewer (runs made with --save-recon) and the per-image table.\n\n"
+        "example:\n  bench report runs/kodak -o reports/kodak.html --anchor jpeg --compare jpeg:webp",
+    )
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="the folder `bench run --out` wrote")
+    parser.add_argument("-o", "--output", type=Path, required=True, help="HTML file to write")
+    parser.add_argument("--anchor", default="jpeg", help="codec the BD-rate tables are computed against")
+    parser.add_argument("--compare", action="append", default=[], metavar="A:B", help="compare codec B against codec A with bootstrap intervals (repeatable)")
+    parser.add_argument("--originals", type=Path, default=None, metavar="DIR", help="folder with the original images, for the viewer (default: the run's dataset copy)")
+    parser.add_argument("--published", type=Path, default=None, metavar="DIR", help="folder of published numbers (default: baselines/published of this checkout)")
+    parser.add_argument("--viewer-images", type=int, default=24, metavar="N", help="at most N images in the viewer")
+    parser.set_defaults(func=report_command)
+
+
+def add_compare_parser(subparsers: argparse._SubParsersAction) -> None:
+    from bench.cli import HelpFormatter
+
+    parser = subparsers.add_parser(
+        "compare", help="compare two codecs of a run at matched bpp, in the terminal", formatter_class=HelpFormatter,
+        description="Print BD-rate, BD-metric and matched-bpp differences of codec B against codec A, with 95 % "
+        "bootstrap intervals over images, and a verdict in plain words.\n\n"
+        "example:\n  bench compare runs/kodak hific-dense:hific-sparse",
+    )
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="the folder `bench run --out` wrote")
+    parser.add_argument("pair", metavar="A:B", help="two codec names")
+    parser.add_argument("--bpp", default=None, metavar="B1,B2,...", help="bpp points for the matched rows (default: three inside both ranges)")
+    parser.set_defaults(func=compare_command)
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Both commands, for ``bench.cli.COMMAND_MODULES``."""
+    add_report_parser(subparsers)
+    add_compare_parser(subparsers)
+
+
+def _pair(text: str) -> tuple[str, str]:
+    from bench.report.html import parse_pair
+
+    try:
+        return parse_pair(text)
+    except ValueError as exc:
+        raise BenchError(str(exc)) from None
+
+
+def report_command(args: argparse.Namespace) -> int:
+    from bench.report.html import build_report
+    from bench.report.rundata import RunDirError
+
+    pairs = [_pair(text) for text in args.compare]
+    try:
+        output = build_report(args.run_dir, args.output, args.anchor, pairs, args.originals, args.published, args.viewer_images)
+    except (RunDirError, ValueError) as exc:
+        raise BenchError(str(exc)) from None
+    print(f"bench: wrote {output} ({output.stat().st_size / 1024:.0f} KiB)")
+    return 0
+
+
+def compare_command(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from bench.report.matched import compare, comparison_table, verdict
+    from bench.report.rundata import RunDirError, load_run
+
+    a, b = _pair(args.pair)
+    try:
+        points = [float(value) for value in args.bpp.split(",")] if args.bpp else None
+    except ValueError:
+        raise BenchError(f"--bpp {args.bpp!r}: expected numbers such as 0.1,0.2") from None
+    try:
+        comparison = compare(load_run(args.run_dir), a, b, points)
+    except (RunDirError, ValueError) as exc:
+        raise BenchError(str(exc)) from None
+    with pd.option_context("display.width", 200, "display.max_colwidth", 80):
+        print(comparison_table(comparison).to_string(index=False))
+    print()
+    print(verdict(comparison))
+    return 0

@@ -1,0 +1,56 @@
+"""Rate-distortion curves from a run: mean over images per operating point, or one per image."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from bench.report.rundata import Quantity, RunData
+
+
+def mean_curve(run: RunData, quantity: Quantity, codec: str) -> pd.DataFrame:
+    """One codec's RD curve for ``quantity``, sorted by bpp.
+
+    Columns: ``point``, ``bpp`` (mean over images), ``value`` (mean over images), ``spread``
+    (standard deviation over images; for dataset-level metrics the table's own std column, or
+    NaN) and ``n`` (images averaged). Points whose value is missing everywhere are dropped.
+    """
+    if quantity.distribution:
+        table = run.distribution
+        if table is None or quantity.column not in table:
+            return pd.DataFrame(columns=["point", "bpp", "value", "spread", "n"])
+        rows = table[table["codec"] == codec]
+        curve = pd.DataFrame(
+            {
+                "point": rows["quality"].astype(str),
+                "bpp": rows["bpp"].astype(float),
+                "value": rows[quantity.column].astype(float),
+                "spread": rows[quantity.std_column].astype(float) if quantity.std_column in rows else np.nan,
+                "n": rows["n_patches"] if "n_patches" in rows else np.nan,
+            }
+        )
+    else:
+        if quantity.column not in run.results:
+            return pd.DataFrame(columns=["point", "bpp", "value", "spread", "n"])
+        rows = run.results[run.results["codec"] == codec]
+        values = rows[quantity.column].astype(float).replace([np.inf, -np.inf], np.nan)
+        grouped = pd.DataFrame({"point": rows["point"], "bpp": rows["bpp"].astype(float), "value": values})
+        curve = grouped.groupby("point", sort=False).agg(
+            bpp=("bpp", "mean"), value=("value", "mean"), spread=("value", "std"), n=("value", "count")
+        )
+        curve = curve.reset_index()
+    return curve.dropna(subset=["bpp", "value"]).sort_values("bpp").reset_index(drop=True)
+
+
+def per_image_curves(run: RunData, column: str, codec: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each image's (bpp, value) points for one codec, sorted by bpp, non-finite values dropped."""
+    rows = run.results[run.results["codec"] == codec]
+    curves: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    if column not in rows:
+        return curves
+    for image, points in rows.groupby("image", sort=True):
+        bpp = points["bpp"].to_numpy(dtype=float)
+        value = points[column].to_numpy(dtype=float)
+        keep = np.isfinite(bpp) & np.isfinite(value)
+        order = np.argsort(bpp[keep], kind="stable")
+        curves[str(image)] = (bpp[keep][order], value[keep][order])
+    return curves

@@ -1,0 +1,170 @@
+"""Assembling the self-contained HTML report from a run directory.
+
+Every section is computed here into plain values and rendered by
+``templates/report.html.j2`` with jinja2 autoescaping on, so every name from the data (image
+file names, codec names) reaches the page as text. Plots and image crops are data URIs and
+the CSS and JavaScript are inline: the file opens from disk with no network.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import jinja2
+
+from bench.report.bdrate import bd_metric, bd_rate
+from bench.report.curves import mean_curve
+from bench.report.matched import compare, comparison_table, verdict
+from bench.report.plots import rd_plot
+from bench.report.published import PublishedSource, load_published, points_for
+from bench.report.rundata import QUANTITIES, RunData, load_run
+from bench.report.viewer import CROP_QUALITY, CROP_SIZE, build_viewer
+
+#: Per-image table columns, in order, when the run has them.
+TABLE_COLUMNS = (
+    "image", "codec", "quality", "target_bpp", "bpp", "psnr", "ms_ssim", "ms_ssim_db", "lpips",
+    "bpp_estimate", "encode_count", "n_encodes", "encode_seconds", "decode_seconds",
+)
+
+
+def parse_pair(text: str) -> tuple[str, str]:
+    """``"A:B"`` -> ``("A", "B")``; a one-line error for anything else."""
+    a, separator, b = text.partition(":")
+    if not separator or not a or not b or ":" in b:
+        raise ValueError(f"--compare {text!r}: expected two codec names as A:B, e.g. hific-dense:hific-sparse")
+    return a, b
+
+
+def find_originals(run: RunData, originals_dir: Path | None = None) -> dict[str, Path]:
+    """Image name -> original file: in ``originals_dir`` if given, else the run's dataset copy."""
+    if originals_dir is not None:
+        return {image: Path(originals_dir) / image for image in set(run.results["image"])}
+    from bench import datasets
+
+    found: dict[str, Path] = {}
+    for dataset in run.datasets:
+        try:
+            paths = datasets.resolve(dataset, download=False)
+        except Exception:  # noqa: BLE001 - unknown or absent dataset: the viewer says the original is missing
+            continue
+        found.update({path.name: path for path in paths})
+    return found
+
+
+def _header(run: RunData) -> dict[str, Any]:
+    meta = run.metadata
+    return {
+        "datasets": ", ".join(run.datasets),
+        "images": run.results["image"].nunique(),
+        "codecs": run.codecs,
+        "rows": len(run.results),
+        "failed": run.failed,
+        "bench_version": meta.get("bench_version", "unknown"),
+        "git_commit": meta.get("git_commit", "unknown"),
+        "libraries": meta.get("library_versions", {}),
+        "machine": meta.get("machine", {}),
+        "started": meta.get("first_started") or meta.get("started") or "unknown",
+        "finished": meta.get("finished") or "unknown",
+        "command_line": meta.get("command_line", "unknown"),
+        "has_metadata": bool(meta),
+    }
+
+
+def _bd_tables(run: RunData, anchor: str) -> list[dict[str, Any]]:
+    tables = []
+    for quantity in QUANTITIES:
+        if not run.available(quantity):
+            tables.append({"quantity": quantity, "missing": f"the run has no {quantity.label} values"})
+            continue
+        base = mean_curve(run, quantity, anchor)
+        rows = []
+        for codec in run.codecs:
+            if codec == anchor:
+                continue
+            test = mean_curve(run, quantity, codec)
+            rate = bd_rate(base["bpp"], base["value"], test["bpp"], test["value"])
+            delta = bd_metric(base["bpp"], base["value"], test["bpp"], test["value"])
+            digits = 4 if max(abs(test["value"]).max(), abs(base["value"]).max(), 0) < 1 else 2
+            rows.append({"codec": codec, "bd_rate": rate.format(2, " %"),
+                         "bd_metric": delta.format(digits, f" {quantity.unit}" if quantity.unit else "")})
+        tables.append({"quantity": quantity, "rows": rows, "missing": ""})
+    return tables
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return f"{value:.4f}" if abs(value) < 100 else f"{value:.1f}"
+    return str(value)
+
+
+def _per_image_table(run: RunData) -> dict[str, Any]:
+    columns = [column for column in TABLE_COLUMNS if column in run.results]
+    numeric = {column for column in columns if run.results[column].dtype.kind in "fiu"}
+    rows = [
+        [(_number(record[c]), c in numeric) for c in columns]
+        for record in run.results[columns].sort_values(["image", "codec", "bpp"]).to_dict("records")
+    ]
+    return {"columns": columns, "rows": rows}
+
+
+def _published(run: RunData, sources: list[PublishedSource]) -> dict[str, Any]:
+    points = []
+    for source in sources:
+        for dataset in run.datasets:
+            rows = source.points[source.points["dataset"].str.lower() == dataset.lower()]
+            points.extend(rows.to_dict("records"))
+    columns = ["method", "dataset", "operating_point", "bpp", "psnr", "ms_ssim", "lpips", "fid", "kid_mean", "niqe"]
+    return {
+        "sources": [{"name": s.name, "card": s.card} for s in sources],
+        "columns": columns,
+        "rows": [[_number(p.get(c, "")) for c in columns] for p in points],
+        "plotted": any(not points_for(sources, d, q.column).empty for d in run.datasets for q in QUANTITIES),
+    }
+
+
+def build_report(
+    run_dir: str | Path,
+    output: str | Path,
+    anchor: str = "jpeg",
+    pairs: Sequence[tuple[str, str]] = (),
+    originals: Mapping[str, Path] | Path | None = None,
+    published_dir: str | Path | None = None,
+    viewer_images: int = 24,
+) -> Path:
+    """Write the HTML report of ``run_dir`` to ``output`` and return its path."""
+    run = load_run(run_dir)
+    if run.results.empty:
+        raise ValueError(f"{run_dir}: no rows with status ok; nothing to report (see results.csv's error column)")
+    notes = []
+    if anchor not in run.codecs:
+        notes.append(f"Anchor codec {anchor!r} is not in this run; BD numbers use {run.codecs[0]!r} instead (--anchor).")
+        anchor = run.codecs[0]
+    if not isinstance(originals, Mapping):
+        originals = find_originals(run, originals)
+    sources = load_published(published_dir)
+    published = _published(run, sources)
+    plots = [{"quantity": q, "uri": rd_plot(run, q, sources) if run.available(q) else None} for q in QUANTITIES]
+    comparisons = []
+    for a, b in pairs:
+        comparison = compare(run, a, b)
+        table = comparison_table(comparison)
+        comparisons.append({"a": a, "b": b, "points": comparison.bpp_points, "verdict": verdict(comparison),
+                            "columns": list(table.columns), "rows": table.values.tolist()})
+    viewer = build_viewer(run, originals, viewer_images)
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("bench.report", "templates"), autoescape=True,
+        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+    )
+    html = environment.get_template("report.html.j2").render(
+        title=f"codec-bench report: {', '.join(run.datasets)}",
+        header=_header(run), notes=notes, anchor=anchor, plots=plots, bd_tables=_bd_tables(run, anchor),
+        published=published, comparisons=comparisons, viewer=viewer, crop_size=CROP_SIZE, crop_quality=CROP_QUALITY,
+        table=_per_image_table(run),
+    )
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(html, encoding="utf-8")
+    return output

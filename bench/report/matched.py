@@ -1,0 +1,288 @@
+"""Matched-bpp comparison of two codecs with bootstrap confidence intervals over images.
+
+For codec B against codec A and each per-image metric:
+
+* **BD-rate and BD-metric** are computed on each image's own pair of curves and averaged over
+  the images where both exist (the JPEG AI common test conditions average per-image BD-rates
+  the same way).
+* **Matched-bpp differences**: each image's curve is interpolated (PCHIP over log bpp) at a
+  few bpp points inside both codecs' ranges, B - A is taken per image, then averaged.
+
+The 95 % interval of every average is a percentile bootstrap over images
+(:func:`scipy.stats.bootstrap`), so it says how much the result depends on which images were
+in the test set. Dataset-level metrics (FID, KID) have no per-image values and get BD numbers
+on the mean curves without an interval.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.interpolate import PchipInterpolator
+from scipy.stats import bootstrap
+
+from bench.report.bdrate import BDValue, bd_metric, bd_rate
+from bench.report.curves import mean_curve, per_image_curves
+from bench.report.rundata import QUANTITIES, Quantity, RunData
+
+CONFIDENCE = 0.95
+N_RESAMPLES = 2000
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A mean over images with its bootstrap interval (NaN bounds when there is no interval)."""
+
+    mean: float
+    low: float
+    high: float
+    n_images: int
+
+    @property
+    def significant(self) -> bool:
+        """False when the interval contains zero (or there is no interval)."""
+        return math.isfinite(self.low) and math.isfinite(self.high) and not self.low <= 0 <= self.high
+
+
+@dataclass
+class ComparisonRow:
+    quantity: Quantity
+    #: "BD-rate", "BD-metric" or "at X bpp".
+    kind: str
+    estimate: Estimate | None
+    #: Why there is no estimate, when ``estimate`` is None.
+    reason: str = ""
+    bpp: float | None = None
+
+
+@dataclass
+class Comparison:
+    codec_a: str
+    codec_b: str
+    bpp_points: list[float]
+    rows: list[ComparisonRow] = field(default_factory=list)
+
+
+def bootstrap_mean(values, seed: int = 0) -> Estimate:
+    """Mean of ``values`` with a percentile-bootstrap 95 % interval over its entries."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if len(values) == 0:
+        return Estimate(math.nan, math.nan, math.nan, 0)
+    if len(values) == 1 or np.all(values == values[0]):
+        # Nothing to resample: the interval is the value itself when every image agrees.
+        spread = values[0] if len(values) > 1 else math.nan
+        return Estimate(float(values[0]), spread, spread, len(values))
+    result = bootstrap(
+        (values,), np.mean, confidence_level=CONFIDENCE, n_resamples=N_RESAMPLES,
+        method="percentile", rng=np.random.default_rng(seed),
+    )
+    interval = result.confidence_interval
+    return Estimate(float(values.mean()), float(interval.low), float(interval.high), len(values))
+
+
+def interpolate_at(bpp: np.ndarray, values: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """PCHIP interpolation of one curve over log bpp at ``points``; NaN outside its bpp range."""
+    points = np.asarray(points, dtype=float)
+    out = np.full(points.shape, np.nan)
+    if len(bpp) < 2 or np.any(np.diff(bpp) <= 0):
+        return out
+    inside = (points >= bpp[0]) & (points <= bpp[-1])
+    out[inside] = PchipInterpolator(np.log(bpp), values)(np.log(points[inside]))
+    return out
+
+
+def _round_bpp(value: float) -> float:
+    return float(f"{value:.2g}")
+
+
+def common_bpp_points(
+    curves_a: dict[str, tuple[np.ndarray, np.ndarray]],
+    curves_b: dict[str, tuple[np.ndarray, np.ndarray]],
+    count: int = 3,
+) -> list[float]:
+    """A few round bpp values inside both codecs' ranges on as many images as possible.
+
+    The common range is the intersection of every image's ranges for both codecs; when that is
+    empty it is the intersection of the median ranges (some images then miss some points).
+    """
+    pairs = [(curves_a[i][0], curves_b[i][0]) for i in sorted(set(curves_a) & set(curves_b))]
+    pairs = [(a, b) for a, b in pairs if len(a) and len(b)]
+    if not pairs:
+        return []
+    lows = np.array([max(a[0], b[0]) for a, b in pairs])
+    highs = np.array([min(a[-1], b[-1]) for a, b in pairs])
+    low, high = lows.max(), highs.min()
+    if not low < high:
+        low, high = float(np.median(lows)), float(np.median(highs))
+        if not low < high:
+            return []
+    fractions = np.linspace(0.2, 0.8, count) if count > 1 else np.array([0.5])
+    points = {_round_bpp(low * (high / low) ** f) for f in fractions}
+    return sorted(p for p in points if low <= p <= high)
+
+
+def _per_image_bd(function, curves_a, curves_b, images) -> tuple[np.ndarray, str]:
+    values, reasons = [], []
+    for image in images:
+        result: BDValue = function(*curves_a[image], *curves_b[image])
+        if result.value is None:
+            reasons.append(result.reason)
+        else:
+            values.append(result.value)
+    reason = f"no image had comparable curves ({reasons[0]})" if reasons and not values else ""
+    return np.array(values), reason
+
+
+def _dataset_level_rows(run: RunData, quantity: Quantity, codec_a: str, codec_b: str) -> list[ComparisonRow]:
+    a, b = mean_curve(run, quantity, codec_a), mean_curve(run, quantity, codec_b)
+    rows = []
+    for kind, function in (("BD-rate", bd_rate), ("BD-metric", bd_metric)):
+        result = function(a["bpp"], a["value"], b["bpp"], b["value"])
+        if result.value is None:
+            rows.append(ComparisonRow(quantity, kind, None, result.reason))
+        else:
+            rows.append(ComparisonRow(quantity, kind, Estimate(result.value, math.nan, math.nan, 0),
+                                      "dataset-level metric: no per-image interval"))
+    return rows
+
+
+def compare(
+    run: RunData, codec_a: str, codec_b: str, bpp_points: list[float] | None = None, seed: int = 0
+) -> Comparison:
+    """Compare codec B against codec A on every quantity the run has."""
+    for codec in (codec_a, codec_b):
+        if codec not in run.codecs:
+            raise ValueError(
+                f"codec {codec!r} has no successful rows in {run.path}; codecs there: {', '.join(run.codecs)}"
+            )
+    reference = per_image_curves(run, "bpp", codec_a)
+    if bpp_points is None:
+        bpp_points = common_bpp_points(reference, per_image_curves(run, "bpp", codec_b))
+    comparison = Comparison(codec_a, codec_b, list(bpp_points))
+    for quantity in QUANTITIES:
+        if not run.available(quantity):
+            continue
+        if quantity.distribution:
+            comparison.rows.extend(_dataset_level_rows(run, quantity, codec_a, codec_b))
+            continue
+        curves_a = per_image_curves(run, quantity.column, codec_a)
+        curves_b = per_image_curves(run, quantity.column, codec_b)
+        images = sorted(set(curves_a) & set(curves_b))
+        for kind, function in (("BD-rate", bd_rate), ("BD-metric", bd_metric)):
+            values, reason = _per_image_bd(function, curves_a, curves_b, images)
+            estimate = bootstrap_mean(values, seed) if len(values) else None
+            comparison.rows.append(ComparisonRow(quantity, kind, estimate, reason))
+        for point in bpp_points:
+            differences = [
+                interpolate_at(*curves_b[i], [point])[0] - interpolate_at(*curves_a[i], [point])[0] for i in images
+            ]
+            estimate = bootstrap_mean(differences, seed)
+            reason = "" if estimate.n_images else "no image has both curves at this bpp"
+            comparison.rows.append(
+                ComparisonRow(quantity, f"at {point:g} bpp", estimate if estimate.n_images else None, reason, point)
+            )
+    return comparison
+
+
+def _number(value: float) -> str:
+    return f"{value:.3g}" if abs(value) < 1000 else f"{value:.0f}"
+
+
+def format_estimate(estimate: Estimate | None, reason: str = "", unit: str = "") -> str:
+    """``mean [low, high] unit`` or ``n/a (reason)``."""
+    if estimate is None:
+        return f"n/a ({reason})"
+    unit = f" {unit}" if unit else ""
+    if not math.isfinite(estimate.low):
+        return f"{estimate.mean:+.3g}{unit}"
+    return f"{estimate.mean:+.3g}{unit} [{_number(estimate.low)}, {_number(estimate.high)}]"
+
+
+def comparison_table(comparison: Comparison) -> pd.DataFrame:
+    """The comparison as a table: metric, what, B - A with its interval, images used."""
+    records = []
+    for row in comparison.rows:
+        unit = "%" if row.kind == "BD-rate" else row.quantity.unit
+        direction = "lower is better" if row.kind == "BD-rate" or not row.quantity.higher_is_better else "higher is better"
+        records.append(
+            {
+                "metric": row.quantity.label,
+                "measure": row.kind,
+                f"{comparison.codec_b} - {comparison.codec_a}": format_estimate(row.estimate, row.reason, unit),
+                "significant": "" if row.estimate is None or not math.isfinite(row.estimate.low)
+                else ("yes" if row.estimate.significant else "no"),
+                "reading": direction,
+                "images": row.estimate.n_images if row.estimate else 0,
+            }
+        )
+    return pd.DataFrame.from_records(records)
+
+
+def _magnitude(estimate: Estimate, unit: str) -> str:
+    """``0.4 dB [0.2, 0.6]``: magnitudes of a significant estimate (its interval has one sign)."""
+    low, high = sorted((abs(estimate.low), abs(estimate.high)))
+    unit = f" {unit}" if unit else ""
+    return f"{_number(abs(estimate.mean))}{unit} [{_number(low)}, {_number(high)}]"
+
+
+def _point_clause(row: ComparisonRow) -> str:
+    estimate, quantity = row.estimate, row.quantity
+    if not estimate.significant:
+        return f"shows no significant difference in {quantity.label} ({format_estimate(estimate, unit=quantity.unit)})"
+    higher = estimate.mean > 0
+    better = higher == quantity.higher_is_better
+    return (
+        f"is {_magnitude(estimate, quantity.unit)} {'higher' if higher else 'lower'} "
+        f"({'better' if better else 'worse'}) in {quantity.label}"
+    )
+
+
+def _rate_clause(row: ComparisonRow) -> str:
+    estimate = row.estimate
+    if not estimate.significant:
+        return (
+            f"about as many bits for the same {row.quantity.label} "
+            f"(no significant difference: {format_estimate(estimate, unit='%')})"
+        )
+    fewer = estimate.mean < 0
+    return f"{_magnitude(estimate, '%')} {'fewer' if fewer else 'more'} bits for the same {row.quantity.label}"
+
+
+def verdict(comparison: Comparison) -> str:
+    """One paragraph in plain words, generated from the comparison's numbers."""
+    a, b = comparison.codec_a, comparison.codec_b
+    sentences = []
+    points = comparison.bpp_points
+    if points:
+        middle = points[len(points) // 2]
+        clauses = [
+            _point_clause(row)
+            for row in comparison.rows
+            if row.bpp == middle and row.estimate is not None and row.quantity.column != "ms_ssim_db"
+        ]
+        if clauses:
+            n = max(row.estimate.n_images for row in comparison.rows if row.bpp == middle and row.estimate)
+            sentences.append(
+                f"At {middle:g} bpp, compared with {a}, {b} " + _join(clauses)
+                + f" (means over {n} images with 95 % bootstrap intervals)."
+            )
+    rate_rows = [
+        row for row in comparison.rows
+        if row.kind == "BD-rate" and row.estimate is not None and math.isfinite(row.estimate.low)
+        and row.quantity.column != "ms_ssim_db"
+    ]
+    if rate_rows:
+        sentences.append(
+            f"Over the common quality range (BD-rate), {b} needs " + _join([_rate_clause(r) for r in rate_rows])
+            + f" compared with {a}."
+        )
+    if not sentences:
+        return f"{a} and {b} could not be compared: their results do not share a bpp range on any metric."
+    return " ".join(sentences)
+
+
+def _join(clauses: list[str]) -> str:
+    return clauses[0] if len(clauses) == 1 else ", ".join(clauses[:-1]) + " and " + clauses[-1]

@@ -1,0 +1,104 @@
+"""Matched-bpp comparison: bootstrap intervals over images on synthetic per-image curves."""
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.interpolate import PchipInterpolator
+
+from bench.report.matched import bootstrap_mean, common_bpp_points, compare, interpolate_at, verdict
+from bench.report.rundata import RunData
+
+N_IMAGES = 16
+SETTINGS = np.arange(1, 7)
+
+
+def synthetic_run(psnr_shift: float, rate_factor: float = 1.0, seed: int = 1) -> RunData:
+    """Codec A: PSNR = 30 + 4 log2(bpp) + per-image offset. Codec B: A's curve with every bpp
+    multiplied by ``rate_factor`` and every PSNR raised by ``psnr_shift`` plus per-image noise."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for index in range(N_IMAGES):
+        image = f"img{index:02d}.png"
+        base_bpp = 0.08 * 2.0 ** (SETTINGS * 0.8) * rng.uniform(0.7, 1.4)
+        offset = rng.normal(0, 2)
+        noise = rng.normal(0, 0.15)
+        for setting, bpp in zip(SETTINGS, base_bpp):
+            psnr = 30 + 4 * np.log2(bpp) + offset
+            rows.append({"image": image, "codec": "A", "quality": setting, "bpp": bpp, "psnr": psnr})
+            rows.append({"image": image, "codec": "B", "quality": setting, "bpp": bpp * rate_factor,
+                         "psnr": psnr + psnr_shift + noise})
+    results = pd.DataFrame(rows).assign(dataset="synthetic", status="ok")
+    results["point"] = results["quality"].astype(str)
+    return RunData(Path("synthetic"), results, {}, None)
+
+
+def rows_of(comparison, kind_prefix):
+    return [row for row in comparison.rows if row.kind.startswith(kind_prefix)]
+
+
+def test_interval_contains_a_known_psnr_shift():
+    comparison = compare(synthetic_run(psnr_shift=0.4), "A", "B")
+    for row in rows_of(comparison, "BD-metric") + rows_of(comparison, "at "):
+        estimate = row.estimate
+        assert estimate.low <= 0.4 <= estimate.high, row.kind
+        assert estimate.significant
+        assert estimate.n_images == N_IMAGES
+
+
+def test_interval_contains_a_known_rate_saving():
+    comparison = compare(synthetic_run(psnr_shift=0.0, rate_factor=0.9), "A", "B")
+    (bd,) = rows_of(comparison, "BD-rate")
+    assert bd.estimate.low <= -10.0 <= bd.estimate.high
+    assert -13 < bd.estimate.mean < -7
+
+
+def test_zero_shift_interval_contains_zero_and_the_verdict_says_so():
+    comparison = compare(synthetic_run(psnr_shift=0.0), "A", "B")
+    for row in comparison.rows:
+        assert row.estimate.low <= 0 <= row.estimate.high, row.kind
+        assert not row.estimate.significant
+    text = verdict(comparison)
+    assert "no significant difference in PSNR" in text
+    assert "no significant difference:" in text  # the BD-rate clause
+
+
+def test_verdict_states_direction_and_interval():
+    comparison = compare(synthetic_run(psnr_shift=-0.5), "A", "B")
+    text = verdict(comparison)
+    middle = comparison.bpp_points[len(comparison.bpp_points) // 2]
+    assert text.startswith(f"At {middle:g} bpp, compared with A, B is 0.")
+    assert "dB [" in text and "lower (worse) in PSNR" in text
+    assert "more bits for the same PSNR" in text
+
+
+def test_common_points_lie_inside_every_image_range():
+    run = synthetic_run(psnr_shift=0.0, rate_factor=0.9)
+    from bench.report.curves import per_image_curves
+
+    curves_a, curves_b = per_image_curves(run, "bpp", "A"), per_image_curves(run, "bpp", "B")
+    points = common_bpp_points(curves_a, curves_b)
+    assert len(points) == 3
+    for curves in (curves_a, curves_b):
+        for bpp, _ in curves.values():
+            assert all(bpp[0] <= p <= bpp[-1] for p in points)
+
+
+def test_interpolation_is_pchip_over_log_bpp_and_nan_outside():
+    bpp = np.array([0.1, 0.2, 0.4, 0.8])
+    value = np.array([25.0, 27.5, 30.5, 33.0])
+    points = np.array([0.05, 0.1, 0.3, 0.8, 1.0])
+    result = interpolate_at(bpp, value, points)
+    assert np.isnan(result[0]) and np.isnan(result[-1])
+    assert result[1] == 25.0 and result[3] == 33.0
+    assert result[2] == pytest.approx(PchipInterpolator(np.log(bpp), value)(np.log(0.3)))
+
+
+def test_bootstrap_mean_of_identical_values_is_that_value():
+    estimate = bootstrap_mean([0.25, 0.25, 0.25])
+    assert (estimate.mean, estimate.low, estimate.high, estimate.n_images) == (0.25, 0.25, 0.25, 3)
+
+
+def test_unknown_codec_is_a_one_line_error():
+    with pytest.raises(ValueError, match="codec 'C' has no successful rows .* codecs there: A, B"):
+        compare(synthetic_run(0.0), "A", "C")

@@ -1,0 +1,33 @@
+"""The published HiFiC numbers as read by the report."""
+import math
+
+import pytest
+
+from bench.report.published import default_published_dir, load_published, points_for
+
+
+@pytest.fixture(scope="module")
+def sources():
+    return load_published(default_published_dir())
+
+
+def test_hific_card_and_points_are_found(sources):
+    (hific,) = [s for s in sources if s.name == "hific"]
+    assert "ccf33ea49facf2d48870d06c55032add1662fdbd" in hific.card
+    assert len(hific.points) == 9
+    assert sorted(set(hific.points["dataset"])) == ["clic2020", "div2k", "kodak"]
+
+
+def test_kodak_points_match_the_source_and_have_no_fid(sources):
+    psnr = points_for(sources, "Kodak", "psnr")
+    assert list(psnr["operating_point"]) == ["Lo", "Mi", "Hi"]
+    assert list(psnr["bpp"]) == [0.1825587, 0.35108609, 0.53773159]
+    assert psnr["value"].iloc[1] == 29.65373484
+    assert points_for(sources, "kodak", "fid").empty
+
+
+def test_kid_is_read_as_the_kid_mean_column_and_ms_ssim_gets_a_db_column(sources):
+    kid = points_for(sources, "clic2020", "kid_mean")
+    assert kid["value"].iloc[0] == 0.00108268
+    db = points_for(sources, "clic2020", "ms_ssim_db")["value"].iloc[0]
+    assert db == pytest.approx(-10 * math.log10(1 - 0.9553839))

@@ -1,0 +1,89 @@
+"""`bench report` and `bench compare` on a small real run (HTML level; the browser test opens it)."""
+import html
+import shutil
+import re
+
+import pandas as pd
+import pytest
+
+from bench.cli import main
+from bench.report.html import build_report, parse_pair
+
+
+@pytest.fixture(scope="module")
+def report_html(small_run, tmp_path_factory):
+    run_dir, originals = small_run
+    output = build_report(run_dir, tmp_path_factory.mktemp("report") / "report.html", anchor="jpeg",
+                          pairs=[("jpeg", "webp")], originals=originals)
+    return output.read_text()
+
+
+def test_the_run_has_the_documented_columns(small_run):
+    results = pd.read_csv(small_run[0] / "results.csv")
+    assert {"dataset", "image", "codec", "quality", "bytes", "bpp", "psnr", "ms_ssim", "status"} <= set(results)
+    assert len(results) == 12 and (results["status"] == "ok").all()
+    assert results["bpp"].to_numpy() == pytest.approx(8 * results["bytes"].to_numpy() / (768 * 512), rel=1e-12)
+
+
+def test_hostile_names_are_escaped(report_html, hostile_name):
+    assert "<script>alert(1)" not in report_html
+    assert html.escape(hostile_name) in report_html  # in the per-image table
+    assert "\\u003cscript\\u003ealert(1)" in report_html  # in the viewer's JSON
+
+
+def test_report_is_self_contained(report_html):
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", report_html)
+    assert len(re.findall(r'<img src="data:image/svg\+xml;base64,', report_html)) == 3  # PSNR, MS-SSIM, MS-SSIM dB
+
+
+def test_missing_metrics_are_stated_not_fatal(report_html):
+    assert "LPIPS: the run has no LPIPS values" in report_html
+    assert "FID: the run has no FID values (no distribution_metrics.csv" in report_html
+
+
+def test_bd_table_and_verdict_have_numbers(report_html):
+    webp_row = re.search(r"<tr><td>webp</td><td class=\"num\">([^<]+)</td>", report_html).group(1)
+    assert re.fullmatch(r"-\d+\.\d\d %", webp_row)  # WebP needs fewer bits than JPEG on PSNR
+    assert re.search(r"At [\d.]+ bpp, compared with jpeg, webp is [\d.]+ dB \[[\d.]+, [\d.]+\] higher \(better\) in PSNR", report_html)
+
+
+def test_viewer_embeds_one_crop_per_image_and_reconstruction(report_html):
+    # 2 originals + 2 images x 2 codecs x 3 settings
+    assert re.search(r"(\d+) crops, [\d.]+ KiB embedded", report_html).group(1) == "14"
+
+
+def test_compare_command_prints_the_table(small_run, capsys):
+    assert main(["compare", str(small_run[0]), "jpeg:webp"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"PSNR\s+BD-rate\s+-\d+(\.\d+)? % \[", out)
+    assert "compared with jpeg, webp" in out
+
+
+def test_bad_input_is_one_line(small_run, tmp_path, capsys):
+    assert main(["compare", str(small_run[0]), "jpeg:avif"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"bench: error: codec 'avif' has no successful rows in {small_run[0]}; codecs there: jpeg, webp"
+    )
+    assert main(["report", str(tmp_path), "-o", str(tmp_path / "x.html")]) == 2
+    assert "no results.parquet or results.csv" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="expected two codec names as A:B"):
+        parse_pair("jpeg")
+
+
+def test_distribution_metrics_get_plots_and_bd_rows(small_run, tmp_path):
+    run_dir = tmp_path / "run"
+    shutil.copytree(small_run[0], run_dir)
+    results = pd.read_csv(run_dir / "results.csv")
+    means = results.groupby(["codec", "quality"], as_index=False)["bpp"].mean()
+    # FID and KID that fall as the rate rises, as they do for real codecs.
+    means["fid"] = 40.0 / means["bpp"]
+    means["kid_mean"] = 0.02 / means["bpp"]
+    means["kid_std"] = 0.001
+    means.rename(columns={"bpp": "mean_bpp"}).assign(dataset="kodak", n_patches=96).to_csv(
+        run_dir / "distribution_metrics.csv", index=False
+    )
+    text = build_report(run_dir, tmp_path / "report.html", pairs=[("jpeg", "webp")], originals=small_run[1]).read_text()
+    assert len(re.findall(r'<img src="data:image/svg\+xml;base64,', text)) == 5
+    assert "FID: the run has no FID values" not in text
+    assert re.search(r"<td>FID</td><td>BD-rate</td><td>[-+]\d", text)
+    assert "dataset-level metric: no per-image interval" not in text  # the reason is not shown for a number
