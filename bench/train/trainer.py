@@ -76,6 +76,8 @@ class Trainer:
         if self.device.type == "cuda" and not torch.cuda.is_available():
             raise ConfigError(f"--device {device}: torch sees no CUDA device here; use --device cpu")
         self.progress = progress
+        # Before seeding: building LPIPS draws random numbers the first time only (it is cached).
+        self.lpips = load_lpips("alex", weights_file("lpips_alex"), str(self.device))
         torch.manual_seed(config.seed)
         self.model = self._initial_model().to(self.device).train()
         self.discriminator = Discriminator(self.model.config).to(self.device) if config.stage2_steps else None
@@ -91,7 +93,6 @@ class Trainer:
         if self.autocast:
             keep_float32(self.model.hyperprior)
             keep_float32(self.model.hyperprior.y_prior)
-        self.lpips = load_lpips("alex", weights_file("lpips_alex"), str(self.device))
         self.step = 0
         self.wall_seconds = 0.0
         self.last_row: dict[str, float] = {}

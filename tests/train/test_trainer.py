@@ -60,12 +60,12 @@ def test_rate_goes_down_over_50_steps_on_a_fixed_batch(tmp_path: Path, train_fol
     config = tiny_config(train_folder, stage1_steps=50, stage2_steps=0, learning_rate=1e-3, loss={"target_rate": 0.01})
     trainer = Trainer(config, tmp_path, progress=False)
     rates = [trainer.train_step(fixed_batch)["bpp"] for _ in range(50)]
-    # Measured: 0.110 over the first 5 steps, 0.023 over the last 5.
+    # Measured: 0.135 bpp over the first 5 steps, 0.025 over the last 5.
     assert np.mean(rates[-5:]) < 0.5 * np.mean(rates[:5])
 
 
 def zero_fraction_after(steps: int, sparsity_weight: float, train_folder: Path, out: Path, batch: torch.Tensor) -> float:
-    config = tiny_config(train_folder, stage1_steps=steps, stage2_steps=0,
+    config = tiny_config(train_folder, stage1_steps=steps, stage2_steps=0, learning_rate=1e-3,
                          loss={"sparsity": {"weight": sparsity_weight, "form": "soft_count", "threshold": 0.5}})
     trainer = Trainer(config, out, progress=False)
     for _ in range(steps):
@@ -75,9 +75,9 @@ def zero_fraction_after(steps: int, sparsity_weight: float, train_folder: Path, 
 
 
 def test_sparsity_loss_raises_the_share_of_zero_symbols(tmp_path: Path, train_folder: Path, fixed_batch: torch.Tensor) -> None:
-    dense = zero_fraction_after(10, 0.0, train_folder, tmp_path / "dense", fixed_batch)
-    sparse = zero_fraction_after(10, 1.0, train_folder, tmp_path / "sparse", fixed_batch)
-    # Measured after 10 steps from the same seed: 0.68 without, 0.86 with lambda_s = 1.
+    dense = zero_fraction_after(20, 0.0, train_folder, tmp_path / "dense", fixed_batch)
+    sparse = zero_fraction_after(20, 10.0, train_folder, tmp_path / "sparse", fixed_batch)
+    # Measured after 20 steps (lr 1e-3) from the same seed: 0.867 without, 1.000 with lambda_s = 10.
     assert sparse > dense + 0.1
 
 

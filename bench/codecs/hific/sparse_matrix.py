@@ -110,11 +110,7 @@ def decode_latent(model: HiFiC, strings: LatentStrings) -> torch.Tensor:
 def decode_image(model: HiFiC, data: bytes, fingerprint: int) -> np.ndarray:
     """Decode bytes from :func:`encode_image` with the model they were written with."""
     header, strings = unpack(data)
-    if header.fingerprint != fingerprint:
-        raise ValueError(
-            f"sparse-matrix HiFiC bitstream was written by another model than checkpoint {header.model_id!r} "
-            f"(fingerprint {header.fingerprint:08x} != {fingerprint:08x}); decode with the same checkpoint"
-        )
+    bitstream.check_fingerprint(header, fingerprint)
     return bitstream.reconstruct(model, decode_latent(model, strings), header.height, header.width)
 
 
