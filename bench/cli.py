@@ -15,6 +15,7 @@ COMMAND_MODULES = [
     "bench.commands.codecs",
     "bench.commands.datasets",
     "bench.report.cli",
+    "bench.train.cli",
 ]
 
 USER_ERRORS = (BenchError, CodecUnavailable)

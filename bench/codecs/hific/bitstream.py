@@ -162,13 +162,18 @@ def encode_image(model: HiFiC, image: np.ndarray, model_id: str, fingerprint: in
     return pack(header, strings), y_hat
 
 
-def decode_image(model: HiFiC, data: bytes, fingerprint: int) -> np.ndarray:
-    """Decode bytes from :func:`encode_image` with the model they were written with."""
-    header, strings = unpack(data)
+def check_fingerprint(header: Header, fingerprint: int) -> None:
+    """Refuse bytes written by another model than the one about to decode them."""
     if header.fingerprint != fingerprint:
         raise ValueError(
             f"HiFiC bitstream was written by another model than checkpoint {header.model_id!r} "
             f"(fingerprint {header.fingerprint:08x} != {fingerprint:08x}); decode with the same checkpoint"
         )
+
+
+def decode_image(model: HiFiC, data: bytes, fingerprint: int) -> np.ndarray:
+    """Decode bytes from :func:`encode_image` with the model they were written with."""
+    header, strings = unpack(data)
+    check_fingerprint(header, fingerprint)
     y_hat = model.decompress(strings)
     return reconstruct(model, y_hat, header.height, header.width)

@@ -23,6 +23,7 @@ import torch
 from bench.codecs.base import Codec, CodecUnavailable, EncodeResult, Setting
 from bench.codecs.hific import bitstream
 from bench.codecs.hific.checkpoint import fingerprint, load_checkpoint
+from bench.codecs.hific.latent_stats import latent_statistics
 from bench.codecs.hific.model import HiFiC, bpp_from_likelihoods
 
 CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt")
@@ -99,9 +100,10 @@ class HiFiCCodec(Codec):
         data = self.encode_image(model, image, setting, model_fingerprint)
         with torch.no_grad():
             x = bitstream.image_to_tensor(image, next(model.parameters()).device)
-            estimate = bpp_from_likelihoods(model(x).likelihoods, image.shape[0] * image.shape[1])
+            output = model(x)
+        estimate = bpp_from_likelihoods(output.likelihoods, image.shape[0] * image.shape[1])
         target = float(card.get("target_rate", target_rate_of(setting)))
-        return EncodeResult(data, {"bpp_estimate": float(estimate), "target_rate": target})
+        return EncodeResult(data, {"bpp_estimate": float(estimate), "target_rate": target, **latent_statistics(output.residual)})
 
     def encode(self, image: np.ndarray, setting: Setting) -> bytes:
         return self.encode_with_info(image, setting).bitstream
@@ -173,6 +175,8 @@ def provider(options: Mapping[str, Any]) -> dict[str, Codec]:
             raise ValueError(f"--hific-family expects NAME=PATH, got {spec!r}")
         families.setdefault(name, {}).update(checkpoints_in(Path(path)))
     device = str(options.get("device") or "cpu")
+    import bench.codecs.hific.sparse_matrix  # noqa: F401 - registers the sparse-matrix format (it subclasses HiFiCCodec)
+
     return {
         family + suffix: cls(family, checkpoints, device)
         for family, checkpoints in families.items()

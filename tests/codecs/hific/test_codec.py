@@ -16,7 +16,7 @@ def test_without_checkpoints_hific_explains_where_they_come_from(tmp_path, monke
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("BENCH_BASELINES_DIR", raising=False)
     codecs = provider({})
-    assert list(codecs) == ["hific"]
+    assert list(codecs) == ["hific", "hific-sparse-matrix"]
     with pytest.raises(CodecUnavailable, match="--hific-checkpoint.*bench train.*baselines/"):
         codecs["hific"].check_available()
 
@@ -45,7 +45,7 @@ def test_families_from_baselines_and_the_command_line(make_model, tmp_path, monk
         save_checkpoint(make_model(), tmp_path / "baselines" / f"hific-small-dense-{rate}" / "final.pt")
     save_checkpoint(make_model(), tmp_path / "other" / "x.pt")
     codecs = provider({"hific_family": [f"mine={tmp_path / 'other' / 'x.pt'}"], "device": "cpu"})
-    assert set(codecs) == {"hific", "hific-small-dense", "mine"}
+    assert set(codecs) == {f"{family}{suffix}" for family in ("hific", "hific-small-dense", "mine") for suffix in ("", "-sparse-matrix")}
     assert codecs["hific-small-dense"].settings == ["lo", "mi"]
     assert isinstance(codecs["mine"], HiFiCCodec) and codecs["mine"].settings == ["x"]
     with pytest.raises(ValueError, match="unknown checkpoint 'hi'"):

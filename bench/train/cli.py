@@ -1,0 +1,33 @@
+"""``bench train --config CONFIG.yaml --out DIR [--resume] [--device cpu|cuda]``."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    from bench.cli import HelpFormatter
+
+    parser = subparsers.add_parser(
+        "train", help="train a HiFiC model (optionally with the sparsity loss) from a YAML config",
+        formatter_class=HelpFormatter,
+        description="Train HiFiC: stage 1 (rate + MSE + LPIPS), then stage 2 (with the conditional GAN). "
+        "Writes log.csv, checkpoints/ (codec checkpoints + resume state) and the final <name>.pt with "
+        "card.json into --out. See docs/training.md.",
+    )
+    parser.add_argument("--config", type=Path, required=True, help="training config (YAML), e.g. configs/tiny.yaml")
+    parser.add_argument("--out", type=Path, required=True, help="output folder for logs and checkpoints")
+    parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
+    parser.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1 ...")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar (log.csv is still written)")
+    parser.set_defaults(func=train_command)
+
+
+def train_command(args: argparse.Namespace) -> int:
+    from bench.train.config import load_config
+    from bench.train.trainer import train
+
+    config = load_config(args.config)
+    final = train(config, args.out, device=args.device, resume=args.resume, progress=not args.no_progress)
+    print(f"bench train: wrote {final} (card: {final.parent / 'card.json'})")
+    return 0

@@ -1,0 +1,50 @@
+"""Training configs: the shipped YAML files, rate names, and one-line errors."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.train.config import ConfigError, config_from_dict, load_config
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+
+
+def test_shipped_configs_load_with_hific_rate_control() -> None:
+    sparse = load_config(CONFIGS / "small-sparse-lo.yaml")
+    dense = load_config(CONFIGS / "small-dense-lo.yaml")
+    assert (sparse.model, sparse.loss.target_rate, sparse.loss.lambda_a, sparse.loss.lambda_b) == ("small", 0.14, 2.0, 0.0625)
+    assert sparse.loss.sparsity.on == "residual" and sparse.loss.sparsity.weight > 0
+    assert dense.loss.sparsity.weight == 0
+    assert (dense.data, dense.total_steps, dense.seed) == (sparse.data, sparse.total_steps, sparse.seed)
+    assert load_config(CONFIGS / "small-dense-hi.yaml").loss.lambda_a == 0.5
+    assert load_config(CONFIGS / "tiny.yaml").name == "tiny"
+
+
+def test_yaml_key_on_is_not_a_boolean(tmp_path: Path) -> None:
+    path = tmp_path / "run.yaml"
+    path.write_text("loss:\n  sparsity: {weight: 2, form: l1, on: latent}\nmixed_precision: false\n")
+    config = load_config(path)
+    assert config.loss.sparsity.on == "latent" and config.mixed_precision is False and config.name == "run"
+
+
+def test_numeric_target_rate_takes_lambda_a_of_the_nearest_named_rate() -> None:
+    assert config_from_dict({"loss": {"target_rate": 0.28}}).loss.lambda_a == 1.0
+    assert config_from_dict({"loss": {"target_rate": 0.28, "lambda_a": 3}}).loss.lambda_a == 3.0
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"loss": {"sparsity": {"form": "l2"}}}, "loss.sparsity.form: unknown form 'l2'; choose one of l1, soft_count"),
+        ({"loss": {"target_rate": "medium"}}, "loss.target_rate: unknown rate name 'medium'"),
+        ({"stage1_step": 3}, "stage1_step: unknown key"),
+        ({"data": {"crop_size": 100}}, "data.crop_size: must be a multiple of 64"),
+        ({"data": {"folders": "bsds500/train"}}, "data.folders: expected a list of strings"),
+        ({"model": "huge"}, "model: unknown preset 'huge'"),
+        ({"stage1_steps": 0}, "stage1_steps: stage1_steps and stage2_steps must be >= 0 and not both 0"),
+    ],
+)
+def test_mistakes_name_the_key(values: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match="^" + message.replace("(", r"\(").replace(")", r"\)")):
+        config_from_dict(values)
