@@ -222,6 +222,9 @@ def pending_jobs(plan: RunPlan, store: ResultStore, retry_errors: bool = False) 
     # Rows finished before a distribution metric was asked for have no features yet.
     feature_keys = {metric.feature_key() for metric in plan.metrics if isinstance(metric, DistributionMetric)}
     done -= store.keys_missing_features(feature_keys)
+    # Likewise rows finished before a per-image metric was asked for lack its columns.
+    columns = [column for metric in plan.metrics if not isinstance(metric, DistributionMetric) for column in metric.column_names()]
+    done -= store.keys_missing_columns(columns)
     return [job for job in plan.jobs() if job.key not in done]
 
 

@@ -110,6 +110,16 @@ class ResultStore:
             for dataset, image, codec, setting, array in self.connection.execute(query, (feature_key,))
         }
 
+    def keys_missing_columns(self, columns: Iterable[str]) -> set[Key]:
+        """Keys of ok rows without a value for some of ``columns`` (e.g. a metric added later)."""
+        columns = list(columns)
+        missing: set[Key] = set()
+        for *key, text in self.connection.execute("SELECT dataset, image, codec, setting, row FROM results WHERE status = 'ok'"):
+            row = json.loads(text)
+            if any(column not in row for column in columns):
+                missing.add(tuple(key))  # type: ignore[arg-type]
+        return missing
+
     def keys_missing_features(self, feature_keys: Iterable[str]) -> set[Key]:
         """Keys of ok rows that lack features under any of ``feature_keys`` (to be run again)."""
         missing: set[Key] = set()

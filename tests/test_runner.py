@@ -127,3 +127,23 @@ def test_a_codec_that_raises_is_recorded_and_the_run_goes_on(tmp_path, kodak_dir
         table = store.table().set_index("quality")
     assert table.loc[20, "status"] == "error" and table.loc[20, "error"] == "RuntimeError: encoder exploded"
     assert list(table.loc[[10, 30], "status"]) == ["ok", "ok"]
+
+
+def test_asking_for_a_new_metric_reruns_only_rows_without_it(tmp_path, kodak_dir):
+    from bench.codecs.jpeg import JPEG
+    from bench.metrics.ms_ssim import MSSSIM
+    from bench.metrics.psnr import PSNR
+    from bench.runner import ImageSource, RunPlan, execute, pending_jobs
+    from bench.store import ResultStore
+
+    image = ImageSource("kodak", "kodim07.png", kodak_dir / "kodim07.png")
+    psnr_only = RunPlan(images=[image], codecs={"jpeg": JPEG()}, metrics=[PSNR()], settings={"jpeg": [10, 50]})
+    both = RunPlan(images=[image], codecs={"jpeg": JPEG()}, metrics=[PSNR(), MSSSIM()], settings={"jpeg": [10, 50, 90]})
+    with ResultStore(tmp_path / "results.sqlite") as store:
+        assert execute(psnr_only, store) == 2
+        assert pending_jobs(psnr_only, store) == []
+        assert [job.setting for job in pending_jobs(both, store)] == [10, 50, 90]
+        assert execute(both, store) == 3
+        assert pending_jobs(both, store) == [] and pending_jobs(psnr_only, store) == []
+        table = store.table()
+    assert table["ms_ssim"].between(0.8, 1.0).all() and len(table) == 3
