@@ -13,7 +13,7 @@ import concurrent.futures as futures
 import functools
 import math
 import multiprocessing
-import os
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -261,8 +261,18 @@ def execute(
     return len(pending)
 
 
+def _start_method() -> str:
+    """``fork`` where it is safe (Linux, CUDA not initialised here): workers start in
+    milliseconds instead of re-importing torch; ``spawn`` otherwise."""
+    torch = sys.modules.get("torch")
+    if sys.platform == "linux" and not (torch is not None and torch.cuda.is_initialized()):
+        return "fork"
+    return "spawn"
+
+
 def _threads_for(jobs: int) -> int:
-    return max(1, (os.cpu_count() or 1) // jobs)
+    """Torch threads per job: one, so that ``--jobs N`` uses N cores and jobs never compete."""
+    return 1
 
 
 #: A task in flight when a worker died this many times is recorded as crashed, not retried.
@@ -286,7 +296,7 @@ def _execute_in_pool(
     queue = iter(tasks)
     pool = futures.ProcessPoolExecutor(
         max_workers=jobs,
-        mp_context=multiprocessing.get_context("spawn"),
+        mp_context=multiprocessing.get_context(_start_method()),
         initializer=_init_worker,
         initargs=(plan.codecs, plan.metrics, plan.recon_dir, _threads_for(jobs)),
     )
