@@ -36,6 +36,22 @@ class Metric:
     def column_names(cls) -> tuple[str, ...]:
         return cls.columns or (cls.name,)
 
+    def check(self) -> None:
+        """Fail early, in the main process, if the metric cannot run with its options.
+
+        Called once before any job runs; raise :class:`bench.errors.BenchError` with a
+        one-line reason (missing or corrupt weights, an unusable device). The default
+        checks nothing.
+        """
+
+    def signature(self) -> str:
+        """What the stored values depend on besides the images (network, weights hash...).
+
+        A stored row whose signature for this metric differs is measured again, so a
+        changed setting never leaves stale values. The default is the metric's name.
+        """
+        return self.name
+
     def measure(self, reference: np.ndarray, reconstruction: np.ndarray) -> dict[str, float]:
         """Score ``reconstruction`` against ``reference`` (both H x W x 3 uint8)."""
         raise NotImplementedError
