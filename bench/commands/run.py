@@ -52,7 +52,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--device", default="auto", help="torch device for learned codecs and network metrics: auto (cuda when available, else cpu), cpu, cuda, cuda:1")
     parser.add_argument("--weights-dir", type=Path, default=None, help=f"folder with pretrained weights for lpips/fid/kid, one sub-folder per network (default: ${WEIGHTS_DIR_ENV}; if neither is set, the libraries download them)")
     parser.add_argument("--lpips-net", choices=LPIPS_NETS, default="alex", help="LPIPS backbone")
-    parser.add_argument("--save-recon", action="store_true", help="keep reconstructions as PNG under RUN_DIR/recon/<codec>/<setting>/")
+    parser.add_argument("--save-recon", action="store_true", help="keep reconstructions as PNG under RUN_DIR/recon/<dataset>/<codec>/<setting>/")
     parser.add_argument("--retry-errors", action="store_true", help="run again the jobs whose rows have status=error")
     parser.add_argument("--no-download", action="store_true", help="never download a dataset; fail if no local or cached copy exists")
     add_provider_arguments(parser)
