@@ -97,7 +97,7 @@ def load_state_dict(path: Path) -> dict[str, "torch.Tensor"]:
         ) from None
     if not isinstance(state, Mapping) or not all(isinstance(value, torch.Tensor) for value in state.values()):
         raise WeightsError(
-            f"weights file {path} holds a {type(state).__name__}, not a state dict of tensors; "
+            f"weights file {path} is not a state dict of tensors; "
             "replace it with the file listed under Weights in docs/metrics.md"
         )
     return state
