@@ -28,7 +28,7 @@ def test_run_fills_lpips_and_distribution_table_and_rerun_does_nothing(data_dir,
     assert "compare codecs by KID" in first
     assert len(list((tmp_path / "cache" / "features").glob("*/*.npy"))) == 1
 
-    monkeypatch.setattr("bench.metrics.inception.load_inception", None)  # any feature work would fail now
+    monkeypatch.setattr("bench.metrics.inception.inception_features", None)  # any feature work would fail now
     assert main(arguments) == 0
     assert "0 to run" in capsys.readouterr().err
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "run" / "distribution_metrics.parquet"), table)
