@@ -37,6 +37,9 @@ SMALL_SAMPLE_NOTE = f"n_patches < {MIN_PATCHES_FOR_FID}: FID is biased (rank-def
 TABLE_NAME = "distribution_metrics"
 
 _CACHE_SCHEMA = "CREATE TABLE IF NOT EXISTS distribution_cache (digest TEXT PRIMARY KEY, result TEXT NOT NULL)"
+#: Part of every cached group value's key: bump it when a metric's compute() changes, so that
+#: runs made before compute the group values again (2: kid_std over half-size subsets).
+_COMPUTE_VERSION = 2
 
 
 def distribution_metrics(metrics: Sequence[Metric]) -> list[DistributionMetric]:
@@ -61,7 +64,7 @@ def reference_features(metric: DistributionMetric, path: Path, cache_dir: Path) 
 
 
 def _digest(metric: DistributionMetric, arrays: Sequence[np.ndarray]) -> str:
-    digest = hashlib.sha256(f"{metric.name}\n{metric.feature_key()}\n".encode())
+    digest = hashlib.sha256(f"{_COMPUTE_VERSION}\n{metric.name}\n{metric.feature_key()}\n".encode())
     for array in arrays:
         digest.update(repr(array.shape).encode())
         digest.update(np.ascontiguousarray(array).tobytes())
@@ -136,6 +139,13 @@ def export_distribution(
     table.to_csv(Path(run_dir) / f"{TABLE_NAME}.csv", index=False)
     table.to_parquet(Path(run_dir) / f"{TABLE_NAME}.parquet", index=False)
     return table
+
+
+def format_table(table: pd.DataFrame) -> str:
+    """The table as the CLI prints it, or one line saying why it has no group."""
+    if table.empty:
+        return "bench: no FID/KID group: no row of this run's images has status ok"
+    return table.drop(columns="fid_note").to_string(index=False, float_format="{:.4g}".format)
 
 
 def small_sample_warning(table: pd.DataFrame) -> str | None:

@@ -14,10 +14,15 @@ which is what users with internet access get by default.
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
+from bench.datasets import sha256_of
 from bench.errors import BenchError
+
+if TYPE_CHECKING:
+    import torch
 
 WEIGHTS_DIR_ENV = "BENCH_WEIGHTS_DIR"
 
@@ -72,3 +77,31 @@ def weights_file(network: str, options: Mapping[str, Any] | None = None) -> Path
         f"missing weights file {directory / subfolder / names[0]}; "
         f"put it there or point --weights-dir / ${WEIGHTS_DIR_ENV} at the folder that holds {subfolder}/"
     )
+
+
+def load_state_dict(path: Path) -> dict[str, "torch.Tensor"]:
+    """The tensors saved in ``path``, read with ``torch.load(weights_only=True)``.
+
+    Raises :class:`WeightsError` naming the file when it cannot be read that way (truncated,
+    corrupt, or not a state dict of tensors). Loading it unsafely is never the fix, so
+    torch's own advice to do so is not passed on.
+    """
+    import torch
+
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises RuntimeError, UnpicklingError, EOFError... by failure kind
+        raise WeightsError(
+            f"cannot read weights file {path} ({type(exc).__name__}): it is corrupt or not a PyTorch state dict; "
+            "replace it with the file listed under Weights in docs/metrics.md"
+        ) from None
+    if not isinstance(state, Mapping) or not all(isinstance(value, torch.Tensor) for value in state.values()):
+        raise WeightsError(
+            f"weights file {path} is not a state dict of tensors; "
+            "replace it with the file listed under Weights in docs/metrics.md"
+        )
+    return state
+
+
+#: Hashing a weights file once per process is enough (the Inception file is 87 MB).
+weights_sha256 = lru_cache(maxsize=None)(sha256_of)

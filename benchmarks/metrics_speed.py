@@ -43,19 +43,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--weights-dir", type=Path, required=True)
     parser.add_argument("--data-dir", type=Path, required=True)
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--device", default="auto", help="auto (CUDA if available), cpu, cuda, cuda:N")
     parser.add_argument("--images", type=int, default=3, help="Kodak images in the end-to-end run")
     args = parser.parse_args()
-    options = {"weights_dir": args.weights_dir, "device": args.device}
 
     import torch
 
+    from bench.device import resolve_device
     from bench.imageio import read_image
     from bench.metrics.inception import inception_features, load_inception
     from bench.metrics.lpips import LPIPS
     from bench.metrics.patches import extract_patches
     from bench.weights import weights_file
 
+    args.device = resolve_device(args.device)
+    options = {"weights_dir": args.weights_dir, "device": args.device}
     print(f"device {args.device}, torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
     kodak = read_image(args.data_dir / "kodak" / "kodim01.png")
     noisy = np.clip(kodak + np.random.default_rng(0).normal(0, 8, kodak.shape), 0, 255).astype(np.uint8)

@@ -9,7 +9,13 @@ from PIL import Image
 
 from bench import runner
 from bench.codecs.jpeg import JPEG
-from bench.distribution import MIN_PATCHES_FOR_FID, SMALL_SAMPLE_NOTE, distribution_table, small_sample_warning
+from bench.distribution import (
+    MIN_PATCHES_FOR_FID,
+    SMALL_SAMPLE_NOTE,
+    distribution_table,
+    format_table,
+    small_sample_warning,
+)
 from bench.metrics.base import DistributionMetric
 from bench.metrics.psnr import PSNR
 from bench.store import ResultStore
@@ -110,3 +116,17 @@ def test_small_sample_warning_points_at_kid():
         "rank-deficient and the value biased; compare codecs by KID (kid_mean, kid_std) instead"
     )
     assert small_sample_warning(pd.DataFrame({"n_patches": [2048]})) is None
+
+
+def test_a_run_without_ok_rows_prints_one_line_not_an_empty_frame(images, tmp_path):
+    store, metrics, _ = run(images, tmp_path)
+    table = distribution_table(store, [], metrics, tmp_path / "cache")
+    assert table.empty
+    assert format_table(table) == "bench: no FID/KID group: no row of this run's images has status ok"
+
+
+def test_format_table_leaves_out_the_note_column(images, tmp_path):
+    store, metrics, _ = run(images, tmp_path)
+    lines = format_table(distribution_table(store, images, metrics, tmp_path / "cache")).splitlines()
+    assert lines[0].split() == ["dataset", "codec", "quality", "mean_bpp", "gap", "n_patches", "n_images"]
+    assert [line.split()[:3] for line in lines[1:]] == [["toy", "jpeg", "5"], ["toy", "jpeg", "90"]]

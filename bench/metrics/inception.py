@@ -16,10 +16,10 @@ from unittest import mock
 
 import numpy as np
 
-from bench.datasets import sha256_of
+from bench.device import resolve_device
 from bench.metrics.base import DistributionMetric
 from bench.metrics.patches import PATCH_SIZE, extract_patches
-from bench.weights import WeightsError, weights_file
+from bench.weights import WeightsError, load_state_dict, weights_file, weights_sha256
 
 if TYPE_CHECKING:
     import torch
@@ -41,11 +41,12 @@ def read_inception_state(path: Path) -> dict[str, "torch.Tensor"]:
     """The FID Inception state dict in ``path``, with an unused placeholder for a missing ``fc``.
 
     Raises :class:`WeightsError` listing the keys when the file lacks anything but
-    ``fc.weight`` / ``fc.bias`` or holds keys the network does not have.
+    ``fc.weight`` / ``fc.bias`` or holds keys the network does not have, and naming the
+    file when ``torch.load(weights_only=True)`` cannot read it.
     """
     import torch
 
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    state = load_state_dict(path)
     expected = _expected_state()
     missing = sorted(set(expected) - set(state) - OPTIONAL_KEYS)
     unexpected = sorted(set(state) - set(expected))
@@ -103,14 +104,11 @@ def inception_features(
     return features
 
 
-#: Hashing the 87 MB weights file once per process is enough.
-_weights_sha256 = lru_cache(maxsize=None)(sha256_of)
-
-
 class InceptionPatchMetric(DistributionMetric):
     """Shared features of FID and KID: Inception pool3 of each image's HiFiC patches.
 
-    Options: ``weights_dir`` (see :mod:`bench.weights`), ``device``.
+    Options: ``weights_dir`` (see :mod:`bench.weights`), ``device`` (see
+    :func:`bench.device.resolve_device`).
     """
 
     library = "pytorch-fid"
@@ -118,13 +116,25 @@ class InceptionPatchMetric(DistributionMetric):
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(options)
-        self.device = self.options.get("device") or "cpu"
         self.weights_path = weights_file("fid_inception_v3", self.options)
-        weights_id = _weights_sha256(self.weights_path) if self.weights_path else "pytorch-fid-download-6726825d"
+        weights_id = weights_sha256(self.weights_path) if self.weights_path else "pytorch-fid-download-6726825d"
         self._feature_key = f"inception-2015-12-05-pool3/hific-patches-{PATCH_SIZE}/{weights_id}"
+
+    def model(self) -> "torch.nn.Module":
+        # Resolved where the model is used, so that "auto" never touches CUDA in a process
+        # that only constructs the metric.
+        return load_inception(self.weights_path, resolve_device(self.options.get("device")))
+
+    def check(self) -> None:
+        """Build the network once here (cached for this process): bad weights or device fail now."""
+        self.model()
 
     def feature_key(self) -> str:
         return self._feature_key
 
+    def signature(self) -> str:
+        # Stored rows hold features, which depend on exactly what the feature key names.
+        return self._feature_key
+
     def features(self, image: np.ndarray) -> np.ndarray:
-        return inception_features(extract_patches(image), load_inception(self.weights_path, self.device))
+        return inception_features(extract_patches(image), self.model())

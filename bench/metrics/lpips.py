@@ -6,6 +6,9 @@ ship inside the ``lpips`` wheel. The ImageNet backbone (AlexNet by default, as H
 reports; SqueezeNet-1.1 with ``lpips_net="squeeze"``) is read from the weights directory
 (:mod:`bench.weights`) into a randomly initialised trunk; without a weights directory the
 package downloads it through torchvision as usual.
+
+The metric's :meth:`LPIPS.signature` names the LPIPS version, the network and the sha256 of
+the backbone file, so changing either makes stored values stale.
 """
 from __future__ import annotations
 
@@ -16,8 +19,9 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
+from bench.device import resolve_device
 from bench.metrics.base import Metric
-from bench.weights import WeightsError, weights_file
+from bench.weights import WeightsError, load_state_dict, weights_file, weights_sha256
 
 if TYPE_CHECKING:
     import torch
@@ -39,11 +43,10 @@ def load_backbone(model: "torch.nn.Module", path: Path) -> None:
     """Load torchvision ``features`` weights from ``path`` into an ``lpips.LPIPS`` trunk.
 
     The file may use ``features.N.*`` or bare ``N.*`` keys. Any key the trunk expects
-    but the file lacks, or the other way round, raises :class:`WeightsError`.
+    but the file lacks, or the other way round, raises :class:`WeightsError`, as does a
+    file ``torch.load(weights_only=True)`` cannot read.
     """
-    import torch
-
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    state = load_state_dict(path)
     trunk_keys = {_backbone_key(key): key for key in model.state_dict() if key.startswith("net.")}
     file_keys = {_backbone_key(key): key for key in state}
     missing = sorted(set(trunk_keys) - set(file_keys))
@@ -102,7 +105,11 @@ def lpips_distance(reference: np.ndarray, reconstruction: np.ndarray, model: "to
 
 
 class LPIPS(Metric):
-    """LPIPS v0.1, lower is better. Options: ``lpips_net`` (alex|squeeze), ``device``, ``weights_dir``."""
+    """LPIPS v0.1, lower is better.
+
+    Options: ``lpips_net`` (alex|squeeze), ``device`` (see :func:`bench.device.resolve_device`),
+    ``weights_dir``.
+    """
 
     name = "lpips"
     library = "lpips"
@@ -113,12 +120,21 @@ class LPIPS(Metric):
         self.net = self.options.get("lpips_net") or "alex"
         if self.net not in LPIPS_NETS:
             raise ValueError(f"unknown --lpips-net {self.net!r}; choose one of {', '.join(LPIPS_NETS)}")
-        self.device = self.options.get("device") or "cpu"
         # Resolved now so that a missing file fails before any job runs.
         self.backbone_path = weights_file(f"lpips_{self.net}", self.options)
 
     def model(self) -> "torch.nn.Module":
-        return load_lpips(self.net, self.backbone_path, self.device)
+        # The device is resolved where the model is used, so that "auto" never touches CUDA
+        # in a process that only constructs the metric.
+        return load_lpips(self.net, self.backbone_path, resolve_device(self.options.get("device")))
+
+    def check(self) -> None:
+        """Build the model once here (cached for this process): bad weights or device fail now."""
+        self.model()
+
+    def signature(self) -> str:
+        backbone = weights_sha256(self.backbone_path) if self.backbone_path else "torchvision-download"
+        return f"lpips-v0.1:{self.net}:{backbone}"
 
     def measure(self, reference: np.ndarray, reconstruction: np.ndarray) -> dict[str, float]:
         return {"lpips": lpips_distance(reference, reconstruction, self.model())}

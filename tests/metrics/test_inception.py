@@ -1,13 +1,17 @@
 """FID Inception features with the real weights, on a few Kodak images."""
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 
-from bench.metrics.fid import fid_from_features
+from bench.device import DeviceError
+from bench.metrics.fid import FID, fid_from_features
 from bench.metrics.inception import load_inception, inception_features, read_inception_state
-from bench.metrics.kid import kid_from_features
+from bench.metrics.kid import KID, kid_from_features
 from bench.metrics.patches import extract_patches
 from bench.weights import WeightsError, weights_file
 
@@ -72,3 +76,43 @@ def test_weights_missing_more_than_fc_are_refused_with_the_keys(weights_dir, tmp
 def test_missing_fc_is_filled_with_nan_placeholders(weights_dir):
     state = read_inception_state(weights_file("fid_inception_v3", {"weights_dir": weights_dir}))
     assert state["fc.weight"].shape == (1008, 2048) and torch.isnan(state["fc.bias"]).all()
+
+
+def inception_file_in(weights_dir: Path) -> Path:
+    """Where FID/KID read the Inception weights under ``weights_dir`` (the folder is created)."""
+    folder = weights_dir / "fid_inception_v3"
+    folder.mkdir(parents=True)
+    return folder / "pt_inception-2015-12-05_nofc.pth"
+
+
+@pytest.mark.parametrize("metric_class", [FID, KID])
+def test_check_refuses_a_truncated_weights_file_in_one_line(metric_class, weights_dir, tmp_path):
+    original = weights_file("fid_inception_v3", {"weights_dir": weights_dir})
+    path = inception_file_in(tmp_path)
+    path.write_bytes(original.read_bytes()[: 1 << 20])
+    with pytest.raises(WeightsError) as raised:
+        metric_class({"weights_dir": tmp_path}).check()
+    assert str(raised.value) == (
+        f"cannot read weights file {path} (RuntimeError): it is corrupt or not a PyTorch state dict; "
+        "replace it with the file listed under Weights in docs/metrics.md"
+    )
+
+
+def test_check_refuses_weights_with_missing_keys(weights_dir, tmp_path):
+    state = torch.load(weights_file("fid_inception_v3", {"weights_dir": weights_dir}), weights_only=True)
+    del state["Conv2d_1a_3x3.conv.weight"]
+    torch.save(state, inception_file_in(tmp_path))
+    with pytest.raises(WeightsError, match=r"is not an FID Inception-v3 state dict \(missing: Conv2d_1a_3x3\.conv\.weight;"):
+        FID({"weights_dir": tmp_path}).check()
+
+
+def test_check_refuses_a_bad_device(weights_dir):
+    with pytest.raises(DeviceError, match="^--device 'gpu0' is not a torch device"):
+        KID({"weights_dir": weights_dir, "device": "gpu0"}).check()
+
+
+def test_signature_is_the_feature_key_with_the_weights_hash(weights_dir):
+    path = weights_file("fid_inception_v3", {"weights_dir": weights_dir})
+    fid, kid = FID({"weights_dir": weights_dir}), KID({"weights_dir": weights_dir})
+    expected = f"inception-2015-12-05-pool3/hific-patches-256/{hashlib.sha256(path.read_bytes()).hexdigest()}"
+    assert fid.signature() == kid.signature() == fid.feature_key() == expected

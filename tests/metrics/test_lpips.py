@@ -1,12 +1,15 @@
 """LPIPS through bench.metrics.lpips, checked against the lpips package itself."""
 from __future__ import annotations
 
+import hashlib
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from bench.device import DeviceError, resolve_device
 from bench.metrics.lpips import LPIPS, load_lpips, to_lpips_tensor
 from bench.weights import WeightsError, weights_file
 
@@ -87,3 +90,49 @@ def test_weights_of_the_wrong_network_are_refused(weights_dir, tmp_path):
 def test_unknown_network_is_refused():
     with pytest.raises(ValueError, match="unknown --lpips-net 'vgg'; choose one of alex, squeeze"):
         LPIPS({"lpips_net": "vgg"})
+
+
+def alex_file_in(weights_dir: Path) -> Path:
+    """Where LPIPS alex reads its backbone under ``weights_dir`` (the folder is created)."""
+    folder = weights_dir / "lpips_alexnet_features"
+    folder.mkdir(parents=True)
+    return folder / "alexnet_features_imagenet.pth"
+
+
+def test_check_refuses_a_corrupt_weights_file_in_one_line(tmp_path):
+    path = alex_file_in(tmp_path)
+    path.write_bytes(b"<html>404 Not Found</html>\n")
+    metric = LPIPS({"weights_dir": tmp_path})
+    with pytest.raises(WeightsError) as raised:
+        metric.check()
+    message = str(raised.value)
+    assert message.startswith(f"cannot read weights file {path} (UnpicklingError): it is corrupt")
+    assert "\n" not in message and "weights_only" not in message
+
+
+def test_check_refuses_a_bad_device(weights_dir):
+    with pytest.raises(DeviceError, match="^--device 'bogus' is not a torch device"):
+        LPIPS({"weights_dir": weights_dir, "device": "bogus"}).check()
+
+
+def test_check_loads_the_model_that_measure_uses(weights_dir):
+    metric = LPIPS({"weights_dir": weights_dir, "device": "auto"})
+    metric.check()
+    assert metric.model() is load_lpips("alex", metric.backbone_path, resolve_device("auto"))
+
+
+def test_signature_names_the_network_and_the_backbone_file(weights_dir, tmp_path):
+    alex, squeeze = LPIPS({"weights_dir": weights_dir}), LPIPS({"weights_dir": weights_dir, "lpips_net": "squeeze"})
+    assert alex.signature() == f"lpips-v0.1:alex:{hashlib.sha256(alex.backbone_path.read_bytes()).hexdigest()}"
+    assert squeeze.signature().startswith("lpips-v0.1:squeeze:") and squeeze.signature() != alex.signature()
+
+    state = torch.load(alex.backbone_path, weights_only=True)
+    state["features.0.bias"] = state["features.0.bias"] + 1e-3
+    torch.save(state, alex_file_in(tmp_path))
+    retrained = LPIPS({"weights_dir": tmp_path})
+    assert retrained.signature().startswith("lpips-v0.1:alex:") and retrained.signature() != alex.signature()
+
+
+def test_signature_without_a_weights_dir_names_the_download(monkeypatch):
+    monkeypatch.delenv("BENCH_WEIGHTS_DIR")
+    assert LPIPS({}).signature() == "lpips-v0.1:alex:torchvision-download"
