@@ -14,12 +14,13 @@ from tqdm import tqdm
 from bench import datasets, distribution, runner
 from bench.codecs.base import Codec
 from bench.codecs.registry import add_provider_arguments, select_codecs
+from bench.device import resolve_device
 from bench.errors import BenchError
 from bench.metadata import now, run_metadata
 from bench.metrics.lpips import LPIPS_NETS
 from bench.metrics.registry import DEFAULT_METRICS, create_metrics
-from bench.weights import WEIGHTS_DIR_ENV
 from bench.store import ResultStore, export
+from bench.weights import WEIGHTS_DIR_ENV
 
 DESCRIPTION = """\
 Encode every image with every codec at every setting, decode the real bitstream, and
@@ -68,21 +69,6 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} is not >= 1")
     return value
-
-
-def resolve_device(name: str) -> str:
-    """``auto`` -> ``cuda`` when torch sees a GPU, else ``cpu``; other names are checked."""
-    import torch
-
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise BenchError(f"--device {name!r} is not a torch device; use auto, cpu, cuda or cuda:N") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise BenchError(f"--device {name}: torch sees no CUDA device here; use --device cpu")
-    return name
 
 
 def parse_settings(overrides: list[str], codecs: dict[str, Codec]) -> dict[str, list[Any]]:
@@ -202,7 +188,7 @@ def run_command(args: argparse.Namespace) -> int:
     print(summarize(frame))
     if distribution.distribution_metrics(metrics):
         print(f"bench: {len(table)} groups in {run_dir / (distribution.TABLE_NAME + '.csv')}")
-        print(table.drop(columns="fid_note").to_string(index=False, float_format="{:.4g}".format))
+        print(distribution.format_table(table))
         warning = distribution.small_sample_warning(table)
         if warning:
             print(warning)
