@@ -48,7 +48,8 @@ def test_tiny_config_trains_and_its_checkpoint_codes_an_image(tmp_path: Path, tr
     assert card["final_losses"]["bpp"] == card["train_bpp"] == float(log[-1]["bpp"])
     codecs = provider({"hific_family": [f"tiny={final}"]})
     image = np.ascontiguousarray(kodim01[:128, :192])
-    data, y_hat = bitstream.encode_image(model, image, "tiny", fingerprint(model))
+    data, latents = bitstream.encode_image(model, image, "tiny", fingerprint(model))
+    y_hat = latents.y_hat
     expected = bitstream.reconstruct(model, y_hat, 128, 192)
     for name in ("tiny", "tiny-sparse-matrix"):
         decoded = codecs[name].decode(codecs[name].encode(image, "tiny"))

@@ -24,7 +24,7 @@ from bench.codecs.base import Codec, CodecUnavailable, EncodeResult, Setting
 from bench.codecs.hific import bitstream
 from bench.codecs.hific.checkpoint import fingerprint, load_checkpoint
 from bench.codecs.hific.latent_stats import latent_statistics
-from bench.codecs.hific.model import HiFiC, bpp_from_likelihoods
+from bench.codecs.hific.model import EncodedLatents, HiFiC, bpp_from_likelihoods
 
 CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt")
 #: HiFiC's target rates (bpp) by the rate names used for its models.
@@ -89,21 +89,20 @@ class HiFiCCodec(Codec):
             self._models[setting] = (model, fingerprint(model), card)
         return self._models[setting]
 
-    def encode_image(self, model: HiFiC, image: np.ndarray, setting: str, model_fingerprint: int) -> bytes:
-        return bitstream.encode_image(model, image, setting, model_fingerprint)[0]
+    def encode_image(self, model: HiFiC, image: np.ndarray, setting: str, model_fingerprint: int) -> tuple[bytes, EncodedLatents]:
+        """The bitstream of ``image`` and the encoder's latents it codes."""
+        return bitstream.encode_image(model, image, setting, model_fingerprint)
 
     def decode_image(self, model: HiFiC, data: bytes, model_fingerprint: int) -> np.ndarray:
         return bitstream.decode_image(model, data, model_fingerprint)
 
     def encode_with_info(self, image: np.ndarray, setting: Setting) -> EncodeResult:
         model, model_fingerprint, card = self.model(setting)
-        data = self.encode_image(model, image, setting, model_fingerprint)
-        with torch.no_grad():
-            x = bitstream.image_to_tensor(image, next(model.parameters()).device)
-            output = model(x)
-        estimate = bpp_from_likelihoods(output.likelihoods, image.shape[0] * image.shape[1])
+        data, latents = self.encode_image(model, image, setting, model_fingerprint)
+        # From the encoder's own latents: the generator (most of a forward pass) never runs here.
+        estimate = bpp_from_likelihoods(model.likelihoods(latents), image.shape[0] * image.shape[1])
         target = float(card.get("target_rate", target_rate_of(setting)))
-        return EncodeResult(data, {"bpp_estimate": float(estimate), "target_rate": target, **latent_statistics(output.residual)})
+        return EncodeResult(data, {"bpp_estimate": float(estimate), "target_rate": target, **latent_statistics(latents.residual)})
 
     def encode(self, image: np.ndarray, setting: Setting) -> bytes:
         return self.encode_with_info(image, setting).bitstream
