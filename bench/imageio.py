@@ -33,11 +33,12 @@ class ImageReadError(ValueError):
 def _bit_depth_reason(image: Image.Image) -> str | None:
     if image.mode.startswith("I") or image.mode == "F":
         return f"{image.mode} is a {('float' if image.mode == 'F' else '16/32-bit integer')} image"
-    # Pillow reads 16-bit-per-channel RGB(A) PNGs as 8-bit RGB(A); the PNG header keeps the truth.
-    if image.format == "PNG":
-        raw_mode = getattr(getattr(image, "png", None), "im_rawmode", "")
-        if ";16" in str(raw_mode):
-            return "16-bit-per-channel PNG"
+    # Pillow reads some 16-bit-per-channel files (RGB PNG, RGB TIFF) as 8-bit RGB, dropping the
+    # low byte; the raw mode of the file's data ("RGB;16B", "RGB;16L") still tells.
+    raw_modes = [str(getattr(getattr(image, "png", None), "im_rawmode", ""))]
+    raw_modes += [str(tile.args) for tile in getattr(image, "tile", [])]
+    if any(";16" in raw_mode for raw_mode in raw_modes):
+        return f"16-bit-per-channel {image.format}"
     return None
 
 

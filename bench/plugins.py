@@ -12,7 +12,14 @@ def load_object(target: str) -> Any:
     return getattr(importlib.import_module(module_name), attribute)
 
 
-def entry_point_objects(group: str) -> Iterator[tuple[str, Any]]:
-    """(name, loaded object) for each installed entry point of ``group``."""
+def entry_point_objects(group: str) -> Iterator[tuple[str, Any, str | None]]:
+    """(name, loaded object, None) for each installed entry point of ``group``.
+
+    An entry point that fails to load (its package or a library it imports is missing)
+    gives (name, None, one-line reason) instead of stopping every command.
+    """
     for entry_point in entry_points(group=group):
-        yield entry_point.name, entry_point.load()
+        try:
+            yield entry_point.name, entry_point.load(), None
+        except Exception as exc:  # noqa: BLE001 - a broken plug-in must not break bench
+            yield entry_point.name, None, f"cannot load {entry_point.value} ({type(exc).__name__}: {exc})"

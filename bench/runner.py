@@ -5,26 +5,26 @@ metrics -> one row. The runner knows no codec and no metric by name.
 
 Work is handed to workers in *tasks*: one image with one codec and several settings, so
 the reference image is decoded once per task and kept in a small per-worker cache. Each
-task's rows are committed in one transaction as soon as it returns.
+task's rows are committed in one transaction as soon as it returns. Every job is
+single-threaded, so ``--jobs N`` uses N cores.
 """
 from __future__ import annotations
 
 import concurrent.futures as futures
 import functools
-import math
 import multiprocessing
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from bench.codecs.base import Codec, Setting
 from bench.imageio import ImageReadError, read_image
 from bench.metrics.base import DistributionMetric, Metric
-from bench.store import FEATURES_FIELD, ResultStore
+from bench.store import FEATURES_FIELD, SIGNATURES_FIELD, ResultStore
 
 #: Reference images kept per worker; tasks arrive grouped by image.
 IMAGE_CACHE_SIZE = 4
@@ -73,9 +73,9 @@ class RunPlan:
         jobs = []
         for image in self.images:
             for name, codec in self.codecs.items():
-                if self.target_bpps and codec.quality_range is not None:
+                if self.target_bpps:
                     jobs.extend(Job(image, name, target_bpp=float(target)) for target in self.target_bpps)
-                elif not self.target_bpps:
+                else:
                     jobs.extend(Job(image, name, setting) for setting in self.settings.get(name, codec.settings))
         return jobs
 
@@ -167,8 +167,9 @@ def run_job(job: Job, codec: Codec, metrics: Sequence[Metric], recon_dir: Path |
                 row.update(metric.measure(reference, reconstruction))
         if features:
             row[FEATURES_FIELD] = features
+        row[SIGNATURES_FIELD] = {metric.name: metric.signature() for metric in metrics}
         if recon_dir is not None:
-            save_reconstruction(reconstruction, recon_dir, job.codec, setting, job.image.name)
+            save_reconstruction(reconstruction, recon_path(recon_dir, job.image.dataset, job.codec, setting, job.image.name))
     except ImageReadError as exc:
         row.update(status="error", error=str(exc))
     except Exception as exc:  # noqa: BLE001 - one failing job must not stop the run
@@ -176,11 +177,16 @@ def run_job(job: Job, codec: Codec, metrics: Sequence[Metric], recon_dir: Path |
     return row
 
 
-def save_reconstruction(image: np.ndarray, recon_dir: Path, codec: str, setting: Setting, image_name: str) -> Path:
-    """Write a reconstruction losslessly as ``recon/<codec>/<setting>/<image stem>.png``."""
+def recon_path(recon_dir: Path, dataset: str, codec: str, setting: Setting, image_name: str) -> Path:
+    """``recon/<dataset>/<codec>/<setting>/<image name>.png`` (``.png`` added unless already there)."""
+    file_name = image_name if image_name.lower().endswith(".png") else image_name + ".png"
+    return Path(recon_dir) / dataset / codec / str(setting) / file_name
+
+
+def save_reconstruction(image: np.ndarray, path: Path) -> Path:
+    """Write a reconstruction losslessly as PNG."""
     from PIL import Image
 
-    path = Path(recon_dir) / codec / str(setting) / (Path(image_name).stem + ".png")
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(image).save(path)
     return path
@@ -217,15 +223,32 @@ def _crash_rows(task: Sequence[Job], codecs: dict[str, Codec], exc: BaseExceptio
 
 
 def pending_jobs(plan: RunPlan, store: ResultStore, retry_errors: bool = False) -> list[Job]:
-    """The jobs of ``plan`` without a row in ``store`` (error rows count as done unless retried)."""
+    """The jobs of ``plan`` that still need work.
+
+    A job is done when its row exists (error rows too, unless ``retry_errors``), and, for
+    an ok row, when it holds every requested metric under the metric's current
+    :meth:`~bench.metrics.base.Metric.signature`, the features of every requested
+    distribution metric, and its reconstruction file when ``plan.recon_dir`` is set.
+    """
     done = store.finished_keys(include_errors=not retry_errors)
-    # Rows finished before a distribution metric was asked for have no features yet.
     feature_keys = {metric.feature_key() for metric in plan.metrics if isinstance(metric, DistributionMetric)}
     done -= store.keys_missing_features(feature_keys)
-    # Likewise rows finished before a per-image metric was asked for lack its columns.
-    columns = [column for metric in plan.metrics if not isinstance(metric, DistributionMetric) for column in metric.column_names()]
-    done -= store.keys_missing_columns(columns)
+    done -= {key for key, row in store.ok_rows() if _needs_work(row, plan)}
     return [job for job in plan.jobs() if job.key not in done]
+
+
+def _needs_work(row: dict[str, Any], plan: RunPlan) -> bool:
+    signatures = row.get(SIGNATURES_FIELD, {})
+    for metric in plan.metrics:
+        if signatures.get(metric.name) != metric.signature():
+            return True
+        if not isinstance(metric, DistributionMetric) and any(column not in row for column in metric.column_names()):
+            return True
+    if plan.recon_dir is not None:
+        path = recon_path(plan.recon_dir, row["dataset"], row["codec"], row["quality"], row["image"])
+        if not path.is_file():
+            return True
+    return False
 
 
 def execute(
@@ -249,7 +272,7 @@ def execute(
             on_rows(rows)
 
     if jobs <= 1 or len(tasks) <= 1:
-        _init_worker(plan.codecs, plan.metrics, plan.recon_dir, threads=_threads_for(1))
+        _init_worker(plan.codecs, plan.metrics, plan.recon_dir, threads=THREADS_PER_JOB)
         for task in tasks:
             finish(run_task(task))
         return len(pending)
@@ -257,8 +280,17 @@ def execute(
     crashes: dict[tuple[str, str, str, str], int] = {}
     remaining = tasks
     while remaining:
-        remaining = _execute_in_pool(plan, remaining, jobs, finish, crashes)
+        suspects, remaining = _execute_in_pool(plan, remaining, jobs, finish, crashes)
+        for task in suspects:
+            _run_isolated(plan, task, finish, crashes)
     return len(pending)
+
+
+#: Torch threads per job: one, so that ``--jobs N`` uses N cores and jobs never compete.
+THREADS_PER_JOB = 1
+
+#: A task that killed its worker this many times, alone in its pool, is recorded as crashed.
+MAX_CRASHES = 2
 
 
 def _start_method() -> str:
@@ -270,13 +302,11 @@ def _start_method() -> str:
     return "spawn"
 
 
-def _threads_for(jobs: int) -> int:
-    """Torch threads per job: one, so that ``--jobs N`` uses N cores and jobs never compete."""
-    return 1
-
-
-#: A task in flight when a worker died this many times is recorded as crashed, not retried.
-MAX_CRASHES = 2
+def _run_isolated(plan: RunPlan, task: list[Job], finish: Callable[[list[dict[str, Any]]], None], crashes: dict) -> None:
+    """Run one task alone in a one-worker pool, so that a crash is surely its own."""
+    left = [task]
+    while left:
+        left, _ = _execute_in_pool(plan, left, 1, finish, crashes)
 
 
 def _execute_in_pool(
@@ -285,24 +315,26 @@ def _execute_in_pool(
     jobs: int,
     finish: Callable[[list[dict[str, Any]]], None],
     crashes: dict[tuple[str, str, str, str], int],
-) -> list[list[Job]]:
-    """Run tasks in a process pool; return the tasks still to do if a worker died.
+) -> tuple[list[list[Job]], list[list[Job]]]:
+    """Run tasks in a process pool until they are done or a worker dies.
 
-    A dead worker breaks the whole pool and fails every task in flight, not only the one
-    that crashed, so those tasks are retried in a fresh pool; a task caught in
-    :data:`MAX_CRASHES` breakdowns is written as error rows.
+    Returns ``(suspects, not_started)``. A dead worker breaks the whole pool and fails
+    every task in flight, not only the one that crashed. With one task in flight the crash
+    is that task's: it counts towards :data:`MAX_CRASHES`, after which its jobs are written
+    as error rows, and before which it is returned to run again. With several in flight,
+    all of them are returned as suspects, for the caller to run one at a time.
     """
-    retry: list[list[Job]] = []
     queue = iter(tasks)
     pool = futures.ProcessPoolExecutor(
         max_workers=jobs,
         mp_context=multiprocessing.get_context(_start_method()),
         initializer=_init_worker,
-        initargs=(plan.codecs, plan.metrics, plan.recon_dir, _threads_for(jobs)),
+        initargs=(plan.codecs, plan.metrics, plan.recon_dir, THREADS_PER_JOB),
     )
     # Submit in order, a bounded window ahead, so the tasks of one image stay together.
     in_flight: dict[futures.Future, list[Job]] = {}
-    broken = False
+    failed: list[list[Job]] = []
+    error: BaseException | None = None
 
     def submit_next() -> None:
         task = next(queue, None)
@@ -319,16 +351,21 @@ def _execute_in_pool(
                 try:
                     rows = future.result()
                 except futures.process.BrokenProcessPool as exc:
-                    broken = True
-                    crashes[task[0].key] = crashes.get(task[0].key, 0) + 1
-                    if crashes[task[0].key] >= MAX_CRASHES:
-                        finish(_crash_rows(task, plan.codecs, exc))
-                    else:
-                        retry.append(task)
+                    failed.append(task)
+                    error = exc
                     continue
                 finish(rows)
-                if not broken:
+                if not failed:
                     submit_next()
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
-    return retry + list(queue)
+    not_started = list(queue)
+    if len(failed) != 1:
+        return failed, not_started
+    task = failed[0]
+    crashes[task[0].key] = crashes.get(task[0].key, 0) + 1
+    if crashes[task[0].key] >= MAX_CRASHES:
+        assert error is not None
+        finish(_crash_rows(task, plan.codecs, error))
+        return [], not_started
+    return [task], not_started

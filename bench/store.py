@@ -1,9 +1,11 @@
 """The results store of a run directory: SQLite written row by row, exported as tidy tables.
 
 ``results.sqlite`` holds one row per job (image x codec x setting), keyed by
-``(dataset, image, codec, setting)``, each committed in its own transaction, so an
-interrupted run loses at most the jobs in flight. The tidy tables ``results.csv`` and
-``results.parquet`` are regenerated from it at the end of every run.
+``(dataset, image, codec, setting)``. The rows of each finished task (a few settings of
+one image and codec) are committed in one transaction, so an interrupted run loses at
+most the tasks in flight. The tidy tables ``results.csv`` and ``results.parquet`` are
+regenerated from it at the end of every run. A run directory accumulates: rows of every
+invocation into it are kept and exported together.
 """
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 import pandas as pd
 
+from bench.errors import BenchError
+
 RESULT_COLUMNS = (
     "dataset", "image", "width", "height", "codec", "codec_version", "quality", "bytes", "bpp",
     "psnr", "ms_ssim", "encode_seconds", "decode_seconds", "status", "error",
@@ -24,6 +28,8 @@ KEY_COLUMNS = ("dataset", "image", "codec", "setting")
 #: A row may carry ``{feature_key: N x D array}`` under this field (distribution metrics);
 #: the arrays go to the ``features`` table, not into the row.
 FEATURES_FIELD = "_features"
+#: ``{metric name: signature}`` of the metrics measured for a row; stored, never exported.
+SIGNATURES_FIELD = "_signatures"
 TIMING_COLUMNS = ("encode_seconds", "decode_seconds")
 #: Integer columns, empty (not 0) in error rows.
 INTEGER_COLUMNS = ("width", "height", "bytes")
@@ -67,10 +73,16 @@ class ResultStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.connection = sqlite3.connect(self.path, timeout=60)
-        # WAL + FULL sync: a committed row survives kill -9 and power loss.
-        self.connection.execute("PRAGMA journal_mode=WAL")
-        self.connection.execute("PRAGMA synchronous=FULL")
-        self.connection.executescript(_SCHEMA)
+        try:
+            # WAL + FULL sync: a committed row survives kill -9 and power loss.
+            self.connection.execute("PRAGMA journal_mode=WAL")
+            self.connection.execute("PRAGMA synchronous=FULL")
+            self.connection.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            self.connection.close()
+            raise BenchError(
+                f"{self.path} is not a readable results database ({exc}); move it away to start the run afresh"
+            ) from None
 
     def close(self) -> None:
         self.connection.close()
@@ -110,15 +122,10 @@ class ResultStore:
             for dataset, image, codec, setting, array in self.connection.execute(query, (feature_key,))
         }
 
-    def keys_missing_columns(self, columns: Iterable[str]) -> set[Key]:
-        """Keys of ok rows without a value for some of ``columns`` (e.g. a metric added later)."""
-        columns = list(columns)
-        missing: set[Key] = set()
+    def ok_rows(self) -> Iterator[tuple[Key, dict[str, Any]]]:
+        """(key, row) of every row with status ok."""
         for *key, text in self.connection.execute("SELECT dataset, image, codec, setting, row FROM results WHERE status = 'ok'"):
-            row = json.loads(text)
-            if any(column not in row for column in columns):
-                missing.add(tuple(key))  # type: ignore[arg-type]
-        return missing
+            yield tuple(key), json.loads(text)  # type: ignore[misc]
 
     def keys_missing_features(self, feature_keys: Iterable[str]) -> set[Key]:
         """Keys of ok rows that lack features under any of ``feature_keys`` (to be run again)."""
@@ -172,9 +179,10 @@ def to_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
     ``quality`` stays numeric when every codec's setting is a number and becomes text
     otherwise (e.g. a learned codec's checkpoint name), so CSV and Parquet read back alike.
-    The internal ``setting`` key column is dropped.
+    The internal ``setting`` key column and the stored signatures are dropped.
     """
-    extra = sorted({column for row in rows for column in row} - set(RESULT_COLUMNS) - {"setting"})
+    internal = {"setting", SIGNATURES_FIELD}
+    extra = sorted({column for row in rows for column in row} - set(RESULT_COLUMNS) - internal)
     rows = sorted(rows, key=lambda row: (row["dataset"], row["codec"], _quality_order(row.get("quality")), row["image"], row["setting"]))
     frame = pd.DataFrame(rows, columns=[*RESULT_COLUMNS, *extra, "setting"])
     if not all(_is_number(value) for value in frame["quality"].dropna()):

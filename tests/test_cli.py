@@ -80,3 +80,36 @@ def test_third_party_codec_registers_through_an_entry_point(tmp_path, kodak_dir)
     assert result.returncode == 0, result.stderr
     row = pd.read_csv(tmp_path / "run" / "results.csv", dtype={"codec_version": str}).iloc[0]
     assert row["bytes"] == 768 * 512 * 3 + 4 and row["psnr"] == float("inf") and row["codec_version"] == "1.0"
+
+
+def test_bad_values_are_refused_before_any_work(tmp_path):
+    limit = run_bench("run", "--codecs", "jpeg", "--limit", "0", "--out", str(tmp_path))
+    assert limit.returncode == 2 and "--limit: 0 is not >= 1" in limit.stderr
+    line = _one_error_line(run_bench("run", "--codecs", "jpeg", "--settings", "jpeg=10,1000", "--out", str(tmp_path)))
+    assert "jpeg setting 1000 is outside its range 1..100" in line
+    a_file = tmp_path / "results.txt"
+    a_file.write_text("not a folder")
+    assert "is a file" in _one_error_line(run_bench("run", "--codecs", "jpeg", "--out", str(a_file)))
+    assert "not a torch device" in _one_error_line(run_bench("run", "--codecs", "jpeg", "--device", "bogus", "--out", str(tmp_path)))
+
+
+def test_a_corrupt_results_database_is_one_clear_line(tmp_path):
+    (tmp_path / "results.sqlite").write_bytes(b"this is not sqlite" * 100)
+    line = _one_error_line(run_bench("run", "--codecs", "jpeg", "--limit", "1", "--out", str(tmp_path)))
+    assert "is not a readable results database" in line and "move it away" in line
+
+
+def test_a_broken_plugin_is_listed_as_unavailable_and_skipped(tmp_path):
+    plugin = tmp_path / "plugin"
+    (plugin / "broken_codec").mkdir(parents=True)
+    (plugin / "broken_codec" / "__init__.py").write_text("import a_library_that_is_not_installed\n")
+    dist_info = plugin / "broken_codec-1.0.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-codec\nVersion: 1.0\n")
+    (dist_info / "entry_points.txt").write_text("[codec_bench.codecs]\nbroken = broken_codec:Broken\n")
+
+    listing = run_bench("codecs", PYTHONPATH=str(plugin))
+    assert listing.returncode == 0
+    assert "broken                 UNAVAILABLE: broken: cannot load broken_codec:Broken (ModuleNotFoundError" in listing.stdout
+    run = run_bench("run", "--codecs", "all", "--settings", "jpeg=50", "--limit", "1", "--out", str(tmp_path / "run"), PYTHONPATH=str(plugin))
+    assert "bench: skipping codec broken: broken: cannot load" in run.stderr

@@ -67,3 +67,10 @@ def test_a_local_copy_missing_a_file_says_how_to_fix_it(tmp_path):
     (tmp_path / "kodak").mkdir()
     with pytest.raises(datasets.DatasetError, match="kodim01.png is missing .*bench datasets fetch kodak"):
         datasets.resolve("kodak", data_dir=tmp_path)
+
+
+def test_fetch_keeps_a_cache_dir_given_before_the_action():
+    from bench.cli import build_parser
+
+    args = build_parser().parse_args(["datasets", "--cache-dir", "/somewhere", "fetch", "kodak"])
+    assert str(args.cache_dir) == "/somewhere" and args.name == "kodak"

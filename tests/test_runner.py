@@ -11,6 +11,8 @@ import struct
 
 import numpy as np
 import pandas as pd
+import pytest
+import tifffile
 from PIL import Image
 
 from bench.store import TIMING_COLUMNS
@@ -31,6 +33,7 @@ def _rows_in(database) -> int:
         return 0
 
 
+@pytest.mark.slow
 def test_a_killed_run_resumes_to_the_same_table(tmp_path):
     uninterrupted, interrupted = tmp_path / "uninterrupted", tmp_path / "interrupted"
     assert run_bench(*RUN_ARGS, "--out", str(uninterrupted)).returncode == 0
@@ -82,6 +85,7 @@ def test_bad_images_become_error_rows_and_good_ones_finish(tmp_path, kodak_dir):
     with_alpha.putalpha(128)
     with_alpha.save(folder / "rgba_transparent.png")
     _png16(folder / "deep.png")
+    tifffile.imwrite(folder / "deep.tif", np.full((64, 64, 3), 40000, np.uint16))
     (folder / "truncated.png").write_bytes((folder / "good.png").read_bytes()[:2000])
     (folder / "empty.png").write_bytes(b"")
     (folder / "notes.png").write_text("this is not an image")
@@ -89,13 +93,14 @@ def test_bad_images_become_error_rows_and_good_ones_finish(tmp_path, kodak_dir):
     result = run_bench("run", "--codecs", "jpeg", "--settings", "jpeg=50", "--images", str(folder), "--out", str(tmp_path / "run"), "--jobs", "2")
     assert result.returncode == 0, result.stderr
     table = pd.read_csv(tmp_path / "run" / "results.csv").set_index("image")
-    assert len(table) == 8
+    assert len(table) == 9
     for converted in ("good.png", "gray.png", "rgba_opaque.png"):
         assert table.loc[converted, "status"] == "ok"
         assert (table.loc[converted, "width"], table.loc[converted, "height"]) == (256, 192)
     expected_reasons = {
         "rgba_transparent.png": "has transparency",
         "deep.png": "16-bit",
+        "deep.tif": "16-bit",
         "truncated.png": "unreadable image",
         "empty.png": "empty file",
         "notes.png": "not an image file",
@@ -147,3 +152,59 @@ def test_asking_for_a_new_metric_reruns_only_rows_without_it(tmp_path, kodak_dir
         assert pending_jobs(both, store) == [] and pending_jobs(psnr_only, store) == []
         table = store.table()
     assert table["ms_ssim"].between(0.8, 1.0).all() and len(table) == 3
+
+
+class AbortOnPortrait:
+    """Mixin for a codec that kills its worker process on portrait images (a native crash)."""
+
+    def encode(self, image, setting):
+        if image.shape[0] > image.shape[1]:
+            os.abort()
+        return super().encode(image, setting)
+
+
+def test_a_crashing_codec_is_blamed_only_for_its_own_jobs(tmp_path, kodak_dir):
+    from bench.codecs.jpeg import JPEG
+    from bench.runner import ImageSource, RunPlan, execute
+    from bench.store import ResultStore
+
+    class Crashy(AbortOnPortrait, JPEG):
+        name = "crashy"
+
+    images = [ImageSource("kodak", name, kodak_dir / name) for name in ("kodim03.png", "kodim04.png", "kodim05.png")]
+    plan = RunPlan(images=images, codecs={"crashy": Crashy()}, metrics=[], settings={"crashy": [10, 20, 30, 40, 50]})
+    with ResultStore(tmp_path / "results.sqlite") as store:
+        execute(plan, store, jobs=2)
+        table = store.table()
+    assert len(table) == 15
+    status = table.groupby("image")["status"].agg(set).to_dict()
+    assert status == {"kodim03.png": {"ok"}, "kodim04.png": {"error"}, "kodim05.png": {"ok"}}  # kodim04 is portrait
+    assert table[table["image"] == "kodim04.png"]["error"].str.startswith("worker process died").all()
+
+
+def test_a_changed_metric_signature_or_a_missing_reconstruction_means_work(tmp_path, kodak_dir):
+    from bench.codecs.jpeg import JPEG
+    from bench.metrics.psnr import PSNR
+    from bench.runner import ImageSource, RunPlan, execute, pending_jobs, recon_path
+    from bench.store import ResultStore
+
+    class VersionedPSNR(PSNR):
+        def signature(self):
+            return f"psnr-{self.options['version']}"
+
+    image = ImageSource("kodak", "kodim08.png", kodak_dir / "kodim08.png")
+    plan = RunPlan(images=[image], codecs={"jpeg": JPEG()}, metrics=[VersionedPSNR({"version": 1})], settings={"jpeg": [30]})
+    with ResultStore(tmp_path / "results.sqlite") as store:
+        execute(plan, store)
+        assert pending_jobs(plan, store) == []
+        plan.metrics = [VersionedPSNR({"version": 2})]
+        assert len(pending_jobs(plan, store)) == 1
+        execute(plan, store)
+        assert pending_jobs(plan, store) == []
+        plan.recon_dir = tmp_path / "recon"
+        assert len(pending_jobs(plan, store)) == 1
+        execute(plan, store)
+        assert pending_jobs(plan, store) == []
+        assert "_signatures" not in store.table().columns
+    assert recon_path(plan.recon_dir, "kodak", "jpeg", 30, "kodim08.png") == tmp_path / "recon" / "kodak" / "jpeg" / "30" / "kodim08.png"
+    assert recon_path(plan.recon_dir, "kodak", "jpeg", 30, "kodim08.png").is_file()

@@ -68,8 +68,18 @@ class Codec:
         return list(self.default_settings)
 
     def parse_setting(self, text: str) -> Setting:
-        """Turn a setting typed on the command line into the codec's own value."""
-        return int(text)
+        """Turn a setting typed on the command line into the codec's own value.
+
+        Raises ``ValueError`` with the reason for a value the codec does not accept.
+        """
+        try:
+            value = int(text)
+        except ValueError:
+            raise ValueError(f"{self.name} settings are integers, not {text!r}") from None
+        if self.quality_range is not None and not self.quality_range[0] <= value <= self.quality_range[1]:
+            low, high = self.quality_range
+            raise ValueError(f"{self.name} setting {value} is outside its range {low}..{high}")
+        return value
 
     def encode(self, image: np.ndarray, setting: Setting) -> bytes:
         """Compress an H x W x 3 uint8 RGB array to a self-contained bitstream."""

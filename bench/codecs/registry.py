@@ -16,7 +16,7 @@ import argparse
 import importlib
 from typing import Any, Callable, Mapping
 
-from bench.codecs.base import Codec
+from bench.codecs.base import Codec, CodecUnavailable
 from bench.errors import BenchError
 from bench.plugins import entry_point_objects, load_object
 
@@ -39,6 +39,17 @@ Provider = Callable[[Mapping[str, Any]], Mapping[str, Codec]]
 
 class UnknownCodec(BenchError):
     pass
+
+
+class BrokenPlugin(Codec):
+    """Stands in for a third-party codec that failed to load, so it is listed as unavailable."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        self.name = name
+        self.problem = problem
+
+    def check_available(self) -> None:
+        raise CodecUnavailable(f"{self.name}: {self.problem}")
 
 
 def _instantiate(factory: Any) -> Codec:
@@ -67,9 +78,16 @@ def all_codecs(options: Mapping[str, Any] | None = None) -> dict[str, Codec]:
         provider: Provider = load_object(target)
         for name, codec in provider(options).items():
             codecs.setdefault(name, codec)
-    for name, factory in entry_point_objects(ENTRY_POINT_GROUP):
-        if name not in codecs:
-            codecs[name] = _instantiate(factory)
+    for name, factory, problem in entry_point_objects(ENTRY_POINT_GROUP):
+        if name in codecs:
+            continue
+        if problem is None:
+            try:
+                codecs[name] = _instantiate(factory)
+                continue
+            except Exception as exc:  # noqa: BLE001 - a broken plug-in must not break bench
+                problem = f"cannot create it ({type(exc).__name__}: {exc})"
+        codecs[name] = BrokenPlugin(name, problem)
     return codecs
 
 

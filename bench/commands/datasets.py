@@ -19,7 +19,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
     fetch = actions.add_parser("fetch", help="download a dataset into the cache and verify it", formatter_class=HelpFormatter)
     fetch.add_argument("name", help="dataset name")
-    fetch.add_argument("--cache-dir", type=Path, default=None, help="download cache")
+    # SUPPRESS: `bench datasets --cache-dir X fetch NAME` keeps X.
+    fetch.add_argument("--cache-dir", type=Path, default=argparse.SUPPRESS, help=f"download cache (default: ${datasets.CACHE_DIR_ENV} or ~/.cache/codec-bench)")
     parser.set_defaults(func=datasets_command)
 
 

@@ -44,19 +44,45 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", required=True, type=Path, metavar="RUN_DIR", help="run directory (created; reused to resume)")
     parser.add_argument("--data-dir", type=Path, default=None, help=f"folder with local dataset copies, one sub-folder per dataset (default: ${datasets.DATA_DIR_ENV}; if neither is set, datasets are downloaded into the cache)")
     parser.add_argument("--cache-dir", type=Path, default=None, help=f"download cache (default: ${datasets.CACHE_DIR_ENV} or ~/.cache/codec-bench)")
-    parser.add_argument("--limit", type=int, default=None, metavar="N", help="use only the first N images")
+    parser.add_argument("--limit", type=positive_int, default=None, metavar="N", help="use only the first N images")
     parser.add_argument("--metrics", default=DEFAULT_METRICS, help="comma-separated metric names")
     parser.add_argument("--settings", action="append", default=[], metavar="CODEC=V1,V2,...", help="override a codec's settings grid (repeatable)")
     parser.add_argument("--target-bpp", default=None, metavar="B1,B2,...", help="instead of settings grids, pick each codec's setting per image to reach these bpp (codecs with a numeric quality knob)")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
-    parser.add_argument("--device", default="cpu", help="torch device for learned codecs and network metrics (cpu, cuda, cuda:1)")
+    parser.add_argument("--jobs", type=positive_int, default=os.cpu_count() or 1, help="worker processes, one core each; 1 runs in this process")
+    parser.add_argument("--device", default="auto", help="torch device for learned codecs and network metrics: auto (cuda when available, else cpu), cpu, cuda, cuda:1")
     parser.add_argument("--weights-dir", type=Path, default=None, help=f"folder with pretrained weights for lpips/fid/kid, one sub-folder per network (default: ${WEIGHTS_DIR_ENV}; if neither is set, the libraries download them)")
     parser.add_argument("--lpips-net", choices=LPIPS_NETS, default="alex", help="LPIPS backbone")
-    parser.add_argument("--save-recon", action="store_true", help="keep reconstructions as PNG under RUN_DIR/recon/<codec>/<setting>/")
+    parser.add_argument("--save-recon", action="store_true", help="keep reconstructions as PNG under RUN_DIR/recon/<dataset>/<codec>/<setting>/")
     parser.add_argument("--retry-errors", action="store_true", help="run again the jobs whose rows have status=error")
     parser.add_argument("--no-download", action="store_true", help="never download a dataset; fail if no local or cached copy exists")
     add_provider_arguments(parser)
     parser.set_defaults(func=run_command)
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not >= 1")
+    return value
+
+
+def resolve_device(name: str) -> str:
+    """``auto`` -> ``cuda`` when torch sees a GPU, else ``cpu``; other names are checked."""
+    import torch
+
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise BenchError(f"--device {name!r} is not a torch device; use auto, cpu, cuda or cuda:N") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise BenchError(f"--device {name}: torch sees no CUDA device here; use --device cpu")
+    return name
 
 
 def parse_settings(overrides: list[str], codecs: dict[str, Codec]) -> dict[str, list[Any]]:
@@ -123,17 +149,26 @@ def summarize(frame: pd.DataFrame) -> str:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    run_dir: Path = args.out
+    if run_dir.exists() and not run_dir.is_dir():
+        raise BenchError(f"--out {run_dir} is a file; give a run directory (new, or an earlier run's to resume)")
+    args.device = resolve_device(args.device)
     options = vars(args).copy()
     codecs, skipped = select_codecs(args.codecs, options)
     for name, reason in skipped.items():
         print(f"bench: skipping codec {name}: {reason}", file=sys.stderr)
-    if not codecs:
-        raise BenchError("no codec can run: install the libraries listed by `bench codecs`")
-    metrics = create_metrics(args.metrics, options)
-    settings = parse_settings(args.settings, codecs)
     targets = parse_targets(args.target_bpp)
+    if targets:
+        for name in [name for name, codec in codecs.items() if codec.quality_range is None]:
+            print(f"bench: --target-bpp: skipping codec {name}: it has no numeric quality knob to search", file=sys.stderr)
+            del codecs[name]
+    if not codecs:
+        raise BenchError("no codec can run: see `bench codecs` for what each needs")
+    metrics = create_metrics(args.metrics, options)
+    for metric in metrics:
+        metric.check()
+    settings = parse_settings(args.settings, codecs)
     images = resolve_images(args)
-    run_dir: Path = args.out
     run_dir.mkdir(parents=True, exist_ok=True)
     plan = runner.RunPlan(
         images=images, codecs=codecs, metrics=metrics, settings=settings, target_bpps=targets,

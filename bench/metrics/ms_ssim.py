@@ -37,8 +37,9 @@ class MSSSIM(Metric):
     library = "pytorch-msssim"
 
     def measure(self, reference: np.ndarray, reconstruction: np.ndarray) -> dict[str, float]:
-        # Images too small for five scales get NaN instead of failing the row; the reason
-        # is documented here and in the README (a NaN column, the row stays "ok").
+        # Images too small for five scales get NaN, with the reason beside it, instead of
+        # failing the row: its other metrics stay valid.
         if min(reference.shape[:2]) < MIN_SIDE:
-            return {"ms_ssim": math.nan}
+            height, width = reference.shape[:2]
+            return {"ms_ssim": math.nan, "ms_ssim_note": f"{width}x{height} is below MS-SSIM's minimum side of {MIN_SIDE} px"}
         return {"ms_ssim": ms_ssim(reference, reconstruction)}

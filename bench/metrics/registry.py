@@ -23,10 +23,12 @@ class UnknownMetric(BenchError):
     pass
 
 
-def metric_classes() -> dict[str, type]:
+def metric_classes() -> dict[str, type | str]:
+    """Metric classes by name; a plug-in that failed to load maps to the reason."""
     classes = {name: load_object(target) for name, target in BUILTIN_METRICS.items()}
-    for name, metric_class in entry_point_objects(ENTRY_POINT_GROUP):
-        classes.setdefault(name, metric_class)
+    for name, metric_class, problem in entry_point_objects(ENTRY_POINT_GROUP):
+        if name not in classes:
+            classes[name] = metric_class if problem is None else problem
     return classes
 
 
@@ -37,4 +39,7 @@ def create_metrics(names: str, options: Mapping[str, Any] | None = None) -> list
     unknown = [name for name in wanted if name not in classes]
     if unknown:
         raise UnknownMetric(f"unknown metric {', '.join(unknown)}; known metrics: {', '.join(sorted(classes))}")
+    broken = [f"{name}: {classes[name]}" for name in wanted if isinstance(classes[name], str)]
+    if broken:
+        raise UnknownMetric(f"metric plug-in unavailable: {'; '.join(broken)}")
     return [classes[name](options) for name in wanted]

@@ -13,7 +13,7 @@ from bench.codecs.registry import all_codecs
 from bench.imageio import read_image
 from bench.metrics.ms_ssim import MSSSIM
 from bench.metrics.psnr import PSNR
-from bench.runner import ImageSource, Job, run_job
+from bench.runner import ImageSource, Job, recon_path, run_job
 
 # Pillow's own save calls, written out independently of the codec classes.
 INDEPENDENT = {
@@ -25,7 +25,10 @@ INDEPENDENT = {
     ),
     "avif": (45, lambda: None, dict(format="AVIF", quality=45, subsampling="4:2:0", speed=6, max_threads=1)),
     "jpegxl": (55, lambda: __import__("pillow_jxl"), dict(format="JXL", quality=55, effort=7, lossless=False, num_threads=0)),
-    "hevc": (28, lambda: __import__("pillow_heif").register_heif_opener(), dict(format="HEIF", quality=28, chroma=420)),
+    "hevc": (
+        28, lambda: __import__("pillow_heif").register_heif_opener(),
+        dict(format="HEIF", quality=28, chroma=420, enc_params={"x265:pools": "1", "x265:frame-threads": "1"}),
+    ),
 }
 
 
@@ -53,7 +56,7 @@ def test_row_equals_independent_pillow_and_skimage(codec_name, kodim23, tmp_path
     assert (row["width"], row["height"], row["quality"]) == (768, 512, setting)
     assert row["codec_version"] == codec.version()
     # The saved reconstruction is exactly what the independent decode gives (same hash).
-    saved = read_image(tmp_path / codec_name / str(setting) / "kodim23.png")
+    saved = read_image(recon_path(tmp_path, "kodak", codec_name, setting, "kodim23.png"))
     assert hashlib.sha256(saved.tobytes()).hexdigest() == hashlib.sha256(decoded.tobytes()).hexdigest()
 
 
