@@ -7,7 +7,8 @@ draw comes from one ``torch.Generator`` whose state is saved in checkpoints, so 
 run sees exactly the batches the uninterrupted run would have seen.
 
 Evaluation datasets are refused (training on Kodak and then reporting Kodak numbers is the
-classic leak) unless the config says ``force_eval_data: true``.
+classic leak) unless the config says ``force_eval_data: true``: by folder name or location,
+and by content (an image with the sha256 of an evaluation image, wherever it lies).
 """
 from __future__ import annotations
 
@@ -18,12 +19,16 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from bench.datasets import DATA_DIR_ENV, DatasetError, list_images, load_catalog
+from bench.datasets import DATA_DIR_ENV, Dataset, DatasetError, list_images, load_catalog, sha256_of
 from bench.imageio import read_image
 from bench.train.config import ConfigError, DataConfig
 
 #: Dataset names (fnmatch patterns) reserved for evaluation.
 EVALUATION_DATASETS = ("kodak", "urban100*", "bsds500-val", "clic*", "div2k*")
+_LEAK_ADVICE = (
+    "training on it would leak test images into the model. Train on training images "
+    "(e.g. bsds500/train and bsds500/test) or set data.force_eval_data: true"
+)
 
 
 def data_root(config: DataConfig) -> Path | None:
@@ -49,41 +54,75 @@ def resolve_folders(config: DataConfig) -> list[Path]:
 
 
 def evaluation_dataset_of(folder: Path, root: Path | None) -> str | None:
-    """The evaluation dataset ``folder`` is (by name, or by being the same folder), else None."""
-    names = {folder.name, f"{folder.parent.name}-{folder.name}"}
-    if root is not None and folder.resolve().is_relative_to(root.resolve()):
-        names.add(folder.resolve().relative_to(root.resolve()).as_posix().replace("/", "-"))
+    """The evaluation dataset ``folder`` is (by name, or by being the same folder), else None.
+
+    Names are checked on the folder as given and as resolved (a link named ``my-photos``
+    pointing at ``.../kodak`` is Kodak), and relative to the data root when there is one.
+    """
+    resolved = folder.resolve()
+    names = {folder.name, f"{folder.parent.name}-{folder.name}", resolved.name, f"{resolved.parent.name}-{resolved.name}"}
+    if root is not None and resolved.is_relative_to(root.resolve()):
+        names.add(resolved.relative_to(root.resolve()).as_posix().replace("/", "-"))
     for name in names:
         if any(fnmatch.fnmatch(name.lower(), pattern) for pattern in EVALUATION_DATASETS):
             return name
     if root is None:
         return None
-    try:
-        catalog = load_catalog()
-    except DatasetError:
-        return None
-    for dataset in catalog.values():
-        reserved = dataset.role == "evaluation" or any(fnmatch.fnmatch(dataset.name, p) for p in EVALUATION_DATASETS)
+    for dataset in evaluation_datasets():
         candidate = root / dataset.local_dir
-        if reserved and candidate.is_dir() and candidate.samefile(folder):
+        if candidate.is_dir() and candidate.samefile(folder):
             return dataset.name
     return None
 
 
+def evaluation_datasets() -> list[Dataset]:
+    """The catalogue's datasets not marked ``role: training`` (none without a catalogue)."""
+    try:
+        catalog = load_catalog()
+    except DatasetError:
+        return []
+    return [dataset for dataset in catalog.values() if dataset.role != "training"]
+
+
+def evaluation_image_hashes(roots: set[Path]) -> dict[str, str]:
+    """sha256 -> ``dataset/file`` of every known evaluation image.
+
+    The catalogue's hashes, and for evaluation datasets it lists without hashes, those of
+    their local copies under ``roots`` (e.g. ``bsds500/val``).
+    """
+    hashes: dict[str, str] = {}
+    for dataset in evaluation_datasets():
+        listed = {item.sha256: f"{dataset.name}/{item.name}" for item in dataset.files if item.sha256}
+        hashes.update(listed)
+        if listed:
+            continue
+        for root in roots:
+            copy = root / dataset.local_dir
+            if copy.is_dir():
+                hashes.update({sha256_of(path): f"{dataset.name}/{path.name}" for path in list_images(copy, dataset.suffixes)})
+    return hashes
+
+
 def check_training_folders(folders: list[Path], config: DataConfig) -> None:
-    """Refuse evaluation datasets unless ``force_eval_data`` is set."""
+    """Refuse evaluation datasets unless ``force_eval_data`` is set.
+
+    A folder is refused by its name or location (:func:`evaluation_dataset_of`), and any
+    image in it whose sha256 is that of an evaluation image (a copy elsewhere).
+    """
     if config.force_eval_data:
         return
-    roots = {data_root(config), Path(os.environ[DATA_DIR_ENV]) if os.environ.get(DATA_DIR_ENV) else None}
+    roots = {root for root in (data_root(config), Path(os.environ[DATA_DIR_ENV]) if os.environ.get(DATA_DIR_ENV) else None) if root}
     for folder in folders:
-        for root in roots:
+        for root in roots or {None}:
             name = evaluation_dataset_of(folder, root)
             if name:
-                raise ConfigError(
-                    f"data.folders: {folder} is the evaluation dataset {name!r}; training on it would leak test "
-                    "images into the model. Train on training images (e.g. bsds500/train and bsds500/test) "
-                    "or set data.force_eval_data: true"
-                )
+                raise ConfigError(f"data.folders: {folder} is the evaluation dataset {name!r}; {_LEAK_ADVICE}")
+    hashes = evaluation_image_hashes(roots)
+    for folder in folders:
+        for path in list_images(folder):
+            match = hashes.get(sha256_of(path))
+            if match:
+                raise ConfigError(f"data.folders: {path} is the evaluation image {match} (same sha256); {_LEAK_ADVICE}")
 
 
 def load_images(folders: list[Path]) -> list[torch.Tensor]:

@@ -264,8 +264,10 @@ class Trainer:
         load_state_into(self.model, data["state_dict"], source=str(path))
         state = torch.load(path.with_suffix(STATE_SUFFIX), map_location="cpu", weights_only=True)
         for name, optimizer in self.optimizers.items():
-            optimizer.load_state_dict(state["optimizers"][name])
-        if self.discriminator is not None:
+            # A run saved without stage 2 has no discriminator: adding stage 2 starts a fresh one.
+            if name in state["optimizers"]:
+                optimizer.load_state_dict(state["optimizers"][name])
+        if self.discriminator is not None and state["discriminator"]:
             self.discriminator.load_state_dict(state["discriminator"])
         torch.set_rng_state(state["torch_rng"])
         if state["cuda_rng"]:

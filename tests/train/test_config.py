@@ -21,6 +21,12 @@ def test_shipped_configs_load_with_hific_rate_control() -> None:
     assert load_config(CONFIGS / "tiny.yaml").name == "tiny"
 
 
+@pytest.mark.parametrize("path", sorted(CONFIGS.glob("small-*.yaml")), ids=lambda path: path.stem)
+def test_shipped_model_configs_name_their_checkpoint_after_the_model(path: Path) -> None:
+    # `bench train --config configs/small-sparse-lo.yaml --out train/small-sparse-lo` writes small-sparse-lo.pt.
+    assert load_config(path).name == path.stem
+
+
 def test_yaml_key_on_is_not_a_boolean(tmp_path: Path) -> None:
     path = tmp_path / "run.yaml"
     path.write_text("loss:\n  sparsity: {weight: 2, form: l1, on: latent}\nmixed_precision: false\n")

@@ -1,6 +1,7 @@
 """Training crops and the refusal of evaluation datasets."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,30 @@ def test_evaluation_dataset_is_refused_through_a_link(tmp_path: Path, data_dir: 
     config = DataConfig(folders=(str(tmp_path / "my-photos"),), data_dir=str(data_dir))
     with pytest.raises(ConfigError, match="is the evaluation dataset 'kodak'"):
         check_training_folders(resolve_folders(config), config)
+
+
+def test_evaluation_dataset_is_refused_through_a_link_without_a_data_root(tmp_path: Path, data_dir: Path, monkeypatch) -> None:
+    monkeypatch.delenv("BENCH_DATA_DIR", raising=False)
+    (tmp_path / "my-photos").symlink_to(data_dir / "kodak", target_is_directory=True)
+    config = DataConfig(folders=(str(tmp_path / "my-photos"),))
+    with pytest.raises(ConfigError, match="is the evaluation dataset 'kodak'"):
+        check_training_folders(resolve_folders(config), config)
+
+
+@pytest.mark.parametrize("image", ["kodak/kodim05.png", "urban100-subset50/img_003.png", "bsds500/val/3096.jpg"])
+def test_a_copied_evaluation_image_is_refused_by_its_content(tmp_path: Path, data_dir: Path, image: str, monkeypatch) -> None:
+    # kodak and urban100-subset50 by the catalogue's sha256, bsds500/val (no hashes listed) by its local copy's.
+    monkeypatch.delenv("BENCH_DATA_DIR", raising=False)
+    folder = tmp_path / "my-photos"
+    folder.mkdir()
+    shutil.copy(data_dir / "bsds500" / "train" / "2092.jpg", folder / "a.jpg")
+    shutil.copy(data_dir / image, folder / "b.png")
+    config = DataConfig(folders=(str(folder),), data_dir=str(data_dir))
+    dataset, _, name = image.replace("bsds500/val", "bsds500-val").partition("/")
+    with pytest.raises(ConfigError, match=rf"b\.png is the evaluation image {dataset}/{name} \(same sha256\); training on it would leak"):
+        check_training_folders(resolve_folders(config), config)
+    forced = DataConfig(folders=(str(folder),), data_dir=str(data_dir), force_eval_data=True)
+    check_training_folders(resolve_folders(forced), forced)
 
 
 def test_training_splits_and_forced_evaluation_data_pass(data_dir: Path) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import math
 from pathlib import Path
 
@@ -48,7 +49,8 @@ def test_tiny_config_trains_and_its_checkpoint_codes_an_image(tmp_path: Path, tr
     assert card["final_losses"]["bpp"] == card["train_bpp"] == float(log[-1]["bpp"])
     codecs = provider({"hific_family": [f"tiny={final}"]})
     image = np.ascontiguousarray(kodim01[:128, :192])
-    data, y_hat = bitstream.encode_image(model, image, "tiny", fingerprint(model))
+    data, latents = bitstream.encode_image(model, image, "tiny", fingerprint(model))
+    y_hat = latents.y_hat
     expected = bitstream.reconstruct(model, y_hat, 128, 192)
     for name in ("tiny", "tiny-sparse-matrix"):
         decoded = codecs[name].decode(codecs[name].encode(image, "tiny"))
@@ -112,6 +114,21 @@ def test_resume_after_an_interruption_equals_the_uninterrupted_run(tmp_path: Pat
         assert torch.equal(value, resumed.discriminator.state_dict()[key]), key
     without_time = lambda rows: [{k: v for k, v in row.items() if k != "wall_seconds"} for row in rows]  # noqa: E731
     assert without_time(read_log(tmp_path / "resumed" / "log.csv")) == without_time(read_log(tmp_path / "straight" / "log.csv"))
+
+
+def test_resume_can_add_stage_2_to_a_stage_1_run(tmp_path: Path, train_folder: Path) -> None:
+    stage1 = tiny_config(train_folder, stage1_steps=2, stage2_steps=0, checkpoint_every=2, log_every=1)
+    train(stage1, tmp_path, progress=False)
+    trainer = Trainer(dataclasses.replace(stage1, stage2_steps=2), tmp_path, progress=False)
+    fresh_discriminator = {key: value.clone() for key, value in trainer.discriminator.state_dict().items()}
+    trainer.train(resume=True)
+
+    log = read_log(tmp_path / "log.csv")
+    assert [(row["step"], row["stage"]) for row in log] == [("1", "1"), ("2", "1"), ("3", "2"), ("4", "2")]
+    assert all(math.isfinite(float(row["discriminator"])) for row in log[2:])
+    state = torch.load(tmp_path / "checkpoints" / "step-0000004.state", weights_only=True)
+    assert set(state["optimizers"]) == {"model", "aux", "discriminator"}
+    assert any(not torch.equal(state["discriminator"][key], fresh_discriminator[key]) for key in fresh_discriminator)
 
 
 def test_existing_run_needs_resume_and_resume_needs_a_checkpoint(tmp_path: Path, train_folder: Path) -> None:

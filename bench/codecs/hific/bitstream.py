@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from bench.codecs.hific.config import PAD_MULTIPLE
-from bench.codecs.hific.model import HiFiC, LatentStrings, padded_size
+from bench.codecs.hific.model import EncodedLatents, HiFiC, LatentStrings, padded_size
 
 MAGIC = b"HF"
 FORMAT_VERSION = 1
@@ -152,14 +152,17 @@ def reconstruct(model: HiFiC, y_hat: torch.Tensor, height: int, width: int) -> n
     return pixels.permute(1, 2, 0).cpu().numpy()
 
 
-def encode_image(model: HiFiC, image: np.ndarray, model_id: str, fingerprint: int) -> tuple[bytes, torch.Tensor]:
-    """Compress one image to bytes; also return the quantized latent the decoder will recover."""
-    device = next(model.parameters()).device
-    height, width = image.shape[:2] if image.ndim == 3 else (0, 0)
-    x = image_to_tensor(image, device)
-    strings, y_hat = model.compress(x)
-    header = Header(model_id, fingerprint, height, width, x.shape[2] - height, x.shape[3] - width)
-    return pack(header, strings), y_hat
+def header_for(image: np.ndarray, x: torch.Tensor, model_id: str, fingerprint: int) -> Header:
+    """The header of ``image``, coded as the padded tensor ``x`` from :func:`image_to_tensor`."""
+    height, width = image.shape[:2]
+    return Header(model_id, fingerprint, height, width, x.shape[2] - height, x.shape[3] - width)
+
+
+def encode_image(model: HiFiC, image: np.ndarray, model_id: str, fingerprint: int) -> tuple[bytes, EncodedLatents]:
+    """Compress one image to bytes; also return the encoder's latents (``.y_hat``: what the decoder recovers)."""
+    x = image_to_tensor(image, next(model.parameters()).device)
+    strings, latents = model.compress(x)
+    return pack(header_for(image, x, model_id, fingerprint), strings), latents
 
 
 def check_fingerprint(header: Header, fingerprint: int) -> None:

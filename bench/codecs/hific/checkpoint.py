@@ -13,6 +13,8 @@ tables the encoder used.
 from __future__ import annotations
 
 import json
+import pickle
+import re
 import zlib
 from pathlib import Path
 from typing import Any, Mapping
@@ -27,6 +29,9 @@ FORMAT_VERSION = 1
 #: Buffers whose size depends on the CDF tables; they are resized before loading.
 _TABLE_BUFFERS = ("_quantized_cdf", "_offset", "_cdf_length")
 _ENTROPY_MODULES = ("hyperprior.z_prior", "hyperprior.y_prior")
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+_UNSUPPORTED_GLOBAL = re.compile(r"Unsupported global: GLOBAL (\S+)")
+_WEIGHTS_UNPICKLER_REASON = re.compile(r"WeightsUnpickler error:(.*?)(?:Check the documentation|$)", re.S)
 
 
 class CheckpointError(ValueError):
@@ -84,13 +89,45 @@ def few_keys(keys: list[str], limit: int = 6) -> str:
 
 def read_checkpoint_file(path: str | Path) -> Any:
     """``torch.load(weights_only=True)`` with a one-line error for unreadable files."""
+    path = Path(path)
     try:
-        return torch.load(Path(path), map_location="cpu", weights_only=True)
+        return torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise CheckpointError(f"HiFiC checkpoint {path} does not exist") from None
-    except Exception as exc:  # noqa: BLE001 - pickle/zip errors come in many types
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CheckpointError(f"cannot read HiFiC checkpoint {path} with weights_only=True: {first_line}") from None
+    except pickle.UnpicklingError as exc:
+        names = unsupported_globals(path, str(exc))
+        if names:
+            raise CheckpointError(
+                f"{path} is not a plain state_dict checkpoint: it pickles {', '.join(names)}, which loading with "
+                "weights_only=True refuses; save only tensors and plain Python values (a state_dict, numbers, strings)"
+            ) from None
+        raise CheckpointError(f"cannot read HiFiC checkpoint {path}: {unpickling_reason(exc)}") from None
+    except Exception as exc:  # noqa: BLE001 - zip, tar and pickle errors come in many types
+        raise CheckpointError(f"cannot read HiFiC checkpoint {path}: not a file torch.save wrote ({one_line(exc)})") from None
+
+
+def unsupported_globals(path: Path, message: str) -> list[str]:
+    """The classes and functions a checkpoint pickles that ``weights_only`` loading refuses."""
+    try:
+        names = torch.serialization.get_unsafe_globals_in_checkpoint(path)
+    except Exception:  # noqa: BLE001 - not a zip checkpoint: torch's message names the first one
+        names = _UNSUPPORTED_GLOBAL.findall(message)
+    return sorted(set(names))
+
+
+def unpickling_reason(exc: pickle.UnpicklingError) -> str:
+    """Why a file without refused globals failed to unpickle, in one line."""
+    reason = _WEIGHTS_UNPICKLER_REASON.search(_ANSI_ESCAPE.sub("", str(exc)))
+    if reason is None:
+        return f"not a file torch.save wrote ({one_line(exc)})"
+    detail = " ".join(reason.group(1).split())
+    return f"not a file torch.save wrote, or not a plain state_dict checkpoint (weights_only=True loading: {detail})"
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception's message on one line, without terminal colour codes."""
+    text = " ".join(_ANSI_ESCAPE.sub("", str(exc)).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def load_checkpoint(path: str | Path, device: torch.device | str = "cpu") -> tuple[HiFiC, dict[str, Any]]:

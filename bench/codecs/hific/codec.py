@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import re
 from pathlib import Path
 from typing import Any, ClassVar, Mapping
@@ -23,10 +22,10 @@ import torch
 from bench.codecs.base import Codec, CodecUnavailable, EncodeResult, Setting
 from bench.codecs.hific import bitstream
 from bench.codecs.hific.checkpoint import fingerprint, load_checkpoint
+from bench.codecs.hific.families import BASELINES_DIR_ENV, families_from_options
 from bench.codecs.hific.latent_stats import latent_statistics
-from bench.codecs.hific.model import HiFiC, bpp_from_likelihoods
+from bench.codecs.hific.model import EncodedLatents, HiFiC, bpp_from_likelihoods
 
-CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt")
 #: HiFiC's target rates (bpp) by the rate names used for its models.
 NAMED_TARGET_RATES = {"lo": 0.14, "low": 0.14, "mi": 0.30, "med": 0.30, "hi": 0.45, "high": 0.45}
 NO_CHECKPOINT = (
@@ -89,21 +88,20 @@ class HiFiCCodec(Codec):
             self._models[setting] = (model, fingerprint(model), card)
         return self._models[setting]
 
-    def encode_image(self, model: HiFiC, image: np.ndarray, setting: str, model_fingerprint: int) -> bytes:
-        return bitstream.encode_image(model, image, setting, model_fingerprint)[0]
+    def encode_image(self, model: HiFiC, image: np.ndarray, setting: str, model_fingerprint: int) -> tuple[bytes, EncodedLatents]:
+        """The bitstream of ``image`` and the encoder's latents it codes."""
+        return bitstream.encode_image(model, image, setting, model_fingerprint)
 
     def decode_image(self, model: HiFiC, data: bytes, model_fingerprint: int) -> np.ndarray:
         return bitstream.decode_image(model, data, model_fingerprint)
 
     def encode_with_info(self, image: np.ndarray, setting: Setting) -> EncodeResult:
         model, model_fingerprint, card = self.model(setting)
-        data = self.encode_image(model, image, setting, model_fingerprint)
-        with torch.no_grad():
-            x = bitstream.image_to_tensor(image, next(model.parameters()).device)
-            output = model(x)
-        estimate = bpp_from_likelihoods(output.likelihoods, image.shape[0] * image.shape[1])
+        data, latents = self.encode_image(model, image, setting, model_fingerprint)
+        # From the encoder's own latents: the generator (most of a forward pass) never runs here.
+        estimate = bpp_from_likelihoods(model.likelihoods(latents), image.shape[0] * image.shape[1])
         target = float(card.get("target_rate", target_rate_of(setting)))
-        return EncodeResult(data, {"bpp_estimate": float(estimate), "target_rate": target, **latent_statistics(output.residual)})
+        return EncodeResult(data, {"bpp_estimate": float(estimate), "target_rate": target, **latent_statistics(latents.residual)})
 
     def encode(self, image: np.ndarray, setting: Setting) -> bytes:
         return self.encode_with_info(image, setting).bitstream
@@ -119,7 +117,7 @@ BITSTREAM_CODECS: dict[str, type[HiFiCCodec]] = {"": HiFiCCodec}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """HiFiC's options for ``bench run``."""
+    """HiFiC's options for ``bench run`` and ``bench codecs`` (see ``families.py``)."""
     parser.add_argument(
         "--hific-checkpoint", action="append", default=[], metavar="PATH",
         help="HiFiC checkpoint file, or a folder of them (one per rate), for codec 'hific' (repeatable)",
@@ -128,52 +126,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--hific-family", action="append", default=[], metavar="NAME=PATH",
         help="another HiFiC family under codec name NAME: a checkpoint file or folder (repeatable)",
     )
-
-
-def checkpoints_in(path: Path) -> dict[str, Path]:
-    """Setting name -> file for a checkpoint file or a folder of checkpoint files."""
-    if path.is_file():
-        return {path.stem: path}
-    if path.is_dir():
-        return {p.stem: p for p in sorted(path.iterdir()) if p.suffix in CHECKPOINT_SUFFIXES and p.is_file()}
-    raise ValueError(f"HiFiC checkpoint path {path} does not exist")
-
-
-def baseline_families(folder: Path) -> dict[str, dict[str, Path]]:
-    """Families in ``folder/<family>-<rate>/``: the newest-named checkpoint file of each folder."""
-    families: dict[str, dict[str, Path]] = {}
-    if not folder.is_dir():
-        return families
-    for sub in sorted(folder.iterdir()):
-        family, _, rate = sub.name.rpartition("-")
-        files = sorted(p for p in sub.glob("*") if p.suffix in CHECKPOINT_SUFFIXES) if sub.is_dir() else []
-        if family and rate and files:
-            families.setdefault(family, {})[rate] = files[-1]
-    return families
-
-
-def _baseline_folders(options: Mapping[str, Any]) -> list[Path]:
-    folders = [Path("baselines")]
-    setting = options.get("baselines_dir") or os.environ.get("BENCH_BASELINES_DIR")
-    if setting:
-        folders.append(Path(setting))
-    return folders
+    parser.add_argument(
+        "--hific-config", action="append", default=[], metavar="FILE",
+        help="YAML file declaring HiFiC families, `families: {NAME: PATH or [PATH, ...]}`, "
+        "paths relative to the file (repeatable)",
+    )
+    parser.add_argument(
+        "--baselines-dir", metavar="DIR",
+        help=f"extra folder of <family>-<rate>/ HiFiC checkpoint folders, besides the repository's baselines/ "
+        f"(default: ${BASELINES_DIR_ENV})",
+    )
 
 
 def provider(options: Mapping[str, Any]) -> dict[str, Codec]:
-    """HiFiC codecs: ``hific`` (always, maybe without checkpoints), the families given
-    with ``--hific-family``, and those found in ``baselines/``; each in every bitstream format."""
-    families: dict[str, dict[str, Path]] = {"hific": {}}
-    for folder in _baseline_folders(options):
-        for family, checkpoints in baseline_families(folder).items():
-            families.setdefault(family, {}).update(checkpoints)
-    for path in options.get("hific_checkpoint") or []:
-        families["hific"].update(checkpoints_in(Path(path)))
-    for spec in options.get("hific_family") or []:
-        name, sep, path = spec.partition("=")
-        if not sep or not name or not path:
-            raise ValueError(f"--hific-family expects NAME=PATH, got {spec!r}")
-        families.setdefault(name, {}).update(checkpoints_in(Path(path)))
+    """HiFiC codecs: ``hific`` (always, maybe without checkpoints) and every family of
+    :func:`~bench.codecs.hific.families.families_from_options`; each in every bitstream format."""
+    families = families_from_options(options)
     device = str(options.get("device") or "cpu")
     import bench.codecs.hific.sparse_matrix  # noqa: F401 - registers the sparse-matrix format (it subclasses HiFiCCodec)
 

@@ -50,6 +50,34 @@ class LatentStrings:
     ambiguous: list[int]
 
 
+@dataclass
+class EncodedLatents:
+    """The encoder's side of one image (batch of one), exactly as the bitstreams code it."""
+
+    y: torch.Tensor
+    z: torch.Tensor
+    z_string: bytes
+    #: Decoded from ``z_string``, as the decoder will see it.
+    z_hat: torch.Tensor
+    #: Computed from ``z_hat`` (not from z), so the decoder recomputes the very same values.
+    means: torch.Tensor
+    scales: torch.Tensor
+
+    @property
+    def z_size(self) -> tuple[int, int]:
+        return tuple(self.z.shape[-2:])
+
+    @property
+    def residual(self) -> torch.Tensor:
+        """The symbols both bitstreams code: round(y - means)."""
+        return torch.round(self.y - self.means)
+
+    @property
+    def y_hat(self) -> torch.Tensor:
+        """The quantized latent the decoder recovers: residual + means."""
+        return self.residual + self.means
+
+
 def bpp_from_likelihoods(likelihoods: dict[str, torch.Tensor], num_pixels: int) -> torch.Tensor:
     """Estimated bits per pixel: sum of -log2(likelihood) over all latents, per image.
 
@@ -93,25 +121,40 @@ class HiFiC(nn.Module):
         )
 
     @torch.no_grad()
-    def compress(self, x: torch.Tensor) -> tuple[LatentStrings, torch.Tensor]:
-        """Entropy-code one image (1, 3, H, W), sides multiples of 64.
+    def encode_latents(self, x: torch.Tensor) -> EncodedLatents:
+        """y, the coded hyper-latent z and the entropy parameters of one image (1, 3, H, W).
 
-        Returns the strings and the quantized latent y_hat that the decoder will recover.
+        The means and scales come from the z_hat decoded from the z string, the decoder's
+        own path, so that both sides use the same floats.
         """
         if x.shape[0] != 1:
-            raise ValueError(f"HiFiC.compress codes one image at a time, got a batch of {x.shape[0]}")
+            raise ValueError(f"HiFiC codes one image at a time, got a batch of {x.shape[0]}")
         y = self.encoder(x)
         z = self.hyperprior.analysis(y)
         z_string = self.hyperprior.z_prior.compress(z)[0]
-        # The encoder uses the decoder's own path from the decoded z_hat, not z.
         z_hat = self.hyperprior.z_prior.decompress([z_string], z.shape[-2:])
         means, scales = self.hyperprior.entropy_parameters(z_hat)
-        ambiguous = ambiguous_positions(scales, self.config)
-        indexes = scale_indexes(scales, self.config, ambiguous)
-        y_string = self.hyperprior.y_prior.compress(y, indexes, means=means)[0]
-        y_hat = torch.round(y - means) + means
-        strings = LatentStrings(z_string, y_string, tuple(z.shape[-2:]), ambiguous.tolist())
-        return strings, y_hat
+        return EncodedLatents(y, z, z_string, z_hat, means, scales)
+
+    @torch.no_grad()
+    def likelihoods(self, latents: EncodedLatents) -> dict[str, torch.Tensor]:
+        """Likelihoods of the coded y and z values ("y", "z"), as ``forward`` gives them in eval mode."""
+        _, y_likelihoods = self.hyperprior.y_prior(latents.y, latents.scales, latents.means, training=False)
+        _, z_likelihoods = self.hyperprior.z_prior(latents.z, training=False)
+        return {"y": y_likelihoods, "z": z_likelihoods}
+
+    @torch.no_grad()
+    def compress(self, x: torch.Tensor) -> tuple[LatentStrings, EncodedLatents]:
+        """Entropy-code one image (1, 3, H, W), sides multiples of 64.
+
+        Returns the strings and the encoder's latents (``latents.y_hat`` is what the
+        decoder will recover).
+        """
+        latents = self.encode_latents(x)
+        ambiguous = ambiguous_positions(latents.scales, self.config)
+        indexes = scale_indexes(latents.scales, self.config, ambiguous)
+        y_string = self.hyperprior.y_prior.compress(latents.y, indexes, means=latents.means)[0]
+        return LatentStrings(latents.z_string, y_string, latents.z_size, ambiguous.tolist()), latents
 
     @torch.no_grad()
     def decompress(self, strings: LatentStrings) -> torch.Tensor:

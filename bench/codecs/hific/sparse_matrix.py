@@ -28,7 +28,7 @@ import zstandard
 from bench.codecs.base import EncodeResult, Setting
 from bench.codecs.hific import bitstream
 from bench.codecs.hific.codec import BITSTREAM_CODECS, HiFiCCodec
-from bench.codecs.hific.model import HiFiC, LatentStrings
+from bench.codecs.hific.model import EncodedLatents, HiFiC, LatentStrings
 from bench.codecs.hific.sparse_layouts import DEFAULT_LAYOUT, LAYOUTS, Layout, SparseStreams, decode_symbols, encode_symbols
 
 MAGIC = b"HS"
@@ -65,21 +65,6 @@ def unpack(data: bytes) -> tuple[bitstream.Header, LatentStrings]:
 
 
 @torch.no_grad()
-def residual_and_hyperlatent(model: HiFiC, x: torch.Tensor) -> tuple[torch.Tensor, bytes, tuple[int, int], torch.Tensor]:
-    """(residual symbols, z string, z size, means) of one padded image (1, 3, H, W).
-
-    As in ``HiFiC.compress``, the means come from the *decoded* z_hat, so the decoder
-    recomputes the very same means.
-    """
-    y = model.encoder(x)
-    z = model.hyperprior.analysis(y)
-    z_string = model.hyperprior.z_prior.compress(z)[0]
-    z_size = tuple(z.shape[-2:])
-    means = decoded_means(model, z_string, z_size)
-    return torch.round(y - means), z_string, z_size, means
-
-
-@torch.no_grad()
 def decoded_means(model: HiFiC, z_string: bytes, z_size: tuple[int, int]) -> torch.Tensor:
     z_hat = model.hyperprior.z_prior.decompress([z_string], z_size)
     return model.hyperprior.entropy_parameters(z_hat)[0]
@@ -87,15 +72,17 @@ def decoded_means(model: HiFiC, z_string: bytes, z_size: tuple[int, int]) -> tor
 
 def encode_image(
     model: HiFiC, image: np.ndarray, model_id: str, fingerprint: int, layout: Layout = DEFAULT_LAYOUT
-) -> tuple[bytes, torch.Tensor]:
-    """Compress one image to sparse-matrix bytes; also return the y_hat the decoder recovers."""
-    device = next(model.parameters()).device
-    height, width = image.shape[:2] if image.ndim == 3 else (0, 0)
-    x = bitstream.image_to_tensor(image, device)
-    residual, z_string, z_size, means = residual_and_hyperlatent(model, x)
-    streams = encode_symbols(residual.cpu().numpy().astype(np.int64), layout)
-    header = bitstream.Header(model_id, fingerprint, height, width, x.shape[2] - height, x.shape[3] - width)
-    return pack(header, z_string, z_size, pack_payload(streams, layout)), residual + means
+) -> tuple[bytes, EncodedLatents]:
+    """Compress one image to sparse-matrix bytes; also return the encoder's latents.
+
+    The latents are those of the entropy-coded format (``HiFiC.encode_latents``): the
+    means come from the *decoded* z_hat, so the decoder recomputes the very same means.
+    """
+    x = bitstream.image_to_tensor(image, next(model.parameters()).device)
+    latents = model.encode_latents(x)
+    streams = encode_symbols(latents.residual.cpu().numpy().astype(np.int64), layout)
+    header = bitstream.header_for(image, x, model_id, fingerprint)
+    return pack(header, latents.z_string, latents.z_size, pack_payload(streams, layout)), latents
 
 
 def decode_latent(model: HiFiC, strings: LatentStrings) -> torch.Tensor:
@@ -126,8 +113,8 @@ class SparseMatrixHiFiCCodec(HiFiCCodec):
     description = "HiFiC checkpoints; residual as sparse matrix (run lengths + values, zstd), z entropy-coded"
     bitstream_suffix = "-sparse-matrix"
 
-    def encode_image(self, model: HiFiC, image: np.ndarray, setting: str, model_fingerprint: int) -> bytes:
-        return encode_image(model, image, setting, model_fingerprint)[0]
+    def encode_image(self, model: HiFiC, image: np.ndarray, setting: str, model_fingerprint: int) -> tuple[bytes, EncodedLatents]:
+        return encode_image(model, image, setting, model_fingerprint)
 
     def decode_image(self, model: HiFiC, data: bytes, model_fingerprint: int) -> np.ndarray:
         return decode_image(model, data, model_fingerprint)

@@ -12,7 +12,8 @@ from bench.codecs.hific.model import bpp_from_likelihoods
 
 def test_decode_equals_generator_output_on_the_encoders_quantized_latent(tiny_model, kodim01_crop):
     fp = fingerprint(tiny_model)
-    data, y_hat = bitstream.encode_image(tiny_model, kodim01_crop, "lo", fp)
+    data, latents = bitstream.encode_image(tiny_model, kodim01_crop, "lo", fp)
+    y_hat = latents.y_hat
     decoded = bitstream.decode_image(tiny_model, data, fp)
     expected = bitstream.reconstruct(tiny_model, y_hat, *kodim01_crop.shape[:2])
     assert decoded.shape == kodim01_crop.shape and decoded.dtype == np.uint8
@@ -40,7 +41,8 @@ def test_bpp_is_from_the_bytes_and_the_estimate_is_close(tiny_model, kodim01_cro
 def test_odd_sizes_round_trip(tiny_model, height, width):
     image = np.random.default_rng(height * 1000 + width).integers(0, 256, (height, width, 3), dtype=np.uint8)
     fp = fingerprint(tiny_model)
-    data, y_hat = bitstream.encode_image(tiny_model, image, "lo", fp)
+    data, latents = bitstream.encode_image(tiny_model, image, "lo", fp)
+    y_hat = latents.y_hat
     header = bitstream.read_header(data)
     assert (header.height, header.width) == (height, width)
     assert (height + header.pad_bottom) % 64 == 0 and (width + header.pad_right) % 64 == 0

@@ -1,6 +1,9 @@
 """Our checkpoint format and the Justin-Tan port's layout."""
 from __future__ import annotations
 
+import argparse
+from pathlib import PurePosixPath
+
 import numpy as np
 import pytest
 import torch
@@ -51,6 +54,25 @@ def test_unknown_file_fails_clearly(tmp_path):
         load_checkpoint(tmp_path / "other.pt")
     with pytest.raises(CheckpointError, match="does not exist"):
         load_checkpoint(tmp_path / "absent.pt")
+
+
+def test_checkpoint_with_pickled_objects_names_them_in_one_line(tiny_model, tmp_path):
+    # What a training script that saves its argparse namespace and output path produces.
+    path = tmp_path / "full.pt"
+    torch.save({"state_dict": tiny_model.state_dict(), "args": argparse.Namespace(lr=1e-4), "out": PurePosixPath("/runs")}, path)
+    with pytest.raises(CheckpointError) as error:
+        load_checkpoint(path)
+    assert str(error.value) == (
+        f"{path} is not a plain state_dict checkpoint: it pickles argparse.Namespace, pathlib.PurePosixPath, "
+        "which loading with weights_only=True refuses; save only tensors and plain Python values (a state_dict, numbers, strings)"
+    )
+
+
+def test_file_that_torch_did_not_write_fails_in_one_line(tmp_path):
+    (tmp_path / "junk.pt").write_text("plain text, not a checkpoint\n")
+    with pytest.raises(CheckpointError, match=r"^cannot read HiFiC checkpoint .*junk\.pt: ") as error:
+        load_checkpoint(tmp_path / "junk.pt")
+    assert "\n" not in str(error.value) and "\x1b" not in str(error.value)
 
 
 def test_justin_tan_layout_round_trips(make_model, kodim01_crop, tmp_path):

@@ -50,7 +50,8 @@ def test_coding_means_are_on_the_grid_and_finite():
 
 def test_stream_decodes_exactly_when_decoder_scales_are_perturbed(tiny_model, kodim01_crop, monkeypatch):
     fp = fingerprint(tiny_model)
-    data, y_hat = bitstream.encode_image(tiny_model, kodim01_crop, "lo", fp)
+    data, latents = bitstream.encode_image(tiny_model, kodim01_crop, "lo", fp)
+    y_hat = latents.y_hat
     exact = tiny_model.hyperprior.entropy_parameters
 
     def noisy_parameters(z_hat):

@@ -61,7 +61,8 @@ def test_sparse_matrix_decodes_to_the_entropy_coded_reconstruction(zero_fraction
     model_fingerprint = fingerprint(model)
 
     entropy_bytes, _ = bitstream.encode_image(model, image, "m", model_fingerprint)
-    sparse_bytes, y_hat = sparse_matrix.encode_image(model, image, "m", model_fingerprint)
+    sparse_bytes, latents = sparse_matrix.encode_image(model, image, "m", model_fingerprint)
+    y_hat = latents.y_hat
 
     residual = sparse_matrix.unpack(sparse_bytes)[1].y_string
     streams, layout = sparse_matrix.unpack_payload(residual)
