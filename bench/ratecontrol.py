@@ -65,8 +65,9 @@ class _KnobSearch:
 
     def position_near(self, coordinate: float) -> int:
         """The position whose coordinate is nearest ``coordinate``, inside the knob's range."""
+        coordinate = min(max(coordinate, self.coordinate(0)), self.coordinate(self.size))
         value = coordinate if self.rate_rises else -coordinate
-        setting = min(max(round(math.exp(value) if self.log_scale else value), self.low), self.high)
+        setting = round(math.exp(value) if self.log_scale else value)
         return setting - self.low if self.rate_rises else self.high - setting
 
     def log_bpp(self, position: int) -> float:
