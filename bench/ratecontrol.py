@@ -4,7 +4,9 @@ Matched-bpp comparisons (JPEG AI common test conditions, Netflix's codec compari
 every image at the same target rates. A codec with an integer quality knob reaches a target by
 searching that knob per image: :func:`encode_at_target` runs a safeguarded secant search on
 log(bpp), which keeps a bracket of settings known to fall on either side of the target and
-falls back to bisection whenever a secant step would not shrink that bracket.
+falls back to bisection whenever a secant step would not shrink that bracket. The steps are
+taken on the setting, or on log(setting) for a knob spanning more than two decades, such as
+JPEG 2000's compression ratio (4..1000), whose rate is inversely proportional to it.
 
 It stops at the first encode within ``tolerance`` (relative, 3 % by default) of the target, or,
 when two adjacent settings straddle the target, at whichever of the two is closer: that is the
@@ -21,6 +23,8 @@ from bench.codecs.base import Codec, EncodeResult, Setting
 #: Octaves of bpp a knob is assumed to span over its whole range, used for the first step only
 #: (JPEG quality 1..100 spans about 5 octaves on Kodak, WebP 0..100 about 4).
 _ASSUMED_RANGE_OCTAVES = 5.0
+#: A knob whose highest setting is more than this many times its lowest is searched on log(setting).
+_LOG_SCALE_SPAN = 100
 
 
 def bits_per_pixel(bitstream: bytes, image: np.ndarray) -> float:
@@ -29,7 +33,13 @@ def bits_per_pixel(bitstream: bytes, image: np.ndarray) -> float:
 
 
 class _KnobSearch:
-    """Evaluations of one codec on one image, indexed by a knob position where bits rise with it."""
+    """Evaluations of one codec on one image, indexed by a knob position where bits rise with it.
+
+    Positions are the integer settings counted from the low-rate end. The secant steps are taken
+    on a coordinate of the setting: the setting itself, or its logarithm for a knob spanning more
+    than two decades (JPEG 2000's compression ratio, 4..1000), whose rate changes by a factor per
+    factor of the setting and would otherwise need many steps at the high-rate end.
+    """
 
     def __init__(self, codec: Codec, image: np.ndarray) -> None:
         low, high = codec.quality_range
@@ -37,6 +47,7 @@ class _KnobSearch:
         self.image = image
         self.low, self.high = int(low), int(high)
         self.rate_rises = codec.higher_setting_more_bits
+        self.log_scale = self.low > 0 and self.high > _LOG_SCALE_SPAN * self.low
         self.results: dict[int, tuple[float, EncodeResult]] = {}
 
     @property
@@ -45,6 +56,19 @@ class _KnobSearch:
 
     def setting(self, position: int) -> int:
         return self.low + position if self.rate_rises else self.high - position
+
+    def coordinate(self, position: int) -> float:
+        """Where the secant steps happen; increases with the position."""
+        setting = self.setting(position)
+        value = math.log(setting) if self.log_scale else float(setting)
+        return value if self.rate_rises else -value
+
+    def position_near(self, coordinate: float) -> int:
+        """The position whose coordinate is nearest ``coordinate``, inside the knob's range."""
+        coordinate = min(max(coordinate, self.coordinate(0)), self.coordinate(self.size))
+        value = coordinate if self.rate_rises else -coordinate
+        setting = round(math.exp(value) if self.log_scale else value)
+        return setting - self.low if self.rate_rises else self.high - setting
 
     def log_bpp(self, position: int) -> float:
         if position not in self.results:
@@ -59,15 +83,17 @@ def _next_position(
     """Secant step from the two latest evaluations, kept strictly inside the open bracket."""
     lowest = 0 if below is None else below + 1
     highest = search.size if above is None else above - 1
+    slope = _ASSUMED_RANGE_OCTAVES / (search.coordinate(search.size) - search.coordinate(0))
     if previous is not None and search.log_bpp(last) != search.log_bpp(previous):
-        slope = (search.log_bpp(last) - search.log_bpp(previous)) / (last - previous)
-        if slope <= 0:  # a non-monotone knob: no trustworthy slope
-            slope = _ASSUMED_RANGE_OCTAVES / search.size
-    else:
-        slope = _ASSUMED_RANGE_OCTAVES / search.size
-    guess = round(last + (target - search.log_bpp(last)) / slope)
+        measured = (search.log_bpp(last) - search.log_bpp(previous)) / (
+            search.coordinate(last) - search.coordinate(previous)
+        )
+        if measured > 0:  # a non-monotone knob has no trustworthy slope: keep the assumed one
+            slope = measured
+    guess = search.position_near(search.coordinate(last) + (target - search.log_bpp(last)) / slope)
     if below is not None and above is not None and not lowest <= guess <= highest:
-        return (below + above) // 2
+        middle = search.position_near((search.coordinate(below) + search.coordinate(above)) / 2)
+        return min(max(middle, lowest), highest)
     return min(max(guess, lowest), highest)
 
 
@@ -112,7 +138,7 @@ def encode_at_target(
     target = math.log2(target_bpp)
     log_tolerance = math.log2(1 + tolerance)
     if first_setting is None:
-        position = search.size // 2
+        position = search.position_near((search.coordinate(0) + search.coordinate(search.size)) / 2)
     else:
         offset = int(first_setting) - search.low
         position = min(max(offset if search.rate_rises else search.size - offset, 0), search.size)

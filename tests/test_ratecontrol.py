@@ -1,4 +1,5 @@
-"""Rate control reaches target bpps on Kodak images with JPEG and WebP in at most 8 encodes."""
+"""Rate control reaches target bpps on Kodak images with JPEG, WebP and JPEG 2000 (whose knob, a
+compression ratio from 4 to 1000, is searched on a log scale) in at most 8 encodes."""
 from pathlib import Path
 
 import numpy as np
@@ -6,6 +7,7 @@ import pytest
 
 from bench.codecs.base import Codec
 from bench.codecs.jpeg import JPEG
+from bench.codecs.jpeg2000 import JPEG2000
 from bench.codecs.webp import WebP
 from bench.imageio import read_image
 from bench.ratecontrol import bits_per_pixel, encode_at_target
@@ -23,7 +25,7 @@ def bpp_at(codec: Codec, image: np.ndarray, setting: int) -> float:
     return bits_per_pixel(codec.encode(image, setting), image)
 
 
-@pytest.mark.parametrize("codec", [JPEG(), WebP()], ids=lambda codec: codec.name)
+@pytest.mark.parametrize("codec", [JPEG(), WebP(), JPEG2000()], ids=lambda codec: codec.name)
 def test_target_is_reached_or_the_knob_cannot_get_closer(codec, kodak_images):
     low, high = codec.quality_range
     for image in kodak_images:
@@ -36,7 +38,8 @@ def test_target_is_reached_or_the_knob_cannot_get_closer(codec, kodak_images):
                 continue
             # Outside the tolerance only when the neighbouring setting is on the other side
             # of the target and no closer, or the target is beyond the knob's range.
-            neighbour = setting + (1 if bpp < target else -1)
+            towards_more_bits = 1 if codec.higher_setting_more_bits else -1
+            neighbour = setting + (towards_more_bits if bpp < target else -towards_more_bits)
             if low <= neighbour <= high:
                 other = bpp_at(codec, image, neighbour)
                 assert (other - target) * (bpp - target) <= 0, (target, setting, bpp, other)

@@ -9,6 +9,7 @@ Sign conventions, the same for every metric:
   metric's unit. Positive is better for higher-is-better metrics and *worse* for
   lower-is-better ones: a BD-LPIPS of -0.01 means the test codec's LPIPS is 0.01 lower (better).
 
+Exact repeats of a point (several rate-control targets clamped at the same setting) count once.
 When the curves cannot be compared (no overlap, too few points, a curve that is not monotonic
 in the metric), the result is "n/a" with the reason instead of a number.
 """
@@ -20,6 +21,8 @@ from dataclasses import dataclass
 
 import bjontegaard
 import numpy as np
+
+from bench.report.curves import rd_points
 
 INTERPOLATION = "pchip"
 
@@ -35,13 +38,6 @@ class BDValue:
         if self.value is None:
             return f"n/a ({self.reason})"
         return f"{self.value:+.{digits}f}{suffix}"
-
-
-def _clean(bpp: np.ndarray, metric: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    bpp, metric = np.asarray(bpp, dtype=float), np.asarray(metric, dtype=float)
-    keep = np.isfinite(bpp) & np.isfinite(metric) & (bpp > 0)
-    order = np.argsort(bpp[keep], kind="stable")
-    return bpp[keep][order], metric[keep][order]
 
 
 def _range(values: np.ndarray) -> str:
@@ -62,8 +58,8 @@ def _shape_problem(name: str, bpp: np.ndarray, metric: np.ndarray) -> str:
 def _checked(
     anchor_bpp: np.ndarray, anchor_metric: np.ndarray, test_bpp: np.ndarray, test_metric: np.ndarray
 ) -> tuple[tuple[np.ndarray, ...], str]:
-    anchor = _clean(anchor_bpp, anchor_metric)
-    test = _clean(test_bpp, test_metric)
+    anchor = rd_points(anchor_bpp, anchor_metric)
+    test = rd_points(test_bpp, test_metric)
     problem = _shape_problem("anchor", *anchor) or _shape_problem("test", *test)
     return (*anchor, *test), problem
 

@@ -18,7 +18,7 @@ def add_report_parser(subparsers: argparse._SubParsersAction) -> None:
         "example:\n  bench report runs/kodak -o reports/kodak.html --anchor jpeg --compare jpeg:webp",
     )
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="the folder `bench run --out` wrote")
-    parser.add_argument("-o", "--output", type=Path, required=True, help="HTML file to write")
+    parser.add_argument("-o", "--output", type=Path, required=True, help="HTML file to write, or an existing folder to write FOLDER/report.html in")
     parser.add_argument("--anchor", default="jpeg", help="codec the BD-rate tables are computed against")
     parser.add_argument("--compare", action="append", default=[], metavar="A:B", help="compare codec B against codec A with bootstrap intervals (repeatable)")
     parser.add_argument("--originals", type=Path, default=None, metavar="DIR", help="folder with the original images, for the viewer (default: the run's dataset copy)")

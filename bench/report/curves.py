@@ -7,12 +7,26 @@ import pandas as pd
 from bench.report.rundata import Quantity, RunData
 
 
+def rd_points(bpp, value) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct (bpp, value) points of one curve, sorted by bpp.
+
+    Non-finite values and non-positive rates are dropped, and so are exact repeats of a point:
+    rate control gives them when several targets clamp at the same end of a codec's knob (the
+    same setting, so the same bitstream), and a repeated point adds nothing to a curve.
+    """
+    bpp, value = np.asarray(bpp, dtype=float), np.asarray(value, dtype=float)
+    keep = np.isfinite(bpp) & np.isfinite(value) & (bpp > 0)
+    points = np.unique(np.stack([bpp[keep], value[keep]], axis=1), axis=0)  # sorted by bpp, then value
+    return points[:, 0], points[:, 1]
+
+
 def mean_curve(run: RunData, quantity: Quantity, codec: str) -> pd.DataFrame:
     """One codec's RD curve for ``quantity``, sorted by bpp.
 
     Columns: ``point``, ``bpp`` (mean over images), ``value`` (mean over images), ``spread``
     (standard deviation over images; for dataset-level metrics the table's own std column, or
-    NaN) and ``n`` (images averaged). Points whose value is missing everywhere are dropped.
+    NaN) and ``n`` (images averaged). Points whose value is missing everywhere are dropped, and
+    so are exact repeats of an earlier point's (bpp, value), as in :func:`rd_points`.
     """
     if quantity.distribution:
         table = run.distribution
@@ -38,19 +52,16 @@ def mean_curve(run: RunData, quantity: Quantity, codec: str) -> pd.DataFrame:
             bpp=("bpp", "mean"), value=("value", "mean"), spread=("value", "std"), n=("value", "count")
         )
         curve = curve.reset_index()
-    return curve.dropna(subset=["bpp", "value"]).sort_values("bpp").reset_index(drop=True)
+    curve = curve.dropna(subset=["bpp", "value"]).drop_duplicates(subset=["bpp", "value"])
+    return curve.sort_values("bpp", kind="stable").reset_index(drop=True)
 
 
 def per_image_curves(run: RunData, column: str, codec: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Each image's (bpp, value) points for one codec, sorted by bpp, non-finite values dropped."""
+    """Each image's distinct (bpp, value) points for one codec, as :func:`rd_points` gives them."""
     rows = run.results[run.results["codec"] == codec]
     curves: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     if column not in rows:
         return curves
     for image, points in rows.groupby("image", sort=True):
-        bpp = points["bpp"].to_numpy(dtype=float)
-        value = points[column].to_numpy(dtype=float)
-        keep = np.isfinite(bpp) & np.isfinite(value)
-        order = np.argsort(bpp[keep], kind="stable")
-        curves[str(image)] = (bpp[keep][order], value[keep][order])
+        curves[str(image)] = rd_points(points["bpp"], points[column])
     return curves

@@ -13,6 +13,7 @@ from typing import Any, Mapping, Sequence
 
 import jinja2
 
+from bench.errors import BenchError
 from bench.report.bdrate import bd_metric, bd_rate
 from bench.report.curves import mean_curve
 from bench.report.matched import compare, comparison_table, verdict
@@ -134,10 +135,9 @@ def build_report(
     published_dir: str | Path | None = None,
     viewer_images: int = 24,
 ) -> Path:
-    """Write the HTML report of ``run_dir`` to ``output`` and return its path."""
+    """Write the HTML report of ``run_dir`` to ``output`` (``output/report.html`` when ``output``
+    is an existing folder) and return the path written."""
     run = load_run(run_dir)
-    if run.results.empty:
-        raise ValueError(f"{run_dir}: no rows with status ok; nothing to report (see results.csv's error column)")
     notes = []
     if anchor not in run.codecs:
         notes.append(f"Anchor codec {anchor!r} is not in this run; BD numbers use {run.codecs[0]!r} instead (--anchor).")
@@ -164,7 +164,18 @@ def build_report(
         published=published, comparisons=comparisons, viewer=viewer, crop_size=CROP_SIZE, crop_quality=CROP_QUALITY,
         table=_per_image_table(run),
     )
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(html, encoding="utf-8")
+    return _write(html, Path(output))
+
+
+def _write(html: str, output: Path) -> Path:
+    if output.is_dir():
+        output = output / "report.html"
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(html, encoding="utf-8")
+    except OSError as exc:
+        raise BenchError(
+            f"{output}: cannot write the report ({exc.filename}: {exc.strerror}); "
+            "pass -o a writable path such as reports/kodak.html"
+        ) from None
     return output

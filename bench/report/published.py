@@ -14,8 +14,13 @@ import pandas as pd
 from bench.report.rundata import ms_ssim_db
 
 REQUIRED_COLUMNS = ("method", "dataset", "bpp")
+#: Columns that hold text; every other column holds numbers, or nothing where none was published.
+TEXT_COLUMNS = ("method", "dataset", "operating_point")
 #: Published column -> report quantity column, where the names differ.
 COLUMN_ALIASES = {"kid": "kid_mean"}
+
+
+_SEE_CARD = "see baselines/published/hific/ for the expected data.csv and CARD.md"
 
 
 @dataclass
@@ -35,18 +40,38 @@ def load_published(folder: str | Path | None = None) -> list[PublishedSource]:
     folder = Path(folder) if folder is not None else default_published_dir()
     sources = []
     for data in sorted(folder.glob("*/data.csv")):
-        points = pd.read_csv(data)
-        missing = [column for column in REQUIRED_COLUMNS if column not in points]
-        if missing:
-            raise ValueError(f"{data}: lacks column(s) {', '.join(missing)}; see baselines/published/hific/CARD.md")
-        points = points.rename(columns=COLUMN_ALIASES)
-        points["dataset"] = points["dataset"].astype(str)
+        points = _read_points(data).rename(columns=COLUMN_ALIASES)
         if "ms_ssim" in points:
             points["ms_ssim_db"] = ms_ssim_db(points["ms_ssim"])
         card_path = data.parent / "CARD.md"
         card = card_path.read_text() if card_path.is_file() else ""
         sources.append(PublishedSource(data.parent.name, points, card))
     return sources
+
+
+def _read_points(data: Path) -> pd.DataFrame:
+    """One ``data.csv``, numeric columns as floats; a one-line ValueError naming the file, line
+    and column of anything that does not fit."""
+    try:
+        # Everything as text first, so that a stray word is reported where it is.
+        text = pd.read_csv(data, dtype=str, keep_default_na=False, skip_blank_lines=False)
+    except (OSError, ValueError) as exc:  # pandas reports malformed CSV as ValueError
+        raise ValueError(f"{data}: not a readable CSV file ({str(exc).strip()}); {_SEE_CARD}") from None
+    missing = [column for column in REQUIRED_COLUMNS if column not in text]
+    if missing:
+        raise ValueError(f"{data}: lacks column(s) {', '.join(missing)}; {_SEE_CARD}")
+    text = text.apply(lambda column: column.str.strip())
+    points = text.copy()
+    for column in text.columns.difference(TEXT_COLUMNS):
+        points[column] = pd.to_numeric(text[column].where(text[column] != ""), errors="coerce")
+        wrong = points[column].isna() & (text[column] != "")
+        if wrong.any():
+            row = int(wrong.to_numpy().argmax())
+            raise ValueError(
+                f"{data}, line {row + 2}, column {column}: {text[column].iloc[row]!r} is not a number; "
+                f"write a number such as 0.35, or leave the cell empty where nothing was published"
+            )
+    return points[(text != "").any(axis=1)].reset_index(drop=True)
 
 
 def points_for(sources: list[PublishedSource], dataset: str, column: str) -> pd.DataFrame:

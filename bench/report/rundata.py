@@ -11,12 +11,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 import numpy as np
 import pandas as pd
 
 REQUIRED_COLUMNS = ("dataset", "image", "codec", "quality", "bpp", "status")
+DISTRIBUTION_COLUMNS = ("codec", "quality", "mean_bpp")
+#: How to get a run's files written again.
+RERUN = "run the same `bench run` command again to re-export it"
+
+T = TypeVar("T")
 
 
 class RunDirError(ValueError):
@@ -94,27 +99,48 @@ def operating_point(results: pd.DataFrame) -> pd.Series:
     return point
 
 
-def _read_results(run_dir: Path) -> pd.DataFrame:
-    parquet, csv = run_dir / "results.parquet", run_dir / "results.csv"
-    if parquet.is_file():
-        table = pd.read_parquet(parquet)
-    elif csv.is_file():
-        table = pd.read_csv(csv, keep_default_na=False, na_values=[""])
-    else:
-        raise RunDirError(f"{run_dir}: no results.parquet or results.csv; pass the folder `bench run` wrote")
-    missing = [column for column in REQUIRED_COLUMNS if column not in table]
+def _read(path: Path, reader: Callable[[Path], T]) -> T:
+    """``reader(path)``; a malformed file becomes a :class:`RunDirError` naming it."""
+    try:
+        return reader(path)
+    except (OSError, ValueError) as exc:  # pandas, pyarrow and json report malformed files as ValueError
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise RunDirError(f"{path}: cannot be read ({reason}); {RERUN}") from None
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, keep_default_na=False, na_values=[""])
+
+
+def _require(table: pd.DataFrame, columns: tuple[str, ...], path: Path) -> pd.DataFrame:
+    missing = [column for column in columns if column not in table]
     if missing:
-        raise RunDirError(f"{run_dir}: results table lacks column(s) {', '.join(missing)}; re-run `bench run`")
+        raise RunDirError(f"{path}: lacks column(s) {', '.join(missing)}; {RERUN}")
     return table
 
 
+def _read_results(run_dir: Path) -> pd.DataFrame:
+    parquet, csv = run_dir / "results.parquet", run_dir / "results.csv"
+    if parquet.is_file():
+        return _require(_read(parquet, pd.read_parquet), REQUIRED_COLUMNS, parquet)
+    if csv.is_file():
+        return _require(_read(csv, _read_csv), REQUIRED_COLUMNS, csv)
+    raise RunDirError(f"{run_dir}: no results.parquet or results.csv; pass the folder `bench run` wrote")
+
+
 def load_run(run_dir: str | Path) -> RunData:
-    """Read a run directory; raise :class:`RunDirError` if it has no usable results table."""
+    """Read a run directory; raise :class:`RunDirError` if it has no usable results table, no
+    row with status ok, or a file that cannot be read."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise RunDirError(f"{run_dir}: not a directory; pass the run folder given to `bench run --out`")
     table = _read_results(run_dir)
     ok = table["status"].astype(str) == "ok"
+    if not ok.any():
+        raise RunDirError(
+            f"{run_dir}: none of its {len(table)} result rows has status ok, so there is nothing to report; "
+            "see the error column of results.csv, fix the cause and run `bench run --retry-errors`"
+        )
     failed = table.loc[~ok, "codec"].astype(str).value_counts().to_dict()
     results = table.loc[ok].copy()
     results["codec"] = results["codec"].astype(str)
@@ -125,11 +151,11 @@ def load_run(run_dir: str | Path) -> RunData:
     distribution = None
     distribution_path = run_dir / "distribution_metrics.csv"
     if distribution_path.is_file():
-        distribution = pd.read_csv(distribution_path, keep_default_na=False, na_values=[""])
+        distribution = _require(_read(distribution_path, _read_csv), DISTRIBUTION_COLUMNS, distribution_path)
         distribution["codec"] = distribution["codec"].astype(str)
         distribution["bpp"] = distribution["mean_bpp"]
     metadata: dict[str, Any] = {}
     metadata_path = run_dir / "metadata.json"
     if metadata_path.is_file():
-        metadata = json.loads(metadata_path.read_text())
+        metadata = _read(metadata_path, lambda path: json.loads(path.read_text()))
     return RunData(run_dir, results, failed, distribution, metadata)

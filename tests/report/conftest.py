@@ -1,8 +1,11 @@
-"""A small real run for the report tests: 2 Kodak images x JPEG and WebP x 3 settings.
+"""Small real runs for the report tests, made by the project's own runner (real encodes, real
+decodes, PSNR and MS-SSIM).
 
-The run is made by the project's own runner (real encodes, real decodes, PSNR and MS-SSIM),
-with reconstructions saved. The first image is registered under a hostile name, exactly as a
-data set could name it, so that the report's escaping is tested on what the runner writes.
+* ``small_run``: 2 Kodak images x JPEG and WebP x 3 settings, with reconstructions saved. The
+  first image is registered under a hostile name, exactly as a data set could name it, so that
+  the report's escaping is tested on what the runner writes.
+* ``rate_controlled_run``: 2 Kodak images x JPEG and JPEG 2000 at target bpps, two of which
+  are below both codecs' lowest rates, so that they clamp to the same setting.
 """
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from bench.codecs.jpeg import JPEG
+from bench.codecs.jpeg2000 import JPEG2000
 from bench.codecs.webp import WebP
 from bench.metadata import run_metadata
 from bench.metrics.registry import create_metrics
@@ -20,6 +24,17 @@ from bench.store import ResultStore, export
 
 HOSTILE_NAME = "<script>alert(1)</script>.png"
 SETTINGS = {"jpeg": [5, 20, 60], "webp": [5, 30, 70]}
+#: 0.01 and 0.02 bpp are below JPEG quality 1 and JPEG 2000 ratio 1000 on every Kodak image.
+TARGET_BPPS = (0.01, 0.02, 0.3, 0.8)
+
+
+def _run(run_dir: Path, plan: RunPlan) -> None:
+    metadata = run_metadata(["pillow", "pytorch-msssim"], argv=["bench", "run", "--codecs", ",".join(plan.codecs)])
+    with ResultStore(run_dir / "results.sqlite") as store:
+        execute(plan, store, jobs=1)
+        export(store, run_dir)
+    metadata.update(dataset="kodak", image_count=len(plan.images))
+    (run_dir / "metadata.json").write_text(json.dumps(metadata))
 
 
 @pytest.fixture(scope="session")
@@ -37,10 +52,18 @@ def small_run(tmp_path_factory: pytest.TempPathFactory, kodak_dir: Path) -> tupl
         images=images, codecs={"jpeg": JPEG(), "webp": WebP()}, metrics=create_metrics("psnr,ms_ssim"),
         settings=SETTINGS, recon_dir=run_dir / "recon",
     )
-    metadata = run_metadata(["pillow", "pytorch-msssim"], argv=["bench", "run", "--codecs", "jpeg,webp"])
-    with ResultStore(run_dir / "results.sqlite") as store:
-        execute(plan, store, jobs=1)
-        export(store, run_dir)
-    metadata.update(dataset="kodak", image_count=2)
-    (run_dir / "metadata.json").write_text(json.dumps(metadata))
+    _run(run_dir, plan)
     return run_dir, {image.name: image.path for image in images}
+
+
+@pytest.fixture(scope="session")
+def rate_controlled_run(tmp_path_factory: pytest.TempPathFactory, kodak_dir: Path) -> Path:
+    """The directory of a real 16-row ``--target-bpp`` run."""
+    run_dir = tmp_path_factory.mktemp("kodak-target-bpp")
+    images = [ImageSource("kodak", path.name, path) for path in sorted(kodak_dir.glob("*.png"))[:2]]
+    plan = RunPlan(
+        images=images, codecs={"jpeg": JPEG(), "jpeg2000": JPEG2000()}, metrics=create_metrics("psnr,ms_ssim"),
+        target_bpps=TARGET_BPPS,
+    )
+    _run(run_dir, plan)
+    return run_dir

@@ -56,3 +56,16 @@ def test_non_monotonic_curve_has_no_bd_rate_but_has_a_bd_metric():
 
 def test_a_single_point_is_not_a_curve():
     assert bd_rate(ANCHOR_BPP[:1], ANCHOR_PSNR[:1], TEST_BPP, TEST_PSNR).reason == "anchor has 1 usable point(s), needs 2"
+
+
+def test_a_repeated_point_counts_once():
+    # Two rate-control targets below the knob's range give the lowest setting's point twice.
+    repeated_bpp, repeated_psnr = np.r_[ANCHOR_BPP[:1], ANCHOR_BPP], np.r_[ANCHOR_PSNR[:1], ANCHOR_PSNR]
+    expected = bd_rate(ANCHOR_BPP, ANCHOR_PSNR, TEST_BPP, TEST_PSNR).value
+    assert bd_rate(repeated_bpp, repeated_psnr, TEST_BPP, TEST_PSNR).value == pytest.approx(expected, rel=1e-12)
+    assert bd_metric(TEST_BPP, TEST_PSNR, repeated_bpp, repeated_psnr).value == pytest.approx(
+        bd_metric(TEST_BPP, TEST_PSNR, ANCHOR_BPP, ANCHOR_PSNR).value, rel=1e-12
+    )
+    # The same bpp with a different value is not a repeat: that curve stays unusable.
+    clash = np.r_[ANCHOR_PSNR[:1] + 1, ANCHOR_PSNR]
+    assert bd_rate(repeated_bpp, clash, TEST_BPP, TEST_PSNR).reason == "anchor has two points at the same bpp"

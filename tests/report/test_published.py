@@ -31,3 +31,19 @@ def test_kid_is_read_as_the_kid_mean_column_and_ms_ssim_gets_a_db_column(sources
     assert kid["value"].iloc[0] == 0.00108268
     db = points_for(sources, "clic2020", "ms_ssim_db")["value"].iloc[0]
     assert db == pytest.approx(-10 * math.log10(1 - 0.9553839))
+
+
+def test_a_word_in_a_number_column_is_named_by_file_line_and_column(tmp_path):
+    data = tmp_path / "paper" / "data.csv"
+    data.parent.mkdir()
+    data.write_text("method,dataset,operating_point,bpp,psnr\nX,kodak,Lo,0.12,27.5\nX,kodak,Hi,0.5 bpp,31.0\n")
+    expected = (
+        f"{data}, line 3, column bpp: '0.5 bpp' is not a number; "
+        "write a number such as 0.35, or leave the cell empty where nothing was published"
+    )
+    with pytest.raises(ValueError) as error:
+        load_published(tmp_path)
+    assert str(error.value) == expected
+    data.write_text("method,dataset,operating_point,bpp,psnr\nX,kodak,Lo,0.12,\n\nX,kodak,Hi,0.5,31.0\n")
+    (paper,) = load_published(tmp_path)
+    assert list(paper.points["bpp"]) == [0.12, 0.5] and paper.points["psnr"].isna().tolist() == [True, False]

@@ -87,3 +87,30 @@ def test_distribution_metrics_get_plots_and_bd_rows(small_run, tmp_path):
     assert "FID: the run has no FID values" not in text
     assert re.search(r"<td>FID</td><td>BD-rate</td><td>[-+]\d", text)
     assert "dataset-level metric: no per-image interval" not in text  # the reason is not shown for a number
+
+
+def test_output_folder_gets_report_html_and_an_unwritable_output_is_one_line(small_run, tmp_path, capsys):
+    assert main(["report", str(small_run[0]), "-o", str(tmp_path), "--viewer-images", "0"]) == 0
+    assert (tmp_path / "report.html").read_text().startswith("<!DOCTYPE html>")
+    assert capsys.readouterr().out.startswith(f"bench: wrote {tmp_path / 'report.html'} (")
+    (tmp_path / "taken").write_text("")
+    assert main(["report", str(small_run[0]), "-o", str(tmp_path / "taken" / "r.html")]) == 2
+    assert capsys.readouterr().err == (
+        f"bench: error: {tmp_path / 'taken' / 'r.html'}: cannot write the report ({tmp_path / 'taken'}: File exists); "
+        "pass -o a writable path such as reports/kodak.html\n"
+    )
+
+
+def test_run_without_ok_rows_or_with_a_broken_file_is_one_line(small_run, tmp_path, capsys):
+    results = pd.read_csv(small_run[0] / "results.csv")
+    results.assign(status="error").to_csv(tmp_path / "results.csv", index=False)
+    assert main(["compare", str(tmp_path), "jpeg:webp"]) == 2
+    assert capsys.readouterr().err == (
+        f"bench: error: {tmp_path}: none of its 12 result rows has status ok, so there is nothing to report; "
+        "see the error column of results.csv, fix the cause and run `bench run --retry-errors`\n"
+    )
+    results.to_csv(tmp_path / "results.csv", index=False)
+    (tmp_path / "metadata.json").write_text("{not json")
+    assert main(["report", str(tmp_path), "-o", str(tmp_path / "r.html")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"bench: error: {tmp_path / 'metadata.json'}: cannot be read (") and err.count("\n") == 1

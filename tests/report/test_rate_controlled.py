@@ -1,0 +1,49 @@
+"""Reports on a `--target-bpp` run whose lowest targets clamp at the end of the codecs' knobs."""
+import re
+
+import pandas as pd
+import pytest
+
+from bench.report.curves import mean_curve
+from bench.report.html import build_report
+from bench.report.matched import compare
+from bench.report.rundata import QUANTITIES, load_run
+
+PSNR = QUANTITIES[0]
+
+
+@pytest.fixture(scope="module")
+def run(rate_controlled_run):
+    return load_run(rate_controlled_run)
+
+
+def test_targets_below_the_knob_repeat_the_lowest_setting(rate_controlled_run):
+    results = pd.read_csv(rate_controlled_run / "results.csv")
+    clamped = results[results["target_bpp"] < 0.05]
+    assert len(clamped) == 8  # 2 images x 2 codecs x 2 targets
+    assert set(clamped.loc[clamped["codec"] == "jpeg", "quality"]) == {1}
+    assert set(clamped.loc[clamped["codec"] == "jpeg2000", "quality"]) == {1000}
+    repeats = clamped.groupby(["image", "codec"])[["bytes", "psnr"]].nunique()
+    assert (repeats == 1).all().all()  # the same bitstream and the same PSNR for both targets
+
+
+def test_repeated_points_count_once_in_the_mean_curve(run):
+    curve = mean_curve(run, PSNR, "jpeg")
+    assert len(curve) == 3 and curve["bpp"].is_monotonic_increasing
+    assert curve["point"].iloc[0] == "target 0.01"
+
+
+def test_comparison_has_numbers_on_every_image(run):
+    comparison = compare(run, "jpeg", "jpeg2000")
+    assert comparison.bpp_points
+    for row in comparison.rows:
+        assert row.estimate is not None, (row.quantity.label, row.kind, row.reason)
+        assert row.estimate.n_images == 2
+
+
+def test_report_bd_tables_have_numbers(rate_controlled_run, tmp_path):
+    text = build_report(rate_controlled_run, tmp_path / "report.html", anchor="jpeg", originals={}).read_text()
+    cells = re.findall(r"<tr><td>jpeg2000</td><td class=\"num\">([^<]+)</td><td class=\"num\">([^<]+)</td>", text)
+    assert len(cells) == 3  # PSNR, MS-SSIM, MS-SSIM (dB)
+    for bd_rate, bd_metric in cells:
+        assert re.fullmatch(r"[-+]\d+\.\d\d %", bd_rate) and not bd_metric.startswith("n/a")
