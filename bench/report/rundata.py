@@ -2,7 +2,7 @@
 
 A run directory holds ``results.parquet`` or ``results.csv`` (one row per image x codec x
 setting), optionally ``distribution_metrics.csv`` (FID/KID per codec and setting),
-``metadata.json`` and ``recon/<codec>/<quality>/<image stem>.png``. Only rows whose ``status``
+``metadata.json`` and ``recon/`` (reconstructions, see :func:`bench.runner.recon_path`). Only rows whose ``status``
 is ``"ok"`` are used; optional columns and files may be missing, and each report section then
 says what is missing instead of failing.
 """

@@ -1,7 +1,7 @@
 """The image viewer's data: the same crop of the original and of every saved reconstruction.
 
-Reconstructions come from ``recon/<codec>/<quality>/<image stem>.png`` (``bench run
---save-recon``). To keep the report small, each image contributes one centre crop of at most
+Reconstructions come from where ``bench run --save-recon`` wrote them
+(:func:`bench.runner.recon_path`). To keep the report small, each image contributes one centre crop of at most
 :data:`CROP_SIZE` pixels square, re-encoded as WebP at :data:`CROP_QUALITY` and embedded as a
 data URI; the report states the number of crops and their total size. The viewer picks, for
 each codec, the reconstruction whose bpp is nearest the one the user chooses.
@@ -19,6 +19,7 @@ from PIL import Image
 
 from bench.imageio import ImageReadError, read_image
 from bench.report.rundata import RunData
+from bench.runner import recon_path
 
 CROP_SIZE = 256
 CROP_QUALITY = 90
@@ -51,9 +52,9 @@ def crop_data_uri(image: np.ndarray, box: tuple[int, int, int, int]) -> str:
     return "data:image/webp;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def recon_path(recon_dir: Path, codec: str, quality: Any, image: str) -> Path:
-    """Where ``bench run --save-recon`` wrote a reconstruction (the runner's naming rule)."""
-    return recon_dir / codec / str(quality) / (Path(image).stem + ".png")
+def _setting(quality: Any) -> Any:
+    """The setting as the runner wrote it: pandas reads ``50`` back as ``50.0`` in a column with gaps."""
+    return int(quality) if isinstance(quality, float) and quality.is_integer() else quality
 
 
 def _read(path: Path | None) -> np.ndarray | None:
@@ -86,7 +87,8 @@ def build_viewer(run: RunData, originals: Mapping[str, Path], max_images: int = 
             box = centre_crop_box(*original.shape[:2])
             entry["original"] = crop_data_uri(original, box)
         for _, row in rows.iterrows():
-            reconstruction = _read(recon_path(run.recon_dir, row["codec"], row["quality"], image))
+            path = recon_path(run.recon_dir, row["dataset"], row["codec"], _setting(row["quality"]), image)
+            reconstruction = _read(path)
             if reconstruction is None:
                 continue
             box = box or centre_crop_box(*reconstruction.shape[:2])
