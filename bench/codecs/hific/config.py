@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 #: Encoder downsampling (four stride-2 convolutions) times hyper-analysis downsampling

@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 from pathlib import PurePosixPath
 
-import numpy as np
 import pytest
 import torch
 
