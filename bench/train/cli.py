@@ -1,4 +1,4 @@
-"""``bench train --config CONFIG.yaml --out DIR [--resume] [--device cpu|cuda]``."""
+"""``bench train --config CONFIG.yaml --out DIR [--resume] [--device auto|cpu|cuda]``."""
 from __future__ import annotations
 
 import argparse
@@ -18,16 +18,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--config", type=Path, required=True, help="training config (YAML), e.g. configs/tiny.yaml")
     parser.add_argument("--out", type=Path, required=True, help="output folder for logs and checkpoints")
     parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
-    parser.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1 ...")
+    parser.add_argument("--device", default="auto", help="torch device: auto (cuda when available, else cpu), cpu, cuda, cuda:1 ...")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (log.csv is still written)")
     parser.set_defaults(func=train_command)
 
 
 def train_command(args: argparse.Namespace) -> int:
+    from bench.device import resolve_device
     from bench.train.config import load_config
     from bench.train.trainer import train
 
+    device = resolve_device(args.device)
     config = load_config(args.config)
-    final = train(config, args.out, device=args.device, resume=args.resume, progress=not args.no_progress)
+    final = train(config, args.out, device=device, resume=args.resume, progress=not args.no_progress)
     print(f"bench train: wrote {final} (card: {final.parent / 'card.json'})")
     return 0
