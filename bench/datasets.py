@@ -26,12 +26,10 @@ from typing import Any
 
 import yaml
 
+from bench.constants import CACHE_DIR_ENV, CATALOG_ENV, DATA_DIR_ENV
 from bench.errors import BenchError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".ppm", ".pgm", ".bmp", ".tif", ".tiff", ".webp")
-DATA_DIR_ENV = "BENCH_DATA_DIR"
-CACHE_DIR_ENV = "BENCH_CACHE_DIR"
-CATALOG_ENV = "BENCH_DATASETS_FILE"
 
 
 class DatasetError(BenchError):

@@ -1,4 +1,4 @@
-"""Distribution metrics (FID, KID) per (dataset, codec, setting), from stored features.
+"""Distribution metrics (FID, KID) per (dataset, codec, operating point), from stored features.
 
 The runner stores each reconstruction's features with its row (``ResultStore.features``).
 This module adds the reference side and the per-group values:
@@ -17,7 +17,6 @@ same images: the reference set is restricted to the images whose reconstruction 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import tempfile
 from pathlib import Path
@@ -34,9 +33,6 @@ from bench.store import ResultStore
 #: Below this many patches per set, FID's 2048 x 2048 covariance is rank-deficient and biased.
 MIN_PATCHES_FOR_FID = 2048
 SMALL_SAMPLE_NOTE = f"n_patches < {MIN_PATCHES_FOR_FID}: FID is biased (rank-deficient covariance); prefer KID"
-TABLE_NAME = "distribution_metrics"
-
-_CACHE_SCHEMA = "CREATE TABLE IF NOT EXISTS distribution_cache (digest TEXT PRIMARY KEY, result TEXT NOT NULL)"
 #: Part of every cached group value's key: bump it when a metric's compute() changes, so that
 #: runs made before compute the group values again (2: kid_std over half-size subsets).
 _COMPUTE_VERSION = 2
@@ -74,26 +70,24 @@ def _digest(metric: DistributionMetric, arrays: Sequence[np.ndarray]) -> str:
 def _cached_compute(
     store: ResultStore, metric: DistributionMetric, reference: list[np.ndarray], reconstruction: list[np.ndarray]
 ) -> dict[str, float]:
-    store.connection.execute(_CACHE_SCHEMA)
     digest = _digest(metric, [*reference, *reconstruction])
-    hit = store.connection.execute("SELECT result FROM distribution_cache WHERE digest = ?", (digest,)).fetchone()
-    if hit:
-        return json.loads(hit[0])
+    cached = store.cached_result(digest)
+    if cached is not None:
+        return cached
     # A group whose rows all lack features (e.g. rows of an older run) gets the metric's NaNs.
     pooled = [np.concatenate(arrays) if arrays else np.empty((0, 0), np.float32) for arrays in (reference, reconstruction)]
     result = metric.compute(*pooled)
-    with store.connection:
-        store.connection.execute("INSERT OR REPLACE INTO distribution_cache VALUES (?, ?)", (digest, json.dumps(result)))
+    store.cache_result(digest, result)
     return result
 
 
 def distribution_table(
     store: ResultStore, images: Sequence[Any], metrics: Sequence[Metric], cache_dir: Path
 ) -> pd.DataFrame:
-    """One row per (dataset, codec, setting) of the store's ok rows over ``images``.
+    """One row per (dataset, codec, operating point) of the store's ok rows over ``images``.
 
     ``images`` are the run's image sources (``dataset``, ``name``, ``path``). Columns:
-    ``dataset, codec, quality, mean_bpp``, each distribution metric's columns,
+    ``dataset, codec, point, mean_bpp``, each distribution metric's columns,
     ``n_patches``, ``n_images`` and ``fid_note`` (empty, or :data:`SMALL_SAMPLE_NOTE`).
     """
     wanted = distribution_metrics(metrics)
@@ -102,20 +96,19 @@ def distribution_table(
     rows = [row for row in store.rows() if row["status"] == "ok" and (row["dataset"], row["image"]) in paths]
     groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     for row in sorted(rows, key=lambda row: row["image"]):
-        groups.setdefault((row["dataset"], row["codec"], row["setting"]), []).append(row)
+        groups.setdefault((row["dataset"], row["codec"], row["point"]), []).append(row)
 
     records = []
-    for (dataset, codec, setting), group in groups.items():
-        qualities = {str(row["quality"]) for row in group}
+    for (dataset, codec, point), group in groups.items():
         record: dict[str, Any] = {
             "dataset": dataset,
             "codec": codec,
-            "quality": group[0]["quality"] if len(qualities) == 1 else setting,
+            "point": point,
             "mean_bpp": float(np.mean([row["bpp"] for row in group])),
         }
         for metric in wanted:
             features = stored[metric.feature_key()]
-            keys = [(dataset, row["image"], codec, setting) for row in group]
+            keys = [(dataset, row["image"], codec, point) for row in group]
             keys = [key for key in keys if key in features]
             reconstruction = [features[key] for key in keys]
             reference = [reference_features(metric, paths[(dataset, key[1])], cache_dir) for key in keys]
@@ -123,22 +116,9 @@ def distribution_table(
             record.update(n_patches=sum(len(array) for array in reconstruction), n_images=len(keys))
         record["fid_note"] = SMALL_SAMPLE_NOTE if record["n_patches"] < MIN_PATCHES_FOR_FID else ""
         records.append(record)
-    columns = ["dataset", "codec", "quality", "mean_bpp", *[c for m in wanted for c in m.column_names()]]
+    columns = ["dataset", "codec", "point", "mean_bpp", *[c for m in wanted for c in m.column_names()]]
     table = pd.DataFrame(records, columns=[*columns, "n_patches", "n_images", "fid_note"])
-    if table["quality"].map(lambda value: isinstance(value, str)).any():
-        # Mixed numbers and names (checkpoints, target_bpp=...): text, so CSV and Parquet agree.
-        table["quality"] = table["quality"].astype(str)
     return table.sort_values(["dataset", "codec", "mean_bpp"], ignore_index=True)
-
-
-def export_distribution(
-    store: ResultStore, run_dir: Path, images: Sequence[Any], metrics: Sequence[Metric], cache_dir: Path
-) -> pd.DataFrame:
-    """Write ``distribution_metrics.csv`` and ``.parquet`` into ``run_dir`` and return the table."""
-    table = distribution_table(store, images, metrics, cache_dir)
-    table.to_csv(Path(run_dir) / f"{TABLE_NAME}.csv", index=False)
-    table.to_parquet(Path(run_dir) / f"{TABLE_NAME}.parquet", index=False)
-    return table
 
 
 def format_table(table: pd.DataFrame) -> str:

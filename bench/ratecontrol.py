@@ -18,18 +18,13 @@ import math
 
 import numpy as np
 
-from bench.codecs.base import Codec, EncodeResult, Setting
+from bench.codecs.base import Codec, EncodeResult, Setting, bits_per_pixel
 
 #: Octaves of bpp a knob is assumed to span over its whole range, used for the first step only
 #: (JPEG quality 1..100 spans about 5 octaves on Kodak, WebP 0..100 about 4).
 _ASSUMED_RANGE_OCTAVES = 5.0
 #: A knob whose highest setting is more than this many times its lowest is searched on log(setting).
 _LOG_SCALE_SPAN = 100
-
-
-def bits_per_pixel(bitstream: bytes, image: np.ndarray) -> float:
-    """Bits of ``bitstream`` per pixel of the H x W x 3 ``image``."""
-    return 8.0 * len(bitstream) / (image.shape[0] * image.shape[1])
 
 
 class _KnobSearch:
@@ -72,7 +67,7 @@ class _KnobSearch:
 
     def log_bpp(self, position: int) -> float:
         if position not in self.results:
-            result = self.codec.encode_with_info(self.image, self.setting(position))
+            result = self.codec.encode_with_context(self.image, self.setting(position))
             self.results[position] = (bits_per_pixel(result.bitstream, self.image), result)
         return math.log2(self.results[position][0])
 

@@ -1,19 +1,30 @@
-"""The runner: image x codec x setting jobs, in worker processes, into a resumable store.
+"""The runner: image x codec x operating point jobs, in worker processes, into a resumable store.
 
 Data flows one way: image file -> codec.encode -> bytes -> codec.decode -> image ->
 metrics -> one row. The runner knows no codec and no metric by name.
 
-Work is handed to workers in *tasks*: one image with one codec and several settings, so
-the reference image is decoded once per task and kept in a small per-worker cache. Each
-task's rows are committed in one transaction as soon as it returns. Every job is
-single-threaded, so ``--jobs N`` uses N cores.
+Work is handed to workers in *tasks*: one image with one codec and several operating points,
+so the reference image is decoded once per task and kept in a small per-worker cache. Each
+task's rows are committed in one transaction as soon as it returns.
+
+Only the encode and the decode are timed: the codec's :meth:`~bench.codecs.base.Codec.prepare`
+(loading a model, warming it up) runs before, and its
+:meth:`~bench.codecs.base.Codec.analyse` (extra columns) after.
+
+Devices and processes: on the CPU each of ``jobs`` workers gets ``cores // jobs`` torch threads
+(one job in this process uses every core). With CUDA, workers take the visible GPUs in turn
+(one per GPU by default, see :func:`default_jobs`) and each holds its networks once; CUDA is
+never initialised here, so workers can be forked. Workers die with this process, however it dies.
 """
 from __future__ import annotations
 
 import concurrent.futures as futures
 import functools
 import multiprocessing
+import os
+import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,9 +32,12 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from bench.codecs.base import Codec, Setting
+from bench.codecs.base import Codec, Setting, bits_per_pixel
+from bench.errors import one_line
 from bench.imageio import ImageReadError, read_image
 from bench.metrics.base import DistributionMetric, Metric
+from bench.points import OperatingPoint
+from bench.rundir import RunDir, row_recon_relpath
 from bench.store import FEATURES_FIELD, SIGNATURES_FIELD, ResultStore
 
 #: Reference images kept per worker; tasks arrive grouped by image.
@@ -39,24 +53,15 @@ class ImageSource:
 
 @dataclass(frozen=True)
 class Job:
-    """One encode/decode/measure of one image with one codec at one setting.
-
-    Exactly one of ``setting`` (the codec's own value) and ``target_bpp`` (rate control
-    picks the setting per image) is used.
-    """
+    """One encode/decode/measure of one image with one codec at one operating point."""
 
     image: ImageSource
     codec: str
-    setting: Setting = None
-    target_bpp: float | None = None
-
-    @property
-    def setting_label(self) -> str:
-        return f"target_bpp={self.target_bpp:g}" if self.target_bpp is not None else str(self.setting)
+    point: OperatingPoint
 
     @property
     def key(self) -> tuple[str, str, str, str]:
-        return (self.image.dataset, self.image.name, self.codec, self.setting_label)
+        return (self.image.dataset, self.image.name, self.codec, self.point.label)
 
 
 @dataclass
@@ -66,7 +71,10 @@ class RunPlan:
     metrics: Sequence[Metric]
     settings: dict[str, list[Setting]] = field(default_factory=dict)
     target_bpps: Sequence[float] = ()
-    recon_dir: Path | None = None
+    #: Where reconstructions are saved (``--save-recon``); None keeps none.
+    recon_dir: RunDir | None = None
+    #: Torch device of learned codecs and network metrics (resolved: ``cpu``, ``cuda``, ``cuda:1``).
+    device: str = "cpu"
 
     def jobs(self) -> list[Job]:
         """All jobs, grouped by image so that consecutive jobs share the reference."""
@@ -74,9 +82,10 @@ class RunPlan:
         for image in self.images:
             for name, codec in self.codecs.items():
                 if self.target_bpps:
-                    jobs.extend(Job(image, name, target_bpp=float(target)) for target in self.target_bpps)
+                    points = [OperatingPoint.at_target(target) for target in self.target_bpps]
                 else:
-                    jobs.extend(Job(image, name, setting) for setting in self.settings.get(name, codec.settings))
+                    points = [OperatingPoint(setting) for setting in self.settings.get(name, codec.settings)]
+                jobs.extend(Job(image, name, point) for point in points)
         return jobs
 
 
@@ -85,14 +94,49 @@ class RunPlan:
 _worker_state: dict[str, Any] = {}
 
 
-def _init_worker(codecs: dict[str, Codec], metrics: Sequence[Metric], recon_dir: Path | None, threads: int) -> None:
-    try:
-        import torch
+def _init_worker(plan: RunPlan, threads: int | None, devices: Sequence[str], counter: Any, parent_pid: int | None) -> None:
+    """Set a worker up: die with the parent, torch threads, its own device."""
+    if parent_pid is not None:
+        _die_with_parent(parent_pid)
+    if counter is not None:
+        with counter.get_lock():
+            index = counter.value
+            counter.value += 1
+    else:
+        index = 0
+    device = devices[index % len(devices)]
+    if threads is not None:
+        _limit_threads(threads)
+    for part in [*plan.codecs.values(), *plan.metrics]:
+        part.use_device(device)
+    _worker_state.update(codecs=plan.codecs, metrics=plan.metrics, recon_dir=plan.recon_dir, device=device)
 
+
+def _limit_threads(threads: int) -> None:
+    """Torch (and the OpenMP/MKL pools under it) on ``threads`` threads, whether it is imported yet or not."""
+    for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[variable] = str(threads)
+    torch = sys.modules.get("torch")
+    if torch is not None:
         torch.set_num_threads(threads)
-    except ImportError:
-        pass
-    _worker_state.update(codecs=codecs, metrics=metrics, recon_dir=recon_dir)
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """End this worker as soon as ``parent_pid`` is gone, even after ``kill -9`` of it."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent_pid:  # the parent died before the signal was armed
+        os._exit(1)
+
+    def watch() -> None:  # elsewhere (and as a second guard): poll the parent
+        while os.getppid() == parent_pid:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 
 
 @functools.lru_cache(maxsize=IMAGE_CACHE_SIZE)
@@ -102,61 +146,59 @@ def _reference(path: Path) -> np.ndarray:
     return image
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    message = text[0] if text else ""
-    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
-
-
 def _base_row(job: Job, codec: Codec) -> dict[str, Any]:
     return {
         "dataset": job.image.dataset,
         "image": job.image.name,
         "codec": job.codec,
-        "setting": job.setting_label,
+        "point": job.point.label,
+        "setting": job.point.setting,
         "codec_version": codec.version(),
-        "quality": job.setting,
         "status": "ok",
         "error": "",
-        **({"target_bpp": job.target_bpp} if job.target_bpp is not None else {}),
+        **({"target_bpp": job.point.target_bpp} if job.point.target_bpp is not None else {}),
     }
 
 
-def _encode(job: Job, codec: Codec, reference: np.ndarray) -> tuple[Any, Any, int]:
-    if job.target_bpp is None:
-        return job.setting, codec.encode_with_info(reference, job.setting), 1
+def _encode(job: Job, codec: Codec, reference: np.ndarray) -> tuple[Setting, Any, float, int]:
+    """(setting used, encode result, seconds per encode, number of encodes)."""
+    if job.point.target_bpp is None:
+        codec.prepare(job.point.setting)
+        started = time.perf_counter()
+        encoded = codec.encode_with_context(reference, job.point.setting)
+        return job.point.setting, encoded, time.perf_counter() - started, 1
     from bench.ratecontrol import encode_at_target
 
-    return encode_at_target(codec, reference, job.target_bpp)
+    started = time.perf_counter()
+    setting, encoded, n_encodes = encode_at_target(codec, reference, job.point.target_bpp)
+    return setting, encoded, (time.perf_counter() - started) / n_encodes, n_encodes
 
 
-def run_job(job: Job, codec: Codec, metrics: Sequence[Metric], recon_dir: Path | None = None) -> dict[str, Any]:
+def run_job(job: Job, codec: Codec, metrics: Sequence[Metric], recon_dir: RunDir | None = None) -> dict[str, Any]:
     """Encode, decode and measure one job; any failure becomes a row with status=error."""
     row = _base_row(job, codec)
     try:
         reference = _reference(job.image.path)
         height, width = reference.shape[:2]
         row.update(width=width, height=height)
+        setting, encoded, encode_seconds, n_encodes = _encode(job, codec, reference)
+        codec.prepare(setting)
         started = time.perf_counter()
-        setting, encoded, n_encodes = _encode(job, codec, reference)
-        encode_seconds = time.perf_counter() - started
-        bitstream = encoded.bitstream
-        started = time.perf_counter()
-        reconstruction = np.asarray(codec.decode(bitstream))
+        reconstruction = np.asarray(codec.decode(encoded.bitstream))
         decode_seconds = time.perf_counter() - started
         if reconstruction.shape != reference.shape or reconstruction.dtype != np.uint8:
             raise ValueError(
                 f"decoder returned {reconstruction.dtype} {reconstruction.shape}, expected uint8 {reference.shape}"
             )
         row.update(
-            quality=setting,
-            bytes=len(bitstream),
-            bpp=8.0 * len(bitstream) / (height * width),
-            encode_seconds=encode_seconds / n_encodes,
+            setting=setting,
+            bytes=len(encoded.bitstream),
+            bpp=bits_per_pixel(encoded.bitstream, reference),
+            encode_seconds=encode_seconds,
             decode_seconds=decode_seconds,
-            **encoded.info,
+            **codec.analyse(reference, setting, encoded),
         )
-        if job.target_bpp is not None:
+        if job.point.target_bpp is not None:
             row["n_encodes"] = n_encodes
         features: dict[str, np.ndarray] = {}
         for metric in metrics:
@@ -169,27 +211,14 @@ def run_job(job: Job, codec: Codec, metrics: Sequence[Metric], recon_dir: Path |
             row[FEATURES_FIELD] = features
         row[SIGNATURES_FIELD] = {metric.name: metric.signature() for metric in metrics}
         if recon_dir is not None:
-            save_reconstruction(reconstruction, recon_path(recon_dir, job.image.dataset, job.codec, setting, job.image.name))
+            relpath = RunDir.recon_relpath(job.image.dataset, job.codec, job.point.label, job.image.name)
+            recon_dir.save_reconstruction(reconstruction, relpath)
+            row["recon_path"] = relpath
     except ImageReadError as exc:
         row.update(status="error", error=str(exc))
     except Exception as exc:  # noqa: BLE001 - one failing job must not stop the run
-        row.update(status="error", error=_one_line(exc))
+        row.update(status="error", error=one_line(exc))
     return row
-
-
-def recon_path(recon_dir: Path, dataset: str, codec: str, setting: Setting, image_name: str) -> Path:
-    """``recon/<dataset>/<codec>/<setting>/<image name>.png`` (``.png`` added unless already there)."""
-    file_name = image_name if image_name.lower().endswith(".png") else image_name + ".png"
-    return Path(recon_dir) / dataset / codec / str(setting) / file_name
-
-
-def save_reconstruction(image: np.ndarray, path: Path) -> Path:
-    """Write a reconstruction losslessly as PNG."""
-    from PIL import Image
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(image).save(path)
-    return path
 
 
 def run_task(jobs: Sequence[Job]) -> list[dict[str, Any]]:
@@ -217,7 +246,7 @@ def _crash_rows(task: Sequence[Job], codecs: dict[str, Codec], exc: BaseExceptio
     rows = []
     for job in task:
         row = _base_row(job, codecs[job.codec])
-        row.update(status="error", error=f"worker process died ({_one_line(exc)}); the codec may have crashed")
+        row.update(status="error", error=f"worker process died ({one_line(exc)}); the codec may have crashed")
         rows.append(row)
     return rows
 
@@ -244,11 +273,7 @@ def _needs_work(row: dict[str, Any], plan: RunPlan) -> bool:
             return True
         if not isinstance(metric, DistributionMetric) and any(column not in row for column in metric.column_names()):
             return True
-    if plan.recon_dir is not None:
-        path = recon_path(plan.recon_dir, row["dataset"], row["codec"], row["quality"], row["image"])
-        if not path.is_file():
-            return True
-    return False
+    return plan.recon_dir is not None and not plan.recon_dir.has_reconstruction(row)
 
 
 def execute(
@@ -272,7 +297,8 @@ def execute(
             on_rows(rows)
 
     if jobs <= 1 or len(tasks) <= 1:
-        _init_worker(plan.codecs, plan.metrics, plan.recon_dir, threads=THREADS_PER_JOB)
+        # In this process, with every core for torch (its default).
+        _init_worker(plan, None, worker_devices(plan.device), None, None)
         for task in tasks:
             finish(run_task(task))
         return len(pending)
@@ -286,8 +312,32 @@ def execute(
     return len(pending)
 
 
-#: Torch threads per job: one, so that ``--jobs N`` uses N cores and jobs never compete.
-THREADS_PER_JOB = 1
+def worker_devices(device: str) -> list[str]:
+    """The device of each worker in turn: every visible GPU for ``cuda``, else ``device`` itself.
+
+    Counting GPUs does not initialise CUDA in this process.
+    """
+    if device == "cuda":
+        import torch
+
+        count = torch.cuda.device_count()
+        if count > 1:
+            return [f"cuda:{index}" for index in range(count)]
+    return [device]
+
+
+def default_jobs(device: str) -> int:
+    """Workers when ``--jobs`` is not given: one per GPU with CUDA (each holds its networks once),
+    one per core on the CPU."""
+    if device.startswith("cuda"):
+        return len(worker_devices(device))
+    return os.cpu_count() or 1
+
+
+def threads_per_worker(jobs: int) -> int:
+    """Torch threads of each of ``jobs`` workers, so that together they use every core once."""
+    return max(1, (os.cpu_count() or 1) // jobs)
+
 
 #: A task that killed its worker this many times, alone in its pool, is recorded as crashed.
 MAX_CRASHES = 2
@@ -325,21 +375,28 @@ def _execute_in_pool(
     all of them are returned as suspects, for the caller to run one at a time.
     """
     queue = iter(tasks)
+    context = multiprocessing.get_context(_start_method())
     pool = futures.ProcessPoolExecutor(
         max_workers=jobs,
-        mp_context=multiprocessing.get_context(_start_method()),
+        mp_context=context,
         initializer=_init_worker,
-        initargs=(plan.codecs, plan.metrics, plan.recon_dir, THREADS_PER_JOB),
+        initargs=(plan, threads_per_worker(jobs), worker_devices(plan.device), context.Value("i", 0), os.getpid()),
     )
     # Submit in order, a bounded window ahead, so the tasks of one image stay together.
     in_flight: dict[futures.Future, list[Job]] = {}
     failed: list[list[Job]] = []
     error: BaseException | None = None
 
+    unsent: list[list[Job]] = []
+
     def submit_next() -> None:
         task = next(queue, None)
-        if task is not None:
+        if task is None:
+            return
+        try:
             in_flight[pool.submit(run_task, task)] = task
+        except futures.process.BrokenProcessPool:  # a worker died since the last look
+            unsent.append(task)
 
     try:
         for _ in range(2 * jobs):
@@ -359,7 +416,7 @@ def _execute_in_pool(
                     submit_next()
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
-    not_started = list(queue)
+    not_started = unsent + list(queue)
     if len(failed) != 1:
         return failed, not_started
     task = failed[0]

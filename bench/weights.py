@@ -4,7 +4,7 @@ Metrics that need a pretrained network (LPIPS, the FID Inception) read its weigh
 *weights directory* with one subfolder per network (see :data:`WEIGHTS_FILES`). The
 directory is, in order of precedence:
 
-1. the ``weights_dir`` option (CLI ``--weights-dir``),
+1. the ``weights_dir`` argument (a metric's ``weights_dir`` option, CLI ``--weights-dir``),
 2. the environment variable ``BENCH_WEIGHTS_DIR``.
 
 With neither, :func:`weights_file` returns ``None`` and each metric falls back to its
@@ -16,15 +16,15 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Mapping
 
+from bench.constants import WEIGHTS_DIR_ENV
 from bench.datasets import sha256_of
 from bench.errors import BenchError
 
 if TYPE_CHECKING:
     import torch
 
-WEIGHTS_DIR_ENV = "BENCH_WEIGHTS_DIR"
 
 #: Network name -> (subfolder, accepted file names, first one preferred).
 WEIGHTS_FILES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -42,12 +42,12 @@ class WeightsError(BenchError):
     """A weights directory or file that cannot be used, with a one-line reason and fix."""
 
 
-def weights_dir(options: Mapping[str, Any] | None = None) -> Path | None:
-    """The weights directory from ``options["weights_dir"]`` or ``$BENCH_WEIGHTS_DIR``, else ``None``.
+def weights_dir(chosen: str | Path | None = None) -> Path | None:
+    """The weights directory ``chosen``, else ``$BENCH_WEIGHTS_DIR``, else ``None``.
 
     Raises :class:`WeightsError` when the chosen directory does not exist.
     """
-    chosen = (options or {}).get("weights_dir") or os.environ.get(WEIGHTS_DIR_ENV)
+    chosen = chosen or os.environ.get(WEIGHTS_DIR_ENV)
     if not chosen:
         return None
     directory = Path(chosen).expanduser()
@@ -59,14 +59,14 @@ def weights_dir(options: Mapping[str, Any] | None = None) -> Path | None:
     return directory
 
 
-def weights_file(network: str, options: Mapping[str, Any] | None = None) -> Path | None:
+def weights_file(network: str, directory: str | Path | None = None) -> Path | None:
     """The weights file of ``network`` (a key of :data:`WEIGHTS_FILES`), or ``None`` to download.
 
     Raises :class:`WeightsError` naming the expected file when a weights directory is set
     but does not hold it.
     """
     subfolder, names = WEIGHTS_FILES[network]
-    directory = weights_dir(options)
+    directory = weights_dir(directory)
     if directory is None:
         return None
     for name in names:

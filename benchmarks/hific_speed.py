@@ -16,9 +16,9 @@ import numpy as np
 import torch
 
 from bench.codecs.hific import bitstream
-from bench.codecs.hific.checkpoint import fingerprint
-from bench.codecs.hific.config import preset
-from bench.codecs.hific.model import HiFiC, count_parameters
+from bench.models.hific.checkpoint import fingerprint
+from bench.models.hific.config import preset
+from bench.models.hific.model import HiFiC, count_parameters
 
 
 def _synchronize(device: str) -> None:

@@ -12,7 +12,8 @@ import numpy as np
 
 from bench.codecs.registry import select_codecs
 from bench.imageio import read_image
-from bench.ratecontrol import bits_per_pixel, encode_at_target
+from bench.codecs.base import bits_per_pixel
+from bench.ratecontrol import encode_at_target
 
 
 def main() -> None:

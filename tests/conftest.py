@@ -35,3 +35,23 @@ def kodim01(kodak_dir: Path) -> np.ndarray:
     from bench.imageio import read_image
 
     return read_image(kodak_dir / "kodim01.png")
+
+
+@pytest.fixture(scope="session")
+def kodim01_crop(kodim01: np.ndarray) -> np.ndarray:
+    """A 256 x 384 crop of kodim01 (moderate size: a HiFiC header is small next to its strings)."""
+    return np.ascontiguousarray(kodim01[:256, :384])
+
+
+@pytest.fixture
+def make_model():
+    """:func:`hific_helpers.make_tiny_model`, for tests that need other seeds or settings."""
+    from hific_helpers import make_tiny_model
+
+    return make_tiny_model
+
+
+@pytest.fixture
+def tiny_model(make_model):
+    """A seeded random-weight HiFiC of the tiny preset, with CDF tables built."""
+    return make_model()

@@ -1,6 +1,7 @@
 """Distribution metrics through the runner and store, with a tiny stand-in feature extractor."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,19 +17,26 @@ from bench.distribution import (
     format_table,
     small_sample_warning,
 )
-from bench.metrics.base import DistributionMetric
+from bench.metrics.base import PER_SET, Column, DistributionMetric
 from bench.metrics.psnr import PSNR
 from bench.store import ResultStore
+
+
+@dataclass(frozen=True)
+class BlockOptions:
+    weights: str = "v1"
 
 
 class BlockColours(DistributionMetric):
     """Mean colour of each 16 x 16 block; counts its calls (jobs run in-process here)."""
 
     name = "gap"
+    columns = (Column("gap", "colour gap", higher_is_better=False, per=PER_SET),)
+    Options = BlockOptions
     calls = {"features": 0, "compute": 0}
 
     def feature_key(self) -> str:
-        return f"block-colours/{self.options.get('weights', 'v1')}"
+        return f"block-colours/{self.options.weights}"
 
     def features(self, image: np.ndarray) -> np.ndarray:
         BlockColours.calls["features"] += 1
@@ -55,7 +63,7 @@ def images(tmp_path: Path) -> list[runner.ImageSource]:
 
 
 def run(images, tmp_path, weights="v1") -> tuple[ResultStore, list, int]:
-    metrics = [PSNR(), BlockColours({"weights": weights})]
+    metrics = [PSNR(), BlockColours(BlockOptions(weights))]
     plan = runner.RunPlan(images=images, codecs={"jpeg": JPEG()}, metrics=metrics, settings={"jpeg": [5, 90]})
     store = ResultStore(tmp_path / "run" / "results.sqlite")
     return store, metrics, runner.execute(plan, store, jobs=1)
@@ -70,17 +78,17 @@ def test_features_are_stored_with_rows_and_pooled_per_setting(images, tmp_path):
     assert all(array.shape == (24, 3) for array in stored.values())
 
     table = distribution_table(store, images, metrics, tmp_path / "cache")
-    assert table[["dataset", "codec", "quality", "n_patches", "n_images"]].values.tolist() == [
-        ["toy", "jpeg", 5, 48, 2],
-        ["toy", "jpeg", 90, 48, 2],
+    assert table[["dataset", "codec", "point", "n_patches", "n_images"]].values.tolist() == [
+        ["toy", "jpeg", "5", 48, 2],
+        ["toy", "jpeg", "90", 48, 2],
     ]
     reference = np.concatenate([BlockColours().features(np.asarray(Image.open(image.path))) for image in images])
-    for quality in ("5", "90"):
-        reconstruction = np.concatenate([stored[("toy", f"img{i}.png", "jpeg", quality)] for i in (0, 1)])
+    for point in ("5", "90"):
+        reconstruction = np.concatenate([stored[("toy", f"img{i}.png", "jpeg", point)] for i in (0, 1)])
         expected = BlockColours().compute(reference, reconstruction)["gap"]
-        assert table.loc[table["quality"] == int(quality), "gap"].item() == pytest.approx(expected)
+        assert table.loc[table["point"] == point, "gap"].item() == pytest.approx(expected)
     assert table["gap"].iloc[0] > table["gap"].iloc[1] > 0
-    assert table["mean_bpp"].iloc[1] == pytest.approx(np.mean([r["bpp"] for r in store.rows() if r["quality"] == 90]))
+    assert table["mean_bpp"].iloc[1] == pytest.approx(np.mean([r["bpp"] for r in store.rows() if r["setting"] == 90]))
     assert all("_features" not in row for row in store.rows())
     assert set(table["fid_note"]) == {SMALL_SAMPLE_NOTE}
 
@@ -128,5 +136,5 @@ def test_a_run_without_ok_rows_prints_one_line_not_an_empty_frame(images, tmp_pa
 def test_format_table_leaves_out_the_note_column(images, tmp_path):
     store, metrics, _ = run(images, tmp_path)
     lines = format_table(distribution_table(store, images, metrics, tmp_path / "cache")).splitlines()
-    assert lines[0].split() == ["dataset", "codec", "quality", "mean_bpp", "gap", "n_patches", "n_images"]
+    assert lines[0].split() == ["dataset", "codec", "point", "mean_bpp", "gap", "n_patches", "n_images"]
     assert [line.split()[:3] for line in lines[1:]] == [["toy", "jpeg", "5"], ["toy", "jpeg", "90"]]

@@ -10,7 +10,8 @@ from bench.codecs.jpeg import JPEG
 from bench.codecs.jpeg2000 import JPEG2000
 from bench.codecs.webp import WebP
 from bench.imageio import read_image
-from bench.ratecontrol import bits_per_pixel, encode_at_target
+from bench.codecs.base import bits_per_pixel
+from bench.ratecontrol import encode_at_target
 
 TOLERANCE = 0.03
 TARGETS = (0.15, 0.4, 1.0)

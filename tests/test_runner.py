@@ -15,14 +15,14 @@ import pytest
 import tifffile
 from PIL import Image
 
-from bench.store import TIMING_COLUMNS
+from bench.rundir import results_table
 from cli_helpers import bench_command, bench_env, run_bench
 
 RUN_ARGS = ["run", "--codecs", "jpeg,webp", "--dataset", "kodak", "--limit", "3", "--jobs", "2"]
 
 
 def _table(run_dir) -> pd.DataFrame:
-    return pd.read_csv(run_dir / "results.csv").drop(columns=list(TIMING_COLUMNS))
+    return pd.read_csv(run_dir / "results.csv").drop(columns=["encode_seconds", "decode_seconds"])
 
 
 def _rows_in(database) -> int:
@@ -55,7 +55,7 @@ def test_a_killed_run_resumes_to_the_same_table(tmp_path):
     assert f"{rows_at_kill} already done, {48 - rows_at_kill} to run" in resumed.stderr
     table = _table(interrupted)
     assert len(table) == 48
-    assert not table.duplicated(["dataset", "image", "codec", "quality"]).any()
+    assert not table.duplicated(["dataset", "image", "codec", "point"]).any()
     pd.testing.assert_frame_equal(table, _table(uninterrupted))
 
     again = run_bench(*RUN_ARGS, "--out", str(interrupted))
@@ -129,8 +129,8 @@ def test_a_codec_that_raises_is_recorded_and_the_run_goes_on(tmp_path, kodak_dir
     plan = RunPlan(images=[image], codecs={"broken": Broken()}, metrics=[], settings={"broken": [10, 20, 30]})
     with ResultStore(tmp_path / "results.sqlite") as store:
         assert execute(plan, store, jobs=1) == 3
-        table = store.table().set_index("quality")
-    assert table.loc[20, "status"] == "error" and table.loc[20, "error"] == "RuntimeError: encoder exploded"
+        table = results_table(list(store.rows())).set_index("setting")
+    assert table.loc[20, "status"] == "error" and table.loc[20, "error"] == "RuntimeError: encoder exploded second line"
     assert list(table.loc[[10, 30], "status"]) == ["ok", "ok"]
 
 
@@ -147,10 +147,10 @@ def test_asking_for_a_new_metric_reruns_only_rows_without_it(tmp_path, kodak_dir
     with ResultStore(tmp_path / "results.sqlite") as store:
         assert execute(psnr_only, store) == 2
         assert pending_jobs(psnr_only, store) == []
-        assert [job.setting for job in pending_jobs(both, store)] == [10, 50, 90]
+        assert [job.point.setting for job in pending_jobs(both, store)] == [10, 50, 90]
         assert execute(both, store) == 3
         assert pending_jobs(both, store) == [] and pending_jobs(psnr_only, store) == []
-        table = store.table()
+        table = results_table(list(store.rows()))
     assert table["ms_ssim"].between(0.8, 1.0).all() and len(table) == 3
 
 
@@ -175,7 +175,7 @@ def test_a_crashing_codec_is_blamed_only_for_its_own_jobs(tmp_path, kodak_dir):
     plan = RunPlan(images=images, codecs={"crashy": Crashy()}, metrics=[], settings={"crashy": [10, 20, 30, 40, 50]})
     with ResultStore(tmp_path / "results.sqlite") as store:
         execute(plan, store, jobs=2)
-        table = store.table()
+        table = results_table(list(store.rows()))
     assert len(table) == 15
     status = table.groupby("image")["status"].agg(set).to_dict()
     assert status == {"kodim03.png": {"ok"}, "kodim04.png": {"error"}, "kodim05.png": {"ok"}}  # kodim04 is portrait
@@ -185,26 +185,32 @@ def test_a_crashing_codec_is_blamed_only_for_its_own_jobs(tmp_path, kodak_dir):
 def test_a_changed_metric_signature_or_a_missing_reconstruction_means_work(tmp_path, kodak_dir):
     from bench.codecs.jpeg import JPEG
     from bench.metrics.psnr import PSNR
-    from bench.runner import ImageSource, RunPlan, execute, pending_jobs, recon_path
+    from bench.rundir import RunDir
+    from bench.runner import ImageSource, RunPlan, execute, pending_jobs
     from bench.store import ResultStore
 
     class VersionedPSNR(PSNR):
+        def __init__(self, version):
+            super().__init__()
+            self.version = version
+
         def signature(self):
-            return f"psnr-{self.options['version']}"
+            return f"psnr-{self.version}"
 
     image = ImageSource("kodak", "kodim08.png", kodak_dir / "kodim08.png")
-    plan = RunPlan(images=[image], codecs={"jpeg": JPEG()}, metrics=[VersionedPSNR({"version": 1})], settings={"jpeg": [30]})
+    plan = RunPlan(images=[image], codecs={"jpeg": JPEG()}, metrics=[VersionedPSNR(1)], settings={"jpeg": [30]})
     with ResultStore(tmp_path / "results.sqlite") as store:
         execute(plan, store)
         assert pending_jobs(plan, store) == []
-        plan.metrics = [VersionedPSNR({"version": 2})]
+        plan.metrics = [VersionedPSNR(2)]
         assert len(pending_jobs(plan, store)) == 1
         execute(plan, store)
         assert pending_jobs(plan, store) == []
-        plan.recon_dir = tmp_path / "recon"
+        plan.recon_dir = RunDir(tmp_path)
         assert len(pending_jobs(plan, store)) == 1
         execute(plan, store)
         assert pending_jobs(plan, store) == []
-        assert "_signatures" not in store.table().columns
-    assert recon_path(plan.recon_dir, "kodak", "jpeg", 30, "kodim08.png") == tmp_path / "recon" / "kodak" / "jpeg" / "30" / "kodim08.png"
-    assert recon_path(plan.recon_dir, "kodak", "jpeg", 30, "kodim08.png").is_file()
+        table = results_table(list(store.rows()))
+    assert "_signatures" not in table.columns
+    assert table["recon_path"].tolist() == ["recon/kodak/jpeg/30/kodim08.png"]
+    assert (tmp_path / "recon" / "kodak" / "jpeg" / "30" / "kodim08.png").is_file()

@@ -1,34 +1,58 @@
-"""The tidy results table reads back identically from CSV and Parquet."""
+"""The store keeps rows by key; the tidy results table reads back identically from CSV and Parquet."""
 from __future__ import annotations
 
 import math
+import shutil
+import sqlite3
+from pathlib import Path
 
 import pandas as pd
 
-from bench.store import RESULT_COLUMNS, ResultStore, export
+from bench.metrics.psnr import PSNR
+from bench.rundir import BASE_COLUMNS, RunDir
+from bench.store import ResultStore
+
+FIXTURE_RUN = Path(__file__).parent / "fixtures" / "run_dir_478e43a"
 
 
-def _row(codec, quality, image, **extra):
-    return {"dataset": "d", "image": image, "codec": codec, "setting": str(quality), "quality": quality,
+def _row(codec, setting, image, **extra):
+    return {"dataset": "d", "image": image, "codec": codec, "point": str(setting), "setting": setting,
             "width": 4, "height": 2, "bytes": 3, "bpp": 3.0, "psnr": math.inf, "status": "ok", "error": "", **extra}
 
 
 def test_rows_are_replaced_by_key_and_exported_in_a_stable_order(tmp_path):
-    with ResultStore(tmp_path / "results.sqlite") as store:
+    run_dir = RunDir(tmp_path)
+    with run_dir.open_store() as store:
         store.write([_row("jpeg", 50, "b.png"), _row("jpeg", 5, "a.png")])
         store.write([_row("jpeg", 50, "b.png", bpp=1.5)])
-        frame = export(store, tmp_path)
-    assert list(frame.columns[: len(RESULT_COLUMNS)]) == list(RESULT_COLUMNS)
-    assert list(frame["quality"]) == [5, 50] and list(frame["bpp"]) == [3.0, 1.5]
+        frame = run_dir.write_results(list(store.rows()), PSNR.columns)
+    assert list(frame.columns[: len(BASE_COLUMNS) + 1]) == [*BASE_COLUMNS, "psnr"]
+    assert list(frame["setting"]) == [5, 50] and list(frame["bpp"]) == [3.0, 1.5]
     from_csv = pd.read_csv(tmp_path / "results.csv")
     assert from_csv["psnr"].tolist() == [math.inf, math.inf]
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "results.parquet"), frame)
 
 
-def test_text_settings_make_quality_a_text_column(tmp_path):
-    with ResultStore(tmp_path / "results.sqlite") as store:
+def test_text_settings_make_setting_a_text_column(tmp_path):
+    run_dir = RunDir(tmp_path)
+    with run_dir.open_store() as store:
         store.write([_row("jpeg", 50, "a.png"), _row("hific", "lo", "a.png", bpp_estimate=0.1)])
-        frame = export(store, tmp_path)
-    assert frame["quality"].tolist() == ["lo", "50"]
+        frame = run_dir.write_results(list(store.rows()), PSNR.columns)
+    assert frame["setting"].tolist() == ["lo", "50"]
     assert frame["bpp_estimate"].tolist()[0] == 0.1 and math.isnan(frame["bpp_estimate"].tolist()[1])
-    assert pd.read_parquet(tmp_path / "results.parquet")["quality"].tolist() == ["lo", "50"]
+    assert pd.read_parquet(tmp_path / "results.parquet")["setting"].tolist() == ["lo", "50"]
+
+
+def test_a_store_written_before_operating_points_is_upgraded_when_opened(tmp_path):
+    shutil.copy(FIXTURE_RUN / "results.sqlite", tmp_path / "results.sqlite")
+    with ResultStore(tmp_path / "results.sqlite") as store:
+        rows = {(row["codec"], row["image"], row["point"]): row for row in store.rows()}
+        keys = store.finished_keys()
+    # The target row's point is its target; its setting the quality rate control chose.
+    target = rows[("jpeg", "kodim03.png", "target_bpp=0.5")]
+    assert target["setting"] == 15 and target["target_bpp"] == 0.5 and "quality" not in target
+    assert rows[("webp", "kodim07.png", "70")]["setting"] == 70
+    assert ("images", "kodim03.png", "jpeg", "target_bpp=0.5") in keys and len(keys) == 18  # 3 images x (2 jpeg + 2 webp settings + 2 targets)
+    with sqlite3.connect(tmp_path / "results.sqlite") as connection:
+        columns = [row[1] for row in connection.execute("PRAGMA table_info(results)")]
+    assert columns[:4] == ["dataset", "image", "codec", "point"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bench.weights import WEIGHTS_DIR_ENV, WeightsError, load_state_dict, weights_dir, weights_file
+from bench.constants import WEIGHTS_DIR_ENV
+from bench.weights import WeightsError, load_state_dict, weights_dir, weights_file
 
 
 @pytest.fixture
@@ -18,26 +19,26 @@ def two_dirs(tmp_path):
 def test_option_wins_over_environment(two_dirs, monkeypatch):
     option, env = two_dirs
     monkeypatch.setenv(WEIGHTS_DIR_ENV, str(env))
-    assert weights_file("fid_inception_v3", {"weights_dir": option}) == option / "fid_inception_v3" / "pt_inception-2015-12-05_nofc.pth"
-    assert weights_dir({}) == env
+    assert weights_file("fid_inception_v3", option) == option / "fid_inception_v3" / "pt_inception-2015-12-05_nofc.pth"
+    assert weights_dir(None) == env
 
 
 def test_neither_means_download(monkeypatch):
     monkeypatch.delenv(WEIGHTS_DIR_ENV, raising=False)
-    assert weights_dir(None) is None and weights_file("lpips_alex", {}) is None
+    assert weights_dir(None) is None and weights_file("lpips_alex", None) is None
 
 
 def test_pytorch_fid_file_name_is_accepted_too(tmp_path):
     (tmp_path / "fid_inception_v3").mkdir()
     (tmp_path / "fid_inception_v3" / "pt_inception-2015-12-05-6726825d.pth").write_bytes(b"x")
-    assert weights_file("fid_inception_v3", {"weights_dir": tmp_path}).name == "pt_inception-2015-12-05-6726825d.pth"
+    assert weights_file("fid_inception_v3", tmp_path).name == "pt_inception-2015-12-05-6726825d.pth"
 
 
 def test_missing_directory_and_file_are_one_line_errors(tmp_path):
     with pytest.raises(WeightsError, match=r"^weights directory .*nowhere does not exist; pass an existing folder"):
-        weights_dir({"weights_dir": tmp_path / "nowhere"})
+        weights_dir(tmp_path / "nowhere")
     with pytest.raises(WeightsError, match=r"missing weights file .*lpips_squeezenet1_1_features/squeezenet1_1_features\.pth; put it there"):
-        weights_file("lpips_squeeze", {"weights_dir": tmp_path})
+        weights_file("lpips_squeeze", tmp_path)
 
 
 def test_state_dict_round_trip(tmp_path):

@@ -3,33 +3,42 @@
 A codec is a small class. The runner calls :meth:`Codec.encode` to get the bitstream,
 measures its length, and calls :meth:`Codec.decode` on exactly those bytes to get the
 image it scores. Nothing the encoder kept is ever measured.
+
+Only the encode and the decode are timed. Loading a model and warming it up
+(:meth:`Codec.prepare`) and any analysis of the encoding for extra columns
+(:meth:`Codec.analyse`) happen outside the timed calls.
 """
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
-Setting = Any  # int/float for a quality knob, str for a checkpoint name
+#: A codec's own setting value: int/float for a quality knob, str for a checkpoint name.
+Setting = int | float | str
 
 
 class CodecUnavailable(RuntimeError):
     """The library behind a codec is not importable on this machine."""
 
 
+def bits_per_pixel(bitstream: bytes, image: np.ndarray) -> float:
+    """Bits of ``bitstream`` per pixel of the H x W (x 3) ``image``: ``8 * bytes / (H * W)``."""
+    return 8.0 * len(bitstream) / (image.shape[0] * image.shape[1])
+
+
 @dataclass
 class EncodeResult:
-    """A bitstream plus optional facts the encoder knows about it.
+    """A bitstream, plus whatever the codec wants to analyse after the timed encode.
 
-    ``info`` holds extra numeric columns for the results table (for example a learned
-    codec's ``bpp_estimate`` from its likelihoods). They are reported beside the real
-    size, never instead of it.
+    ``context`` is the codec's own business (a learned codec keeps its latents there, so that
+    :meth:`Codec.analyse` need not recompute them); the runner only passes it back.
     """
 
     bitstream: bytes
-    info: dict[str, float] = field(default_factory=dict)
+    context: Any = None
 
 
 class Codec:
@@ -37,7 +46,8 @@ class Codec:
 
     Subclasses set ``name``, ``default_settings`` and ``library`` and implement
     :meth:`encode` and :meth:`decode`. Instances must be picklable (they are sent to
-    worker processes); load heavy state lazily and cache it on the instance.
+    worker processes); load heavy state lazily (in :meth:`prepare`) and cache it on the
+    instance.
     """
 
     name: ClassVar[str] = ""
@@ -50,6 +60,17 @@ class Codec:
     #: True when a larger setting gives more bits (the usual case for "quality").
     higher_setting_more_bits: ClassVar[bool] = True
     description: ClassVar[str] = ""
+    #: The dataclass of options :meth:`instances` takes (None: the codec takes none).
+    Options: ClassVar[type | None] = None
+
+    @classmethod
+    def instances(cls, options: Any = None) -> dict[str, "Codec"]:
+        """The codecs this class registers, by name, for ``options`` (an ``Options`` instance).
+
+        One codec under :attr:`name` by default; a class over sets of checkpoints (HiFiC)
+        registers one per family.
+        """
+        return {cls.name: cls()}
 
     def check_available(self) -> None:
         """Raise :class:`CodecUnavailable` with a one-line reason if the codec cannot run."""
@@ -81,6 +102,16 @@ class Codec:
             raise ValueError(f"{self.name} setting {value} is outside its range {low}..{high}")
         return value
 
+    def use_device(self, device: str) -> None:
+        """Run on torch ``device`` from now on (the runner gives each worker its own); codecs
+        without networks ignore it."""
+
+    def prepare(self, setting: Setting) -> None:
+        """Load and warm up what coding at ``setting`` needs (a model, say); not timed.
+
+        The runner calls it before each timed encode and decode, so it must be cheap once done.
+        """
+
     def encode(self, image: np.ndarray, setting: Setting) -> bytes:
         """Compress an H x W x 3 uint8 RGB array to a self-contained bitstream."""
         raise NotImplementedError
@@ -89,9 +120,16 @@ class Codec:
         """Decode a bitstream from :meth:`encode` back to an H x W x 3 uint8 RGB array."""
         raise NotImplementedError
 
-    def encode_with_info(self, image: np.ndarray, setting: Setting) -> EncodeResult:
-        """Encode and report extra per-row facts; the default reports none."""
+    def encode_with_context(self, image: np.ndarray, setting: Setting) -> EncodeResult:
+        """:meth:`encode`, keeping what :meth:`analyse` will want; the default keeps nothing."""
         return EncodeResult(self.encode(image, setting))
+
+    def analyse(self, image: np.ndarray, setting: Setting, encoded: EncodeResult) -> dict[str, float]:
+        """Extra numeric columns for the row (a likelihood estimate, latent statistics...); not timed.
+
+        They are reported beside the real size, never instead of it. The default has none.
+        """
+        return {}
 
     def describe_settings(self) -> str:
         return ", ".join(str(s) for s in self.settings)

@@ -1,24 +1,24 @@
 """Where codec names come from.
 
-Three sources, merged in this order (a later one may not shadow an earlier name):
+Two sources, merged in this order (a later one may not shadow an earlier name):
 
 1. Built-in codecs: one line each in ``BUILTIN_CODECS`` ("module:Class").
-2. Providers: functions that build a set of named codecs from the command-line options,
-   e.g. one HiFiC codec per checkpoint family found in ``baselines/``. One line each in
-   ``BUILTIN_PROVIDERS`` ("module:function"); a provider module may also define
-   ``add_arguments(parser)`` to add its own command-line options.
-3. Third-party codecs: the entry-point group ``codec_bench.codecs``, each entry point
+2. Third-party codecs: the entry-point group ``codec_bench.codecs``, each entry point
    naming a :class:`~bench.codecs.base.Codec` subclass (or a zero-argument factory).
+
+A codec class registers the codecs :meth:`~bench.codecs.base.Codec.instances` gives for the
+options: one under its own name, or, for a class over checkpoint families such as a HiFiC
+bitstream format, one per family found. A class that takes options names their dataclass as
+``Options``; the caller passes instances of such dataclasses, and each class receives its own
+(or the defaults).
 """
 from __future__ import annotations
 
-import argparse
-import importlib
-from typing import Any, Callable, Mapping
+from typing import Any, Iterable
 
 from bench.codecs.base import Codec, CodecUnavailable
-from bench.errors import BenchError
-from bench.plugins import entry_point_objects, load_object
+from bench.errors import BenchError, one_line
+from bench.plugins import BrokenPlugin, entry_point_objects, load_object, options_for
 
 ENTRY_POINT_GROUP = "codec_bench.codecs"
 
@@ -29,27 +29,24 @@ BUILTIN_CODECS: dict[str, str] = {
     "avif": "bench.codecs.avif:AVIF",
     "jpegxl": "bench.codecs.jpegxl:JPEGXL",
     "hevc": "bench.codecs.hevc:HEVC",
+    "hific": "bench.codecs.hific.entropy_coded:EntropyCodedHiFiC",
+    "hific-sparse-matrix": "bench.codecs.hific.sparse_matrix:SparseMatrixHiFiC",
 }
-
-#: Functions ``provider(options) -> dict[name, Codec]``.
-BUILTIN_PROVIDERS: list[str] = ["bench.codecs.hific.codec:provider"]
-
-Provider = Callable[[Mapping[str, Any]], Mapping[str, Codec]]
 
 
 class UnknownCodec(BenchError):
     pass
 
 
-class BrokenPlugin(Codec):
+class UnavailablePlugin(Codec):
     """Stands in for a third-party codec that failed to load, so it is listed as unavailable."""
 
-    def __init__(self, name: str, problem: str) -> None:
-        self.name = name
-        self.problem = problem
+    def __init__(self, plugin: BrokenPlugin) -> None:
+        self.name = plugin.name
+        self.plugin = plugin
 
     def check_available(self) -> None:
-        raise CodecUnavailable(f"{self.name}: {self.problem}")
+        raise CodecUnavailable(f"{self.name}: {self.plugin.problem}")
 
 
 def _instantiate(factory: Any) -> Codec:
@@ -59,39 +56,38 @@ def _instantiate(factory: Any) -> Codec:
     return codec
 
 
-def add_provider_arguments(parser: argparse.ArgumentParser) -> None:
-    """Let each provider module add its own command-line options to ``bench run``."""
-    for target in BUILTIN_PROVIDERS:
-        module = importlib.import_module(target.partition(":")[0])
-        adder = getattr(module, "add_arguments", None)
-        if adder is not None:
-            adder(parser)
+def _codecs_of(target: Any, options: Iterable[Any]) -> dict[str, Codec]:
+    """The codecs a registered object gives: a Codec class's instances, or one factory's codec."""
+    if isinstance(target, type) and issubclass(target, Codec):
+        return target.instances(options_for(target, options))
+    codec = _instantiate(target)
+    return {codec.name: codec}
 
 
-def all_codecs(options: Mapping[str, Any] | None = None) -> dict[str, Codec]:
-    """Every registered codec, available or not, by name."""
-    options = dict(options or {})
+def all_codecs(options: Iterable[Any] = ()) -> dict[str, Codec]:
+    """Every registered codec, available or not, by name; ``options`` are typed options objects."""
+    options = list(options)
     codecs: dict[str, Codec] = {}
-    for name, target in BUILTIN_CODECS.items():
-        codecs[name] = _instantiate(load_object(target))
-    for target in BUILTIN_PROVIDERS:
-        provider: Provider = load_object(target)
-        for name, codec in provider(options).items():
+    for target in BUILTIN_CODECS.values():
+        for name, codec in _codecs_of(load_object(target), options).items():
             codecs.setdefault(name, codec)
-    for name, factory, problem in entry_point_objects(ENTRY_POINT_GROUP):
-        if name in codecs:
-            continue
-        if problem is None:
+    for name, target in entry_point_objects(ENTRY_POINT_GROUP):
+        if not isinstance(target, BrokenPlugin):
             try:
-                codecs[name] = _instantiate(factory)
-                continue
+                found = _codecs_of(target, options)
             except Exception as exc:  # noqa: BLE001 - a broken plug-in must not break bench
-                problem = f"cannot create it ({type(exc).__name__}: {exc})"
-        codecs[name] = BrokenPlugin(name, problem)
+                target = BrokenPlugin(name, f"cannot create it ({one_line(exc)})")
+            else:
+                # A plug-in giving one codec is known by its entry point's name.
+                found = {name: next(iter(found.values()))} if len(found) == 1 else found
+                for codec_name, codec in found.items():
+                    codecs.setdefault(codec_name, codec)
+                continue
+        codecs.setdefault(name, UnavailablePlugin(target))
     return codecs
 
 
-def select_codecs(names: str, options: Mapping[str, Any] | None = None) -> tuple[dict[str, Codec], dict[str, str]]:
+def select_codecs(names: str, options: Iterable[Any] = ()) -> tuple[dict[str, Codec], dict[str, str]]:
     """Resolve a comma-separated ``--codecs`` value.
 
     ``all`` means every registered codec that can run here. Returns the selected codecs

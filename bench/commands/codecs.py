@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench.codecs.registry import add_provider_arguments, all_codecs
+from bench.commands.options import add_codec_arguments, add_device_argument, codec_options
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -13,12 +13,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "codecs", help="list codecs, their settings grids and libraries", formatter_class=HelpFormatter,
         description="List every registered codec: whether it can run on this machine, the library and version behind it, and its default settings grid.",
     )
-    add_provider_arguments(parser)
+    add_codec_arguments(parser)
+    add_device_argument(parser)
     parser.set_defaults(func=codecs_command)
 
 
 def codecs_command(args: argparse.Namespace) -> int:
-    for name, codec in all_codecs(vars(args)).items():
+    from bench.codecs.registry import all_codecs
+
+    for name, codec in all_codecs(codec_options(args, args.device)).items():
         try:
             codec.check_available()
             state = f"{codec.library} {codec.version()}"

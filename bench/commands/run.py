@@ -2,25 +2,27 @@
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-from tqdm import tqdm
-
-from bench import datasets, distribution, runner
-from bench.codecs.base import Codec
-from bench.codecs.registry import add_provider_arguments, select_codecs
-from bench.device import resolve_device
+from bench.commands.options import (
+    add_codec_arguments,
+    add_device_argument,
+    add_metric_arguments,
+    codec_options,
+    metric_options,
+)
+from bench.constants import CACHE_DIR_ENV, DATA_DIR_ENV
 from bench.errors import BenchError
-from bench.metadata import now, run_metadata
-from bench.metrics.lpips import LPIPS_NETS
-from bench.metrics.registry import DEFAULT_METRICS, create_metrics
-from bench.store import ResultStore, export
-from bench.weights import WEIGHTS_DIR_ENV
+from bench.metrics.registry import DEFAULT_METRICS
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from bench.codecs.base import Codec
+    from bench.metrics.base import Column
+    from bench.runner import ImageSource
 
 DESCRIPTION = """\
 Encode every image with every codec at every setting, decode the real bitstream, and
@@ -43,20 +45,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     source.add_argument("--dataset", default="kodak", help="dataset name from datasets.yaml (see `bench datasets`)")
     source.add_argument("--images", metavar="DIR_OR_GLOB", help="your own images instead of a dataset: a folder or a glob pattern")
     parser.add_argument("--out", required=True, type=Path, metavar="RUN_DIR", help="run directory (created; reused to resume)")
-    parser.add_argument("--data-dir", type=Path, default=None, help=f"folder with local dataset copies, one sub-folder per dataset (default: ${datasets.DATA_DIR_ENV}; if neither is set, datasets are downloaded into the cache)")
-    parser.add_argument("--cache-dir", type=Path, default=None, help=f"download cache (default: ${datasets.CACHE_DIR_ENV} or ~/.cache/codec-bench)")
+    parser.add_argument("--data-dir", type=Path, default=None, help=f"folder with local dataset copies, one sub-folder per dataset (default: ${DATA_DIR_ENV}; if neither is set, datasets are downloaded into the cache)")
+    parser.add_argument("--cache-dir", type=Path, default=None, help=f"download cache (default: ${CACHE_DIR_ENV} or ~/.cache/codec-bench)")
     parser.add_argument("--limit", type=positive_int, default=None, metavar="N", help="use only the first N images")
     parser.add_argument("--metrics", default=DEFAULT_METRICS, help="comma-separated metric names")
     parser.add_argument("--settings", action="append", default=[], metavar="CODEC=V1,V2,...", help="override a codec's settings grid (repeatable)")
     parser.add_argument("--target-bpp", default=None, metavar="B1,B2,...", help="instead of settings grids, pick each codec's setting per image to reach these bpp (codecs with a numeric quality knob)")
-    parser.add_argument("--jobs", type=positive_int, default=os.cpu_count() or 1, help="worker processes, one core each; 1 runs in this process")
-    parser.add_argument("--device", default="auto", help="torch device for learned codecs and network metrics: auto (cuda when available, else cpu), cpu, cuda, cuda:1")
-    parser.add_argument("--weights-dir", type=Path, default=None, help=f"folder with pretrained weights for lpips/fid/kid, one sub-folder per network (default: ${WEIGHTS_DIR_ENV}; if neither is set, the libraries download them)")
-    parser.add_argument("--lpips-net", choices=LPIPS_NETS, default="alex", help="LPIPS backbone")
-    parser.add_argument("--save-recon", action="store_true", help="keep reconstructions as PNG under RUN_DIR/recon/<dataset>/<codec>/<setting>/")
+    parser.add_argument("--jobs", type=positive_int, default=None, help="worker processes; 1 runs in this process with every core for torch (default: one per core on the CPU, one per GPU with CUDA)")
+    add_device_argument(parser)
+    add_metric_arguments(parser)
+    parser.add_argument("--save-recon", action="store_true", help="keep reconstructions as PNG under RUN_DIR/recon/<dataset>/<codec>/<point>/")
     parser.add_argument("--retry-errors", action="store_true", help="run again the jobs whose rows have status=error")
     parser.add_argument("--no-download", action="store_true", help="never download a dataset; fail if no local or cached copy exists")
-    add_provider_arguments(parser)
+    add_codec_arguments(parser)
     parser.set_defaults(func=run_command)
 
 
@@ -71,7 +72,7 @@ def positive_int(text: str) -> int:
     return value
 
 
-def parse_settings(overrides: list[str], codecs: dict[str, Codec]) -> dict[str, list[Any]]:
+def parse_settings(overrides: list[str], codecs: dict[str, "Codec"]) -> dict[str, list[Any]]:
     """``["jpeg=10,50"]`` -> ``{"jpeg": [10, 50]}``, each value parsed by its codec."""
     settings = {}
     for override in overrides:
@@ -87,7 +88,10 @@ def parse_settings(overrides: list[str], codecs: dict[str, Codec]) -> dict[str, 
     return settings
 
 
-def resolve_images(args: argparse.Namespace) -> list[runner.ImageSource]:
+def resolve_images(args: argparse.Namespace) -> list["ImageSource"]:
+    from bench import datasets
+    from bench.runner import ImageSource
+
     if args.images:
         paths = datasets.images_from_pattern(args.images)
         dataset_name = Path(args.images).name if Path(args.images).is_dir() else Path(args.images).parent.name
@@ -99,7 +103,7 @@ def resolve_images(args: argparse.Namespace) -> list[runner.ImageSource]:
         dataset_name = args.dataset
     if args.limit is not None:
         paths = paths[: args.limit]
-    return [runner.ImageSource(dataset_name or "images", path.name, path) for path in paths]
+    return [ImageSource(dataset_name or "images", path.name, path) for path in paths]
 
 
 def parse_targets(text: str | None) -> list[float]:
@@ -114,20 +118,28 @@ def parse_targets(text: str | None) -> list[float]:
     return targets
 
 
-def summarize(frame: pd.DataFrame) -> str:
-    """One line per codec: rows, errors, bpp range and mean metric values."""
+def summarize(frame: "pd.DataFrame", metric_columns: list["Column"]) -> str:
+    """One line per codec: rows, errors, the bpp range and mean metric values.
+
+    The bpp range is that of the median over images at each operating point, from the lowest
+    point to the highest: a tiny image (whose header alone is many bits per pixel) cannot
+    stretch it.
+    """
+    import pandas as pd
+
     if frame.empty:
         return "no rows"
     ok = frame[frame["status"] == "ok"]
-    numeric = [c for c in ("psnr", "ms_ssim", "lpips") if c in ok.columns]
+    numeric = [c.name for c in metric_columns if c.per == "image" and c.plotted and c.name in ok.columns]
     lines = []
     for codec, group in frame.groupby("codec", sort=True):
         good = ok[ok["codec"] == codec]
         text = f"  {codec:<22} rows {len(group):4d}  errors {int((group['status'] != 'ok').sum()):3d}"
         if not good.empty:
-            text += f"  bpp {good['bpp'].min():.3f}-{good['bpp'].max():.3f}"
+            medians = good.groupby("point")["bpp"].median()
+            text += f"  median bpp {medians.min():.3f}-{medians.max():.3f}"
             for column in numeric:
-                finite = good[column].replace([float('inf')], pd.NA).dropna()
+                finite = pd.to_numeric(good[column], errors="coerce").replace([float("inf")], pd.NA).dropna()
                 if not finite.empty:
                     text += f"  {column} {finite.mean():.4g}"
         lines.append(text)
@@ -135,12 +147,20 @@ def summarize(frame: pd.DataFrame) -> str:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    run_dir: Path = args.out
-    if run_dir.exists() and not run_dir.is_dir():
-        raise BenchError(f"--out {run_dir} is a file; give a run directory (new, or an earlier run's to resume)")
-    args.device = resolve_device(args.device)
-    options = vars(args).copy()
-    codecs, skipped = select_codecs(args.codecs, options)
+    from tqdm import tqdm
+
+    from bench import datasets, distribution, runner
+    from bench.codecs.registry import select_codecs
+    from bench.device import resolve_device
+    from bench.metadata import now, run_metadata
+    from bench.metrics.registry import create_metrics
+    from bench.rundir import RunDir
+
+    run_dir = RunDir(args.out)
+    run_dir.check_writable()
+    device = resolve_device(args.device)
+    jobs = args.jobs or runner.default_jobs(device)
+    codecs, skipped = select_codecs(args.codecs, codec_options(args, device))
     for name, reason in skipped.items():
         print(f"bench: skipping codec {name}: {reason}", file=sys.stderr)
     targets = parse_targets(args.target_bpp)
@@ -150,15 +170,15 @@ def run_command(args: argparse.Namespace) -> int:
             del codecs[name]
     if not codecs:
         raise BenchError("no codec can run: see `bench codecs` for what each needs")
-    metrics = create_metrics(args.metrics, options)
+    metrics = create_metrics(args.metrics, metric_options(args, device))
     for metric in metrics:
         metric.check()
     settings = parse_settings(args.settings, codecs)
     images = resolve_images(args)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir.create()
     plan = runner.RunPlan(
         images=images, codecs=codecs, metrics=metrics, settings=settings, target_bpps=targets,
-        recon_dir=run_dir / "recon" if args.save_recon else None,
+        recon_dir=run_dir if args.save_recon else None, device=device,
     )
     libraries = [codec.library for codec in codecs.values()] + [m.library for m in metrics if m.library]
     metadata = run_metadata(libraries)
@@ -168,26 +188,30 @@ def run_command(args: argparse.Namespace) -> int:
         codecs={name: {"version": codec.version(), "settings": [str(s) for s in settings.get(name, codec.settings)]} for name, codec in codecs.items()},
         metrics=[m.name for m in metrics],
         target_bpp=targets,
-        jobs=args.jobs,
+        jobs=jobs,
+        device=device,
     )
-    with ResultStore(run_dir / "results.sqlite") as store:
+    metric_columns = run_dir.write_metric_columns(column for metric in metrics for column in metric.columns)
+    with run_dir.open_store() as store:
         invocation = store.record_invocation(metadata)
         pending = len(runner.pending_jobs(plan, store, args.retry_errors))
         total = len(plan.jobs())
         print(f"bench: {total} jobs ({len(images)} images x {len(codecs)} codecs), {total - pending} already done, {pending} to run", file=sys.stderr)
         with tqdm(total=pending, unit="job", disable=None, file=sys.stderr) as progress:
-            runner.execute(plan, store, jobs=args.jobs, retry_errors=args.retry_errors, on_rows=lambda rows: progress.update(len(rows)))
+            runner.execute(plan, store, jobs=jobs, retry_errors=args.retry_errors, on_rows=lambda rows: progress.update(len(rows)))
         metadata["finished"] = now()
         store.update_invocation(invocation, metadata)
-        frame = export(store, run_dir)
-        if distribution.distribution_metrics(metrics):
-            table = distribution.export_distribution(store, run_dir, images, metrics, args.cache_dir or datasets.default_cache_dir())
-        write_metadata(store, run_dir)
+        frame = run_dir.write_results(list(store.rows()), metric_columns)
+        wanted = distribution.distribution_metrics(metrics)
+        if wanted:
+            table = distribution.distribution_table(store, images, metrics, args.cache_dir or datasets.default_cache_dir())
+            run_dir.write_distribution(table)
+        run_dir.write_metadata(store.invocations())
     errors = frame[frame["status"] != "ok"]
-    print(f"bench: {len(frame)} rows in {run_dir / 'results.csv'}")
-    print(summarize(frame))
-    if distribution.distribution_metrics(metrics):
-        print(f"bench: {len(table)} groups in {run_dir / (distribution.TABLE_NAME + '.csv')}")
+    print(f"bench: {len(frame)} rows in {run_dir.results_csv}")
+    print(summarize(frame, metric_columns))
+    if wanted:
+        print(f"bench: {len(table)} groups in {run_dir.distribution_csv}")
         print(distribution.format_table(table))
         warning = distribution.small_sample_warning(table)
         if warning:
@@ -195,12 +219,3 @@ def run_command(args: argparse.Namespace) -> int:
     if not errors.empty:
         print(f"bench: {len(errors)} rows with status=error, for example: {errors.iloc[0]['image']} / {errors.iloc[0]['codec']}: {errors.iloc[0]['error']}")
     return 0
-
-
-def write_metadata(store: ResultStore, run_dir: Path) -> None:
-    """``metadata.json``: the latest invocation's facts plus the history of all of them."""
-    invocations = store.invocations()
-    latest = dict(invocations[-1])
-    latest["first_started"] = invocations[0]["started"]
-    latest["invocations"] = invocations
-    (run_dir / "metadata.json").write_text(json.dumps(latest, indent=2))

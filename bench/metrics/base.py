@@ -12,37 +12,81 @@ once per (dataset, codec, setting).
 """
 from __future__ import annotations
 
-from typing import Any, ClassVar, Mapping
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 
+#: ``Column.per`` values: a value per results row, or per (dataset, codec, operating point) set.
+PER_IMAGE, PER_SET = "image", "set"
+
+
+@dataclass(frozen=True)
+class Column:
+    """What one column a metric fills holds: everything a table, plot or comparison needs.
+
+    ``bench run`` stores these descriptions with the run (``metrics.json``), so the report
+    shows a metric, plug-ins included, from the run folder alone.
+    """
+
+    name: str
+    label: str
+    higher_is_better: bool
+    #: Unit shown in reports (e.g. "dB"), empty when unitless.
+    unit: str = ""
+    #: :data:`PER_IMAGE` (a value per results row) or :data:`PER_SET` (per set of images, in
+    #: ``distribution_metrics.csv``).
+    per: str = PER_IMAGE
+    #: Column of this value's standard deviation in the same table (e.g. ``kid_std``), if any.
+    spread: str = ""
+    #: Also shown on a dB scale, ``-10 log10(1 - value)`` (for values that approach 1, like MS-SSIM).
+    db_scale: bool = False
+    #: False for a column that only qualifies another (a spread, a note): never plotted itself.
+    plotted: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "Column":
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{key: value for key, value in values.items() if key in known})
+
 
 class Metric:
-    """Base class for a per-image full-reference metric on 8-bit RGB arrays."""
+    """Base class for a per-image full-reference metric on 8-bit RGB arrays.
+
+    Subclasses set ``name``, ``columns`` and ``library`` and implement :meth:`measure`. One
+    that takes options names their dataclass as ``Options`` and receives an instance of it.
+    """
 
     name: ClassVar[str] = ""
-    #: Columns this metric fills in the results table; by default just ``name``.
-    columns: ClassVar[tuple[str, ...]] = ()
+    #: The columns this metric fills, described (see :class:`Column`).
+    columns: ClassVar[tuple[Column, ...]] = ()
     #: Distribution whose version is recorded in the run metadata.
     library: ClassVar[str] = ""
-    higher_is_better: ClassVar[bool] = True
-    #: Unit shown in reports (e.g. "dB"), empty when unitless.
-    unit: ClassVar[str] = ""
+    #: The dataclass of options the constructor takes (None: it takes none).
+    Options: ClassVar[type | None] = None
 
-    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
-        self.options = dict(options or {})
+    def __init__(self, options: Any = None) -> None:
+        self.options = options if options is not None else (self.Options() if self.Options else None)
 
     @classmethod
     def column_names(cls) -> tuple[str, ...]:
-        return cls.columns or (cls.name,)
+        return tuple(column.name for column in cls.columns)
 
     def check(self) -> None:
         """Fail early, in the main process, if the metric cannot run with its options.
 
         Called once before any job runs; raise :class:`bench.errors.BenchError` with a
-        one-line reason (missing or corrupt weights, an unusable device). The default
-        checks nothing.
+        one-line reason (missing or corrupt weights). It must not initialise CUDA (the runner
+        forks its workers afterwards): check files on the CPU. The default checks nothing.
         """
+
+    def use_device(self, device: str) -> None:
+        """Run on torch ``device`` from now on (the runner gives each worker its own); metrics
+        without networks ignore it."""
 
     def signature(self) -> str:
         """What the stored values depend on besides the images (network, weights hash...).
@@ -52,7 +96,7 @@ class Metric:
         """
         return self.name
 
-    def measure(self, reference: np.ndarray, reconstruction: np.ndarray) -> dict[str, float]:
+    def measure(self, reference: np.ndarray, reconstruction: np.ndarray) -> dict[str, Any]:
         """Score ``reconstruction`` against ``reference`` (both H x W x 3 uint8)."""
         raise NotImplementedError
 

@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from bench.metrics.base import PER_SET, Column
 from bench.metrics.inception import InceptionPatchMetric
 
 
@@ -55,6 +56,7 @@ class FID(InceptionPatchMetric):
     """FID on HiFiC patches, per (dataset, codec, setting); lower is better."""
 
     name = "fid"
+    columns = (Column("fid", "FID", higher_is_better=False, per=PER_SET),)
 
     def compute(self, reference_features: np.ndarray, reconstruction_features: np.ndarray) -> dict[str, float]:
         if min(len(reference_features), len(reconstruction_features)) < 2:

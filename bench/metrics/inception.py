@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+import dataclasses
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from unittest import mock
 
 import numpy as np
@@ -104,30 +106,41 @@ def inception_features(
     return features
 
 
-class InceptionPatchMetric(DistributionMetric):
-    """Shared features of FID and KID: Inception pool3 of each image's HiFiC patches.
+@dataclass(frozen=True)
+class InceptionOptions:
+    #: Folder of network weights (see :mod:`bench.weights`); None: ``$BENCH_WEIGHTS_DIR``, else download.
+    weights_dir: Path | None = None
+    #: Torch device: ``auto`` (CUDA when present), ``cpu``, ``cuda``, ``cuda:1``...
+    device: str = "auto"
 
-    Options: ``weights_dir`` (see :mod:`bench.weights`), ``device`` (see
-    :func:`bench.device.resolve_device`).
-    """
+
+class InceptionPatchMetric(DistributionMetric):
+    """Shared features of FID and KID: Inception pool3 of each image's HiFiC patches."""
 
     library = "pytorch-fid"
-    higher_is_better = False
+    Options = InceptionOptions
 
-    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, options: InceptionOptions | None = None) -> None:
         super().__init__(options)
-        self.weights_path = weights_file("fid_inception_v3", self.options)
+        self.weights_path = weights_file("fid_inception_v3", self.options.weights_dir)
         weights_id = weights_sha256(self.weights_path) if self.weights_path else "pytorch-fid-download-6726825d"
         self._feature_key = f"inception-2015-12-05-pool3/hific-patches-{PATCH_SIZE}/{weights_id}"
 
     def model(self) -> "torch.nn.Module":
         # Resolved where the model is used, so that "auto" never touches CUDA in a process
         # that only constructs the metric.
-        return load_inception(self.weights_path, resolve_device(self.options.get("device")))
+        return load_inception(self.weights_path, resolve_device(self.options.device))
+
+    def use_device(self, device: str) -> None:
+        self.options = dataclasses.replace(self.options, device=device)
 
     def check(self) -> None:
-        """Build the network once here (cached for this process): bad weights or device fail now."""
-        self.model()
+        """A bad device name, or bad weights (the network is built once on the CPU), fail now.
+
+        CUDA is not initialised here: the runner forks its workers afterwards.
+        """
+        resolve_device(self.options.device)
+        load_inception(self.weights_path, "cpu")
 
     def feature_key(self) -> str:
         return self._feature_key

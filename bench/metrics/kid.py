@@ -21,6 +21,7 @@ import math
 
 import numpy as np
 
+from bench.metrics.base import PER_SET, Column
 from bench.metrics.inception import InceptionPatchMetric
 
 KID_SUBSETS = 100
@@ -72,7 +73,10 @@ class KID(InceptionPatchMetric):
     """KID mean and std on HiFiC patches, per (dataset, codec, setting); lower is better."""
 
     name = "kid"
-    columns = ("kid_mean", "kid_std")
+    columns = (
+        Column("kid_mean", "KID", higher_is_better=False, per=PER_SET, spread="kid_std"),
+        Column("kid_std", "KID std over subsets", higher_is_better=False, per=PER_SET, plotted=False),
+    )
     library = "torch-fidelity"
 
     def compute(self, reference_features: np.ndarray, reconstruction_features: np.ndarray) -> dict[str, float]:

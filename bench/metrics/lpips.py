@@ -15,18 +15,20 @@ from __future__ import annotations
 import warnings
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+import dataclasses
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bench.constants import LPIPS_NETS
 from bench.device import resolve_device
-from bench.metrics.base import Metric
+from bench.metrics.base import Column, Metric
 from bench.weights import WeightsError, load_state_dict, weights_file, weights_sha256
 
 if TYPE_CHECKING:
     import torch
 
-LPIPS_NETS = ("alex", "squeeze")
 
 
 def _backbone_key(key: str) -> str:
@@ -104,33 +106,47 @@ def lpips_distance(reference: np.ndarray, reconstruction: np.ndarray, model: "to
     return float(distance.item())
 
 
-class LPIPS(Metric):
-    """LPIPS v0.1, lower is better.
+@dataclass(frozen=True)
+class LPIPSOptions:
+    #: Backbone: ``alex`` (as HiFiC reports) or ``squeeze``.
+    net: str = LPIPS_NETS[0]
+    #: Folder of network weights (see :mod:`bench.weights`); None: ``$BENCH_WEIGHTS_DIR``, else download.
+    weights_dir: Path | None = None
+    #: Torch device: ``auto`` (CUDA when present), ``cpu``, ``cuda``, ``cuda:1``...
+    device: str = "auto"
 
-    Options: ``lpips_net`` (alex|squeeze), ``device`` (see :func:`bench.device.resolve_device`),
-    ``weights_dir``.
-    """
+
+class LPIPS(Metric):
+    """LPIPS v0.1, lower is better."""
 
     name = "lpips"
+    columns = (Column("lpips", "LPIPS", higher_is_better=False),)
     library = "lpips"
-    higher_is_better = False
+    Options = LPIPSOptions
 
-    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, options: LPIPSOptions | None = None) -> None:
         super().__init__(options)
-        self.net = self.options.get("lpips_net") or "alex"
+        self.net = self.options.net
         if self.net not in LPIPS_NETS:
             raise ValueError(f"unknown --lpips-net {self.net!r}; choose one of {', '.join(LPIPS_NETS)}")
         # Resolved now so that a missing file fails before any job runs.
-        self.backbone_path = weights_file(f"lpips_{self.net}", self.options)
+        self.backbone_path = weights_file(f"lpips_{self.net}", self.options.weights_dir)
 
     def model(self) -> "torch.nn.Module":
         # The device is resolved where the model is used, so that "auto" never touches CUDA
         # in a process that only constructs the metric.
-        return load_lpips(self.net, self.backbone_path, resolve_device(self.options.get("device")))
+        return load_lpips(self.net, self.backbone_path, resolve_device(self.options.device))
+
+    def use_device(self, device: str) -> None:
+        self.options = dataclasses.replace(self.options, device=device)
 
     def check(self) -> None:
-        """Build the model once here (cached for this process): bad weights or device fail now."""
-        self.model()
+        """A bad device name, or bad weights (the model is built once on the CPU), fail now.
+
+        CUDA is not initialised here: the runner forks its workers afterwards.
+        """
+        resolve_device(self.options.device)
+        load_lpips(self.net, self.backbone_path, "cpu")
 
     def signature(self) -> str:
         backbone = weights_sha256(self.backbone_path) if self.backbone_path else "torchvision-download"

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from bench.metrics.base import Metric
+from bench.metrics.base import Column, Metric
 
 #: MS-SSIM's five scales with an 11-pixel window need the smaller side above (11 - 1) * 2**4.
 MIN_SIDE = (11 - 1) * 2**4 + 1
@@ -34,6 +34,8 @@ def ms_ssim(reference: np.ndarray, reconstruction: np.ndarray) -> float:
 
 class MSSSIM(Metric):
     name = "ms_ssim"
+    # Rows of images too small for five scales also get an ``ms_ssim_note`` saying so.
+    columns = (Column("ms_ssim", "MS-SSIM", higher_is_better=True, db_scale=True),)
     library = "pytorch-msssim"
 
     def measure(self, reference: np.ndarray, reconstruction: np.ndarray) -> dict[str, float]:

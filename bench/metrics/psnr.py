@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from bench.metrics.base import Metric
+from bench.metrics.base import Column, Metric
 
 
 def psnr(reference: np.ndarray, reconstruction: np.ndarray, data_range: float = 255.0) -> float:
@@ -26,8 +26,8 @@ def psnr(reference: np.ndarray, reconstruction: np.ndarray, data_range: float = 
 
 class PSNR(Metric):
     name = "psnr"
+    columns = (Column("psnr", "PSNR", higher_is_better=True, unit="dB"),)
     library = "numpy"
-    unit = "dB"
 
     def measure(self, reference: np.ndarray, reconstruction: np.ndarray) -> dict[str, float]:
         return {"psnr": psnr(reference, reconstruction)}

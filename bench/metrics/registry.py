@@ -1,10 +1,10 @@
 """Metric names: built-ins plus the entry-point group ``codec_bench.metrics``."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Iterable
 
 from bench.errors import BenchError
-from bench.plugins import entry_point_objects, load_object
+from bench.plugins import BrokenPlugin, entry_point_objects, load_object, options_for
 
 ENTRY_POINT_GROUP = "codec_bench.metrics"
 
@@ -23,23 +23,32 @@ class UnknownMetric(BenchError):
     pass
 
 
-def metric_classes() -> dict[str, type | str]:
-    """Metric classes by name; a plug-in that failed to load maps to the reason."""
-    classes = {name: load_object(target) for name, target in BUILTIN_METRICS.items()}
-    for name, metric_class, problem in entry_point_objects(ENTRY_POINT_GROUP):
-        if name not in classes:
-            classes[name] = metric_class if problem is None else problem
+def metric_classes() -> dict[str, type | BrokenPlugin]:
+    """Metric classes by name; a plug-in that failed to load is a :class:`BrokenPlugin`."""
+    classes: dict[str, type | BrokenPlugin] = {name: load_object(target) for name, target in BUILTIN_METRICS.items()}
+    for name, metric_class in entry_point_objects(ENTRY_POINT_GROUP):
+        classes.setdefault(name, metric_class)
     return classes
 
 
-def create_metrics(names: str, options: Mapping[str, Any] | None = None) -> list[Any]:
-    """Instantiate the metrics of a comma-separated ``--metrics`` value, in order."""
+def create_metrics(names: str, options: Iterable[Any] = ()) -> list[Any]:
+    """Instantiate the metrics of a comma-separated ``--metrics`` value, in order.
+
+    ``options`` are typed options objects; each metric class receives the one of its
+    ``Options`` dataclass, or that dataclass's defaults.
+    """
+    options = list(options)
     classes = metric_classes()
     wanted = [name.strip() for name in names.split(",") if name.strip()]
     unknown = [name for name in wanted if name not in classes]
     if unknown:
         raise UnknownMetric(f"unknown metric {', '.join(unknown)}; known metrics: {', '.join(sorted(classes))}")
-    broken = [f"{name}: {classes[name]}" for name in wanted if isinstance(classes[name], str)]
+    broken = [f"{name}: {classes[name].problem}" for name in wanted if isinstance(classes[name], BrokenPlugin)]
     if broken:
         raise UnknownMetric(f"metric plug-in unavailable: {'; '.join(broken)}")
-    return [classes[name](options) for name in wanted]
+    return [_create(classes[name], options) for name in wanted]
+
+
+def _create(metric_class: type, options: list[Any]) -> Any:
+    metric_options = options_for(metric_class, options)
+    return metric_class() if metric_options is None else metric_class(metric_options)

@@ -35,7 +35,7 @@ def mean_curve(run: RunData, quantity: Quantity, codec: str) -> pd.DataFrame:
         rows = table[table["codec"] == codec]
         curve = pd.DataFrame(
             {
-                "point": rows["quality"].astype(str),
+                "point": rows["point"].astype(str),
                 "bpp": rows["bpp"].astype(float),
                 "value": rows[quantity.column].astype(float),
                 "spread": rows[quantity.std_column].astype(float) if quantity.std_column in rows else np.nan,

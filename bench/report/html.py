@@ -19,14 +19,13 @@ from bench.report.curves import mean_curve
 from bench.report.matched import compare, comparison_table, verdict
 from bench.report.plots import rd_plot
 from bench.report.published import PublishedSource, load_published, points_for
-from bench.report.rundata import QUANTITIES, RunData, load_run
+from bench.report.rundata import RunData, load_run
 from bench.report.viewer import CROP_QUALITY, CROP_SIZE, build_viewer
 
-#: Per-image table columns, in order, when the run has them.
-TABLE_COLUMNS = (
-    "image", "codec", "quality", "target_bpp", "bpp", "psnr", "ms_ssim", "ms_ssim_db", "lpips",
-    "bpp_estimate", "n_encodes", "encode_seconds", "decode_seconds",
-)
+#: Per-image table columns before the metrics' own, in order, when the run has them.
+LEADING_COLUMNS = ("image", "codec", "point", "setting", "bpp")
+#: Columns of the results table the per-image table leaves out (they describe the run, not the row).
+HIDDEN_COLUMNS = ("dataset", "width", "height", "codec_version", "status", "error", "recon_path")
 
 
 def parse_pair(text: str) -> tuple[str, str]:
@@ -74,7 +73,7 @@ def _header(run: RunData) -> dict[str, Any]:
 
 def _bd_tables(run: RunData, anchor: str) -> list[dict[str, Any]]:
     tables = []
-    for quantity in QUANTITIES:
+    for quantity in run.quantities:
         if not run.available(quantity):
             tables.append({"quantity": quantity, "missing": f"the run has no {quantity.label} values"})
             continue
@@ -102,7 +101,12 @@ def _number(value: Any) -> str:
 
 
 def _per_image_table(run: RunData) -> dict[str, Any]:
-    columns = [column for column in TABLE_COLUMNS if column in run.results]
+    """The leading columns, each per-image metric's, then every other column rows carry
+    (codec facts such as ``bpp_estimate``, rate control's ``n_encodes``, timing)."""
+    metrics = [quantity.column for quantity in run.per_image_quantities]
+    shown = [*LEADING_COLUMNS, *metrics]
+    rest = [column for column in run.results if column not in shown and column not in HIDDEN_COLUMNS]
+    columns = [column for column in [*shown, *rest] if column in run.results and run.results[column].notna().any()]
     numeric = {column for column in columns if run.results[column].dtype.kind in "fiu"}
     rows = [
         [(_number(record[c]), c in numeric) for c in columns]
@@ -117,12 +121,12 @@ def _published(run: RunData, sources: list[PublishedSource]) -> dict[str, Any]:
         for dataset in run.datasets:
             rows = source.points[source.points["dataset"].str.lower() == dataset.lower()]
             points.extend(rows.to_dict("records"))
-    columns = ["method", "dataset", "operating_point", "bpp", "psnr", "ms_ssim", "lpips", "fid", "kid_mean", "niqe"]
+    columns = list(dict.fromkeys(column for source in sources for column in source.points.columns))
     return {
         "sources": [{"name": s.name, "card": s.card} for s in sources],
         "columns": columns,
         "rows": [[_number(p.get(c, "")) for c in columns] for p in points],
-        "plotted": any(not points_for(sources, d, q.column).empty for d in run.datasets for q in QUANTITIES),
+        "plotted": any(not points_for(sources, d, q).empty for d in run.datasets for q in run.quantities),
     }
 
 
@@ -146,7 +150,7 @@ def build_report(
         originals = find_originals(run, originals)
     sources = load_published(published_dir)
     published = _published(run, sources)
-    plots = [{"quantity": q, "uri": rd_plot(run, q, sources) if run.available(q) else None} for q in QUANTITIES]
+    plots = [{"quantity": q, "uri": rd_plot(run, q, sources) if run.available(q) else None} for q in run.quantities]
     comparisons = []
     for a, b in pairs:
         comparison = compare(run, a, b)

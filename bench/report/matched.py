@@ -25,7 +25,7 @@ from scipy.stats import bootstrap
 
 from bench.report.bdrate import BDValue, bd_metric, bd_rate
 from bench.report.curves import mean_curve, per_image_curves
-from bench.report.rundata import QUANTITIES, Quantity, RunData
+from bench.report.rundata import Quantity, RunData
 
 CONFIDENCE = 0.95
 N_RESAMPLES = 2000
@@ -162,7 +162,7 @@ def compare(
     if bpp_points is None:
         bpp_points = common_bpp_points(reference, per_image_curves(run, "bpp", codec_b))
     comparison = Comparison(codec_a, codec_b, list(bpp_points))
-    for quantity in QUANTITIES:
+    for quantity in run.quantities:
         if not run.available(quantity):
             continue
         if quantity.distribution:
@@ -261,7 +261,7 @@ def verdict(comparison: Comparison) -> str:
         clauses = [
             _point_clause(row)
             for row in comparison.rows
-            if row.bpp == middle and row.estimate is not None and row.quantity.column != "ms_ssim_db"
+            if row.bpp == middle and row.estimate is not None and not row.quantity.db_of
         ]
         if clauses:
             n = max(row.estimate.n_images for row in comparison.rows if row.bpp == middle and row.estimate)
@@ -272,7 +272,7 @@ def verdict(comparison: Comparison) -> str:
     rate_rows = [
         row for row in comparison.rows
         if row.kind == "BD-rate" and row.estimate is not None and math.isfinite(row.estimate.low)
-        and row.quantity.column != "ms_ssim_db"
+        and not row.quantity.db_of
     ]
     if rate_rows:
         sentences.append(

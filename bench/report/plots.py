@@ -52,12 +52,12 @@ def rd_plot(run: RunData, quantity: Quantity, published: list[PublishedSource]) 
         (line,) = axes.plot(curve["bpp"], curve["value"], marker="o", markersize=3.5, label=codec)
         spread = curve["spread"].fillna(0.0)
         axes.fill_between(curve["bpp"], curve["value"] - spread, curve["value"] + spread, color=line.get_color(), alpha=0.15, linewidth=0)
-    reference = pd.concat([points_for(published, dataset, quantity.column) for dataset in run.datasets] or [pd.DataFrame()])
+    reference = pd.concat([points_for(published, dataset, quantity) for dataset in run.datasets] or [pd.DataFrame()])
     for index, (method, points) in enumerate(reference.groupby("method", sort=True) if not reference.empty else ()):
         axes.plot(points["bpp"], points["value"], linestyle="none", marker=MARKERS[index % len(MARKERS)], markersize=9,
                   color="black", markerfacecolor="none", label=f"{method} (published)")
         for _, point in points.iterrows():
-            axes.annotate(str(point["operating_point"]), (point["bpp"], point["value"]), textcoords="offset points", xytext=(5, 4), fontsize=7)
+            axes.annotate(str(point["point"]), (point["bpp"], point["value"]), textcoords="offset points", xytext=(5, 4), fontsize=7)
     all_bpp = pd.concat([curve["bpp"] for curve in curves.values()] + ([reference["bpp"]] if not reference.empty else []))
     if all_bpp.min() > 0 and all_bpp.max() / all_bpp.min() > LOG_X_SPAN:
         axes.set_xscale("log")

@@ -1,8 +1,10 @@
 """Numbers published by others: ``baselines/published/<source>/data.csv`` plus a ``CARD.md``.
 
-Each ``data.csv`` has the columns ``method, dataset, operating_point, bpp`` and any of the
-metric columns the report plots (``psnr, ms_ssim, lpips, fid, kid``...), one row per published
-operating point. The card says where the numbers come from and how they were measured.
+Each ``data.csv`` has the columns ``method, dataset, point, bpp`` (``point``: the operating
+point's label, e.g. HiFiC's ``lo``; files written before it was named ``point`` may call it
+``operating_point``) and any of the metric columns the report plots (``psnr, ms_ssim, lpips,
+fid, kid``...), one row per published operating point. The card says where the numbers come
+from and how they were measured.
 """
 from __future__ import annotations
 
@@ -11,13 +13,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.report.rundata import ms_ssim_db
+from bench.report.rundata import Quantity, to_db
 
 REQUIRED_COLUMNS = ("method", "dataset", "bpp")
 #: Columns that hold text; every other column holds numbers, or nothing where none was published.
-TEXT_COLUMNS = ("method", "dataset", "operating_point")
-#: Published column -> report quantity column, where the names differ.
-COLUMN_ALIASES = {"kid": "kid_mean"}
+TEXT_COLUMNS = ("method", "dataset", "point")
+#: Published column -> report column, where the names differ.
+COLUMN_ALIASES = {"kid": "kid_mean", "operating_point": "point"}
 
 
 _SEE_CARD = "see baselines/published/hific/ for the expected data.csv and CARD.md"
@@ -40,9 +42,7 @@ def load_published(folder: str | Path | None = None) -> list[PublishedSource]:
     folder = Path(folder) if folder is not None else default_published_dir()
     sources = []
     for data in sorted(folder.glob("*/data.csv")):
-        points = _read_points(data).rename(columns=COLUMN_ALIASES)
-        if "ms_ssim" in points:
-            points["ms_ssim_db"] = ms_ssim_db(points["ms_ssim"])
+        points = _read_points(data)
         card_path = data.parent / "CARD.md"
         card = card_path.read_text() if card_path.is_file() else ""
         sources.append(PublishedSource(data.parent.name, points, card))
@@ -54,7 +54,7 @@ def _read_points(data: Path) -> pd.DataFrame:
     and column of anything that does not fit."""
     try:
         # Everything as text first, so that a stray word is reported where it is.
-        text = pd.read_csv(data, dtype=str, keep_default_na=False, skip_blank_lines=False)
+        text = pd.read_csv(data, dtype=str, keep_default_na=False, skip_blank_lines=False).rename(columns=COLUMN_ALIASES)
     except (OSError, ValueError) as exc:  # pandas reports malformed CSV as ValueError
         raise ValueError(f"{data}: not a readable CSV file ({str(exc).strip()}); {_SEE_CARD}") from None
     missing = [column for column in REQUIRED_COLUMNS if column not in text]
@@ -74,16 +74,18 @@ def _read_points(data: Path) -> pd.DataFrame:
     return points[(text != "").any(axis=1)].reset_index(drop=True)
 
 
-def points_for(sources: list[PublishedSource], dataset: str, column: str) -> pd.DataFrame:
-    """Published (method, operating_point, bpp, value) on ``dataset`` (case-insensitive) for one column."""
+def points_for(sources: list[PublishedSource], dataset: str, quantity: Quantity) -> pd.DataFrame:
+    """Published (method, point, bpp, value) on ``dataset`` (case-insensitive) for one quantity."""
+    column = quantity.db_of or quantity.column
     frames = []
     for source in sources:
         points = source.points
         if column not in points:
             continue
         rows = points[(points["dataset"].str.lower() == dataset.lower()) & points[column].notna()]
-        label = rows["operating_point"].astype(str) if "operating_point" in rows else ""
-        frames.append(pd.DataFrame({"method": rows["method"], "operating_point": label, "bpp": rows["bpp"], "value": rows[column]}))
+        label = rows["point"].astype(str) if "point" in rows else ""
+        values = to_db(rows[column]) if quantity.db_of else rows[column]
+        frames.append(pd.DataFrame({"method": rows["method"], "point": label, "bpp": rows["bpp"], "value": values}))
     if not frames:
-        return pd.DataFrame(columns=["method", "operating_point", "bpp", "value"])
+        return pd.DataFrame(columns=["method", "point", "bpp", "value"])
     return pd.concat(frames, ignore_index=True)

@@ -1,7 +1,6 @@
 """The image viewer's data: the same crop of the original and of every saved reconstruction.
 
-Reconstructions come from where ``bench run --save-recon`` wrote them
-(:func:`bench.runner.recon_path`). To keep the report small, each image contributes one centre crop of at most
+Reconstructions are the files the rows name (``bench run --save-recon``). To keep the report small, each image contributes one centre crop of at most
 :data:`CROP_SIZE` pixels square, re-encoded as WebP at :data:`CROP_QUALITY` and embedded as a
 data URI; the report states the number of crops and their total size. The viewer picks, for
 each codec, the reconstruction whose bpp is nearest the one the user chooses.
@@ -19,12 +18,9 @@ from PIL import Image
 
 from bench.imageio import ImageReadError, read_image
 from bench.report.rundata import RunData
-from bench.runner import recon_path
 
 CROP_SIZE = 256
 CROP_QUALITY = 90
-#: Per-row columns shown beside each reconstruction when the run has them.
-SHOWN_COLUMNS = ("psnr", "ms_ssim", "lpips")
 
 
 @dataclass
@@ -52,11 +48,6 @@ def crop_data_uri(image: np.ndarray, box: tuple[int, int, int, int]) -> str:
     return "data:image/webp;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _setting(quality: Any) -> Any:
-    """The setting as the runner wrote it: pandas reads ``50`` back as ``50.0`` in a column with gaps."""
-    return int(quality) if isinstance(quality, float) and quality.is_integer() else quality
-
-
 def _read(path: Path | None) -> np.ndarray | None:
     if path is None or not path.is_file():
         return None
@@ -70,12 +61,13 @@ def build_viewer(run: RunData, originals: Mapping[str, Path], max_images: int = 
     """Crops of up to ``max_images`` images: the original (if found in ``originals``) and each
     codec's saved reconstructions, with their bpp and metric values."""
     viewer = ViewerData()
-    if run.recon_dir is None:
+    if "recon_path" not in run.results or run.results["recon_path"].isna().all():
         viewer.notes.append("No reconstructions in this run: run `bench run --save-recon` to see images here.")
         return viewer
     images = sorted(set(run.results["image"]))
     if len(images) > max_images:
         viewer.notes.append(f"Showing the first {max_images} of {len(images)} images (--viewer-images).")
+    shown = [quantity for quantity in run.per_image_quantities if not quantity.db_of and quantity.column in run.results]
     missing_originals = 0
     for image in images[:max_images]:
         rows = run.results[run.results["image"] == image].sort_values(["codec", "bpp"])
@@ -87,12 +79,11 @@ def build_viewer(run: RunData, originals: Mapping[str, Path], max_images: int = 
             box = centre_crop_box(*original.shape[:2])
             entry["original"] = crop_data_uri(original, box)
         for _, row in rows.iterrows():
-            path = recon_path(run.recon_dir, row["dataset"], row["codec"], _setting(row["quality"]), image)
-            reconstruction = _read(path)
+            reconstruction = _read(run.reconstruction(row))
             if reconstruction is None:
                 continue
             box = box or centre_crop_box(*reconstruction.shape[:2])
-            values = {column: float(row[column]) for column in SHOWN_COLUMNS if column in row and np.isfinite(row[column])}
+            values = {q.label: float(row[q.column]) for q in shown if np.isfinite(row[q.column])}
             entry["recons"].append(
                 {"codec": row["codec"], "point": row["point"], "bpp": float(row["bpp"]), "values": values,
                  "uri": crop_data_uri(reconstruction, box)}

@@ -15,27 +15,33 @@ from typing import Any, Mapping
 
 import yaml
 
-from bench.codecs.hific.config import PRESETS
+from bench.models.hific.checkpoint import WEIGHT_DTYPES
+from bench.models.hific.config import PRESETS
+from bench.models.hific.rates import LAMBDA_A, LAMBDA_B, TARGET_RATES, nearest_rate_name
 from bench.errors import BenchError
 
-#: HiFiC's target rates r_t (bpp) and the lambda^(a) paired with each (Mentzer et al. 2020, A.6).
-TARGET_RATES = {"lo": 0.14, "mi": 0.30, "hi": 0.45}
-LAMBDA_A = {"lo": 2.0**1, "mi": 2.0**0, "hi": 2.0**-1}
-LAMBDA_B = 2.0**-4
 SPARSITY_FORMS = ("l1", "soft_count")
 SPARSITY_TARGETS = ("residual", "latent")
 
 
-class _YAML12BoolLoader(yaml.SafeLoader):
-    """SafeLoader reading only true/false as booleans (YAML 1.2), so the key ``on`` stays a string."""
+class _YAML12Loader(yaml.SafeLoader):
+    """SafeLoader reading booleans and numbers the YAML 1.2 way.
+
+    Only true/false are booleans, so the key ``on`` stays a string; and ``5e-4`` is a number,
+    as every paper writes it (YAML 1.1, PyYAML's default, wants ``5.0e-4``).
+    """
 
 
-_YAML12BoolLoader.yaml_implicit_resolvers = {
+_YAML12Loader.yaml_implicit_resolvers = {
     first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:bool"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-_YAML12BoolLoader.add_implicit_resolver(
+_YAML12Loader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+# Exponent without a decimal point (1e-4, 5E+3); PyYAML already reads the forms with a point.
+_YAML12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+$"), list("-+0123456789")
 )
 
 
@@ -110,6 +116,9 @@ class TrainConfig:
     init_from: str = ""
     #: Name of the final checkpoint file (``<name>.pt``); defaults to the config file's stem.
     name: str = ""
+    #: Dtype of the final checkpoint's weights (``float16`` halves the file); the step
+    #: checkpoints stay float32 so that ``--resume`` is exact.
+    weights_dtype: str = "float32"
 
     @property
     def total_steps(self) -> int:
@@ -186,6 +195,8 @@ def _validate(config: TrainConfig) -> None:
         (config.learning_rate > 0 and config.aux_learning_rate > 0, "learning_rate", "learning rates must be > 0"),
         (config.checkpoint_every >= 1, "checkpoint_every", "must be at least 1"),
         (config.log_every >= 1, "log_every", "must be at least 1"),
+        (config.weights_dtype in WEIGHT_DTYPES, "weights_dtype",
+         f"unknown dtype {config.weights_dtype!r}; choose one of {', '.join(WEIGHT_DTYPES)}"),
     ]
     for ok, key, message in checks:
         if not ok:
@@ -204,8 +215,7 @@ def _resolve_rate_names(values: dict[str, Any]) -> dict[str, Any]:
             raise ConfigError(f"loss.target_rate: unknown rate name {rate!r}; use a bpp or one of {', '.join(TARGET_RATES)}")
         rate = loss["target_rate"] = TARGET_RATES[rate]
     if "lambda_a" not in loss and isinstance(rate, (int, float)):
-        nearest = min(TARGET_RATES, key=lambda name: abs(TARGET_RATES[name] - rate))
-        loss["lambda_a"] = LAMBDA_A[nearest]
+        loss["lambda_a"] = LAMBDA_A[nearest_rate_name(rate)]
     return {**values, "loss": loss}
 
 
@@ -227,7 +237,7 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"training config {path} does not exist")
     try:
-        return yaml.load(path.read_text(), Loader=_YAML12BoolLoader) or {}
+        return yaml.load(path.read_text(), Loader=_YAML12Loader) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
 

@@ -19,7 +19,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from bench.datasets import DATA_DIR_ENV, Dataset, DatasetError, list_images, load_catalog, sha256_of
+from bench.constants import DATA_DIR_ENV
+from bench.datasets import Dataset, DatasetError, list_images, load_catalog, sha256_of
 from bench.imageio import read_image
 from bench.train.config import ConfigError, DataConfig
 

@@ -13,7 +13,9 @@ from bench.codecs.registry import all_codecs
 from bench.imageio import read_image
 from bench.metrics.ms_ssim import MSSSIM
 from bench.metrics.psnr import PSNR
-from bench.runner import ImageSource, Job, recon_path, run_job
+from bench.points import OperatingPoint
+from bench.rundir import RunDir
+from bench.runner import ImageSource, Job, run_job
 
 # Pillow's own save calls, written out independently of the codec classes.
 INDEPENDENT = {
@@ -41,7 +43,7 @@ def kodim23(kodak_dir):
 def test_row_equals_independent_pillow_and_skimage(codec_name, kodim23, tmp_path):
     setting, load_plugin, save_options = INDEPENDENT[codec_name]
     codec = all_codecs()[codec_name]
-    row = run_job(Job(kodim23, codec_name, setting), codec, [PSNR(), MSSSIM()], recon_dir=tmp_path)
+    row = run_job(Job(kodim23, codec_name, OperatingPoint(setting)), codec, [PSNR(), MSSSIM()], recon_dir=RunDir(tmp_path))
     assert row["status"] == "ok", row["error"]
 
     load_plugin()
@@ -53,10 +55,11 @@ def test_row_equals_independent_pillow_and_skimage(codec_name, kodim23, tmp_path
     assert row["bytes"] == len(buffer.getvalue())
     assert row["bpp"] == 8 * len(buffer.getvalue()) / (768 * 512)
     assert abs(row["psnr"] - peak_signal_noise_ratio(reference, decoded, data_range=255)) < 1e-6
-    assert (row["width"], row["height"], row["quality"]) == (768, 512, setting)
+    assert (row["width"], row["height"], row["point"], row["setting"]) == (768, 512, str(setting), setting)
     assert row["codec_version"] == codec.version()
     # The saved reconstruction is exactly what the independent decode gives (same hash).
-    saved = read_image(recon_path(tmp_path, "kodak", codec_name, setting, "kodim23.png"))
+    assert row["recon_path"] == f"recon/kodak/{codec_name}/{setting}/kodim23.png"
+    saved = read_image(tmp_path / row["recon_path"])
     assert hashlib.sha256(saved.tobytes()).hexdigest() == hashlib.sha256(decoded.tobytes()).hexdigest()
 
 

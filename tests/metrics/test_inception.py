@@ -10,7 +10,7 @@ import torch
 
 from bench.device import DeviceError
 from bench.metrics.fid import FID, fid_from_features
-from bench.metrics.inception import load_inception, inception_features, read_inception_state
+from bench.metrics.inception import InceptionOptions, inception_features, load_inception, read_inception_state
 from bench.metrics.kid import KID, kid_from_features
 from bench.metrics.patches import extract_patches
 from bench.weights import WeightsError, weights_file
@@ -20,7 +20,7 @@ KODAK_SUBSET = ("kodim01", "kodim04", "kodim13", "kodim23")  # three landscape, 
 
 @pytest.fixture(scope="module")
 def inception(weights_dir):
-    return load_inception(weights_file("fid_inception_v3", {"weights_dir": weights_dir}))
+    return load_inception(weights_file("fid_inception_v3", weights_dir))
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +60,7 @@ def test_batch_size_does_not_change_features(inception, kodak_patches):
 
 
 def test_weights_missing_more_than_fc_are_refused_with_the_keys(weights_dir, tmp_path):
-    state = torch.load(weights_file("fid_inception_v3", {"weights_dir": weights_dir}), weights_only=True)
+    state = torch.load(weights_file("fid_inception_v3", weights_dir), weights_only=True)
     del state["Mixed_7c.branch_pool.conv.weight"]
     state["aux.weight"] = torch.zeros(1)
     broken = tmp_path / "broken.pth"
@@ -74,7 +74,7 @@ def test_weights_missing_more_than_fc_are_refused_with_the_keys(weights_dir, tmp
 
 
 def test_missing_fc_is_filled_with_nan_placeholders(weights_dir):
-    state = read_inception_state(weights_file("fid_inception_v3", {"weights_dir": weights_dir}))
+    state = read_inception_state(weights_file("fid_inception_v3", weights_dir))
     assert state["fc.weight"].shape == (1008, 2048) and torch.isnan(state["fc.bias"]).all()
 
 
@@ -87,11 +87,11 @@ def inception_file_in(weights_dir: Path) -> Path:
 
 @pytest.mark.parametrize("metric_class", [FID, KID])
 def test_check_refuses_a_truncated_weights_file_in_one_line(metric_class, weights_dir, tmp_path):
-    original = weights_file("fid_inception_v3", {"weights_dir": weights_dir})
+    original = weights_file("fid_inception_v3", weights_dir)
     path = inception_file_in(tmp_path)
     path.write_bytes(original.read_bytes()[: 1 << 20])
     with pytest.raises(WeightsError) as raised:
-        metric_class({"weights_dir": tmp_path}).check()
+        metric_class(InceptionOptions(weights_dir=tmp_path)).check()
     assert str(raised.value) == (
         f"cannot read weights file {path} (RuntimeError): it is corrupt or not a PyTorch state dict; "
         "replace it with the file listed under Weights in docs/metrics.md"
@@ -99,20 +99,20 @@ def test_check_refuses_a_truncated_weights_file_in_one_line(metric_class, weight
 
 
 def test_check_refuses_weights_with_missing_keys(weights_dir, tmp_path):
-    state = torch.load(weights_file("fid_inception_v3", {"weights_dir": weights_dir}), weights_only=True)
+    state = torch.load(weights_file("fid_inception_v3", weights_dir), weights_only=True)
     del state["Conv2d_1a_3x3.conv.weight"]
     torch.save(state, inception_file_in(tmp_path))
     with pytest.raises(WeightsError, match=r"is not an FID Inception-v3 state dict \(missing: Conv2d_1a_3x3\.conv\.weight;"):
-        FID({"weights_dir": tmp_path}).check()
+        FID(InceptionOptions(weights_dir=tmp_path)).check()
 
 
 def test_check_refuses_a_bad_device(weights_dir):
     with pytest.raises(DeviceError, match="^--device 'gpu0' is not a torch device"):
-        KID({"weights_dir": weights_dir, "device": "gpu0"}).check()
+        KID(InceptionOptions(weights_dir=weights_dir, device="gpu0")).check()
 
 
 def test_signature_is_the_feature_key_with_the_weights_hash(weights_dir):
-    path = weights_file("fid_inception_v3", {"weights_dir": weights_dir})
-    fid, kid = FID({"weights_dir": weights_dir}), KID({"weights_dir": weights_dir})
+    path = weights_file("fid_inception_v3", weights_dir)
+    fid, kid = FID(InceptionOptions(weights_dir=weights_dir)), KID(InceptionOptions(weights_dir=weights_dir))
     expected = f"inception-2015-12-05-pool3/hific-patches-256/{hashlib.sha256(path.read_bytes()).hexdigest()}"
     assert fid.signature() == kid.signature() == fid.feature_key() == expected

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from bench.device import DeviceError, resolve_device
-from bench.metrics.lpips import LPIPS, load_lpips, to_lpips_tensor
+from bench.metrics.lpips import LPIPS, LPIPSOptions, load_lpips, to_lpips_tensor
 from bench.weights import WeightsError, weights_file
 
 BACKBONES = {"alex": "alexnet", "squeeze": "squeezenet1_1"}
@@ -23,7 +23,7 @@ def package_lpips_with_weights(net: str, weights_dir) -> torch.nn.Module:
     import lpips
 
     model = lpips.LPIPS(net=net, pnet_rand=True, verbose=False).eval()
-    state = torch.load(weights_file(f"lpips_{net}", {"weights_dir": weights_dir}), weights_only=True)
+    state = torch.load(weights_file(f"lpips_{net}", weights_dir), weights_only=True)
     features = getattr(torchvision.models, BACKBONES[net])().features
     features.load_state_dict({key.removeprefix("features."): value for key, value in state.items()})
     for trunk_slice in model.net.children():
@@ -35,7 +35,7 @@ def package_lpips_with_weights(net: str, weights_dir) -> torch.nn.Module:
 @pytest.mark.parametrize("net", ["alex", "squeeze"])
 def test_lpips_equals_package_forward(net, weights_dir, kodim01, jpeg):
     reference, reconstruction = kodim01[:256, :384], jpeg(kodim01, 20)[:256, :384]
-    metric = LPIPS({"weights_dir": weights_dir, "lpips_net": net})
+    metric = LPIPS(LPIPSOptions(weights_dir=weights_dir, net=net))
     ours = metric.measure(reference, reconstruction)["lpips"]
 
     package = package_lpips_with_weights(net, weights_dir)
@@ -47,11 +47,11 @@ def test_lpips_equals_package_forward(net, weights_dir, kodim01, jpeg):
 
 
 def test_lpips_of_identical_images_is_zero(weights_dir, kodim01):
-    assert LPIPS({"weights_dir": weights_dir}).measure(kodim01, kodim01)["lpips"] == 0.0
+    assert LPIPS(LPIPSOptions(weights_dir=weights_dir)).measure(kodim01, kodim01)["lpips"] == 0.0
 
 
 def test_lpips_grows_as_jpeg_quality_falls(weights_dir, kodim01, jpeg):
-    metric = LPIPS({"weights_dir": weights_dir})
+    metric = LPIPS(LPIPSOptions(weights_dir=weights_dir))
     scores = [metric.measure(kodim01, jpeg(kodim01, quality))["lpips"] for quality in (90, 50, 10, 2)]
     assert scores == sorted(scores)
     assert scores[0] < 0.1 and scores[-1] > 0.4
@@ -63,7 +63,7 @@ def test_lpips_input_scaling_is_minus_one_to_one():
 
 
 def test_metric_pickles_and_shares_the_model(weights_dir, kodim01):
-    metric = LPIPS({"weights_dir": weights_dir})
+    metric = LPIPS(LPIPSOptions(weights_dir=weights_dir))
     copy = pickle.loads(pickle.dumps(metric))
     assert copy.model() is metric.model() is load_lpips("alex", metric.backbone_path, "cpu")
     patch = kodim01[:64, :64]
@@ -73,7 +73,7 @@ def test_metric_pickles_and_shares_the_model(weights_dir, kodim01):
 def test_missing_weights_file_names_it(tmp_path):
     (tmp_path / "lpips_alexnet_features").mkdir()
     with pytest.raises(WeightsError, match=r"lpips_alexnet_features/alexnet_features_imagenet\.pth"):
-        LPIPS({"weights_dir": tmp_path})
+        LPIPS(LPIPSOptions(weights_dir=tmp_path))
 
 
 def test_weights_of_the_wrong_network_are_refused(weights_dir, tmp_path):
@@ -82,14 +82,14 @@ def test_weights_of_the_wrong_network_are_refused(weights_dir, tmp_path):
     import lpips
 
     model = lpips.LPIPS(net="alex", pnet_rand=True, verbose=False)
-    squeeze = weights_file("lpips_squeeze", {"weights_dir": weights_dir})
+    squeeze = weights_file("lpips_squeeze", weights_dir)
     with pytest.raises(WeightsError, match="does not fit the LPIPS alex backbone.*missing: 10.bias"):
         load_backbone(model, squeeze)
 
 
 def test_unknown_network_is_refused():
     with pytest.raises(ValueError, match="unknown --lpips-net 'vgg'; choose one of alex, squeeze"):
-        LPIPS({"lpips_net": "vgg"})
+        LPIPS(LPIPSOptions(net="vgg"))
 
 
 def alex_file_in(weights_dir: Path) -> Path:
@@ -102,7 +102,7 @@ def alex_file_in(weights_dir: Path) -> Path:
 def test_check_refuses_a_corrupt_weights_file_in_one_line(tmp_path):
     path = alex_file_in(tmp_path)
     path.write_bytes(b"<html>404 Not Found</html>\n")
-    metric = LPIPS({"weights_dir": tmp_path})
+    metric = LPIPS(LPIPSOptions(weights_dir=tmp_path))
     with pytest.raises(WeightsError) as raised:
         metric.check()
     message = str(raised.value)
@@ -112,27 +112,27 @@ def test_check_refuses_a_corrupt_weights_file_in_one_line(tmp_path):
 
 def test_check_refuses_a_bad_device(weights_dir):
     with pytest.raises(DeviceError, match="^--device 'bogus' is not a torch device"):
-        LPIPS({"weights_dir": weights_dir, "device": "bogus"}).check()
+        LPIPS(LPIPSOptions(weights_dir=weights_dir, device="bogus")).check()
 
 
 def test_check_loads_the_model_that_measure_uses(weights_dir):
-    metric = LPIPS({"weights_dir": weights_dir, "device": "auto"})
+    metric = LPIPS(LPIPSOptions(weights_dir=weights_dir, device="auto"))
     metric.check()
     assert metric.model() is load_lpips("alex", metric.backbone_path, resolve_device("auto"))
 
 
 def test_signature_names_the_network_and_the_backbone_file(weights_dir, tmp_path):
-    alex, squeeze = LPIPS({"weights_dir": weights_dir}), LPIPS({"weights_dir": weights_dir, "lpips_net": "squeeze"})
+    alex, squeeze = LPIPS(LPIPSOptions(weights_dir=weights_dir)), LPIPS(LPIPSOptions(weights_dir=weights_dir, net="squeeze"))
     assert alex.signature() == f"lpips-v0.1:alex:{hashlib.sha256(alex.backbone_path.read_bytes()).hexdigest()}"
     assert squeeze.signature().startswith("lpips-v0.1:squeeze:") and squeeze.signature() != alex.signature()
 
     state = torch.load(alex.backbone_path, weights_only=True)
     state["features.0.bias"] = state["features.0.bias"] + 1e-3
     torch.save(state, alex_file_in(tmp_path))
-    retrained = LPIPS({"weights_dir": tmp_path})
+    retrained = LPIPS(LPIPSOptions(weights_dir=tmp_path))
     assert retrained.signature().startswith("lpips-v0.1:alex:") and retrained.signature() != alex.signature()
 
 
 def test_signature_without_a_weights_dir_names_the_download(monkeypatch):
     monkeypatch.delenv("BENCH_WEIGHTS_DIR")
-    assert LPIPS({}).signature() == "lpips-v0.1:alex:torchvision-download"
+    assert LPIPS().signature() == "lpips-v0.1:alex:torchvision-download"

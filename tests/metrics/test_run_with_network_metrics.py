@@ -19,9 +19,9 @@ def test_run_fills_lpips_and_distribution_table_and_rerun_does_nothing(data_dir,
     assert results["lpips"].between(0.001, 1).all() and results["lpips"].is_monotonic_decreasing
     table = pd.read_parquet(tmp_path / "run" / "distribution_metrics.parquet")
     assert list(table.columns) == [
-        "dataset", "codec", "quality", "mean_bpp", "fid", "kid_mean", "kid_std", "n_patches", "n_images", "fid_note",
+        "dataset", "codec", "point", "mean_bpp", "fid", "kid_mean", "kid_std", "n_patches", "n_images", "fid_note",
     ]  # fmt: skip
-    assert table["quality"].tolist() == [5, 90] and table["n_patches"].tolist() == [8, 8]
+    assert table["point"].tolist() == ["5", "90"] and table["n_patches"].tolist() == [8, 8]
     assert table["fid"].iloc[0] > table["fid"].iloc[1] > 0
     # 8 patches per set: kid_mean is the whole-set estimate, kid_std the spread over subsets of 4.
     assert (table["kid_std"] > 0).all()

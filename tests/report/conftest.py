@@ -9,7 +9,6 @@ decodes, PSNR and MS-SSIM).
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -19,8 +18,8 @@ from bench.codecs.jpeg2000 import JPEG2000
 from bench.codecs.webp import WebP
 from bench.metadata import run_metadata
 from bench.metrics.registry import create_metrics
+from bench.rundir import RunDir
 from bench.runner import ImageSource, RunPlan, execute
-from bench.store import ResultStore, export
 
 HOSTILE_NAME = "<script>alert(1)</script>.png"
 SETTINGS = {"jpeg": [5, 20, 60], "webp": [5, 30, 70]}
@@ -28,13 +27,17 @@ SETTINGS = {"jpeg": [5, 20, 60], "webp": [5, 30, 70]}
 TARGET_BPPS = (0.01, 0.02, 0.3, 0.8)
 
 
-def _run(run_dir: Path, plan: RunPlan) -> None:
+def _run(path: Path, plan: RunPlan) -> None:
+    """What ``bench run`` does with a plan, written through the run directory's own writer."""
+    run_dir = RunDir(path)
     metadata = run_metadata(["pillow", "pytorch-msssim"], argv=["bench", "run", "--codecs", ",".join(plan.codecs)])
-    with ResultStore(run_dir / "results.sqlite") as store:
-        execute(plan, store, jobs=1)
-        export(store, run_dir)
     metadata.update(dataset="kodak", image_count=len(plan.images))
-    (run_dir / "metadata.json").write_text(json.dumps(metadata))
+    columns = run_dir.write_metric_columns(column for metric in plan.metrics for column in metric.columns)
+    with run_dir.open_store() as store:
+        store.record_invocation(metadata)
+        execute(plan, store, jobs=1)
+        run_dir.write_results(list(store.rows()), columns)
+        run_dir.write_metadata(store.invocations())
 
 
 @pytest.fixture(scope="session")
@@ -50,7 +53,7 @@ def small_run(tmp_path_factory: pytest.TempPathFactory, kodak_dir: Path) -> tupl
     images = [ImageSource("kodak", HOSTILE_NAME, first), ImageSource("kodak", second.name, second)]
     plan = RunPlan(
         images=images, codecs={"jpeg": JPEG(), "webp": WebP()}, metrics=create_metrics("psnr,ms_ssim"),
-        settings=SETTINGS, recon_dir=run_dir / "recon",
+        settings=SETTINGS, recon_dir=RunDir(run_dir),
     )
     _run(run_dir, plan)
     return run_dir, {image.name: image.path for image in images}

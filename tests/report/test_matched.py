@@ -1,13 +1,13 @@
 """Matched-bpp comparison: bootstrap intervals over images on synthetic per-image curves."""
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.interpolate import PchipInterpolator
 
 from bench.report.matched import bootstrap_mean, common_bpp_points, compare, interpolate_at, verdict
-from bench.report.rundata import RunData
+from bench.metrics.psnr import PSNR
+from bench.report.rundata import RunData, quantities_of
+from bench.rundir import RunDir
 
 N_IMAGES = 16
 SETTINGS = np.arange(1, 7)
@@ -25,12 +25,11 @@ def synthetic_run(psnr_shift: float, rate_factor: float = 1.0, seed: int = 1) ->
         noise = rng.normal(0, 0.15)
         for setting, bpp in zip(SETTINGS, base_bpp):
             psnr = 30 + 4 * np.log2(bpp) + offset
-            rows.append({"image": image, "codec": "A", "quality": setting, "bpp": bpp, "psnr": psnr})
-            rows.append({"image": image, "codec": "B", "quality": setting, "bpp": bpp * rate_factor,
+            rows.append({"image": image, "codec": "A", "point": str(setting), "bpp": bpp, "psnr": psnr})
+            rows.append({"image": image, "codec": "B", "point": str(setting), "bpp": bpp * rate_factor,
                          "psnr": psnr + psnr_shift + noise})
     results = pd.DataFrame(rows).assign(dataset="synthetic", status="ok")
-    results["point"] = results["quality"].astype(str)
-    return RunData(Path("synthetic"), results, {}, None)
+    return RunData(RunDir("synthetic"), results, {}, None, quantities_of(PSNR.columns))
 
 
 def rows_of(comparison, kind_prefix):

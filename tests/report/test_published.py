@@ -3,7 +3,14 @@ import math
 
 import pytest
 
+from bench.metrics.base import Column
 from bench.report.published import default_published_dir, load_published, points_for
+from bench.report.rundata import quantities_of
+
+QUANTITIES = {q.column: q for q in quantities_of([
+    Column("psnr", "PSNR", True, "dB"), Column("ms_ssim", "MS-SSIM", True, db_scale=True),
+    Column("fid", "FID", False, per="set"), Column("kid_mean", "KID", False, per="set"),
+])}
 
 
 @pytest.fixture(scope="module")
@@ -19,17 +26,17 @@ def test_hific_card_and_points_are_found(sources):
 
 
 def test_kodak_points_match_the_source_and_have_no_fid(sources):
-    psnr = points_for(sources, "Kodak", "psnr")
-    assert list(psnr["operating_point"]) == ["Lo", "Mi", "Hi"]
+    psnr = points_for(sources, "Kodak", QUANTITIES["psnr"])
+    assert list(psnr["point"]) == ["Lo", "Mi", "Hi"]
     assert list(psnr["bpp"]) == [0.1825587, 0.35108609, 0.53773159]
     assert psnr["value"].iloc[1] == 29.65373484
-    assert points_for(sources, "kodak", "fid").empty
+    assert points_for(sources, "kodak", QUANTITIES["fid"]).empty
 
 
 def test_kid_is_read_as_the_kid_mean_column_and_ms_ssim_gets_a_db_column(sources):
-    kid = points_for(sources, "clic2020", "kid_mean")
+    kid = points_for(sources, "clic2020", QUANTITIES["kid_mean"])
     assert kid["value"].iloc[0] == 0.00108268
-    db = points_for(sources, "clic2020", "ms_ssim_db")["value"].iloc[0]
+    db = points_for(sources, "clic2020", QUANTITIES["ms_ssim_db"])["value"].iloc[0]
     assert db == pytest.approx(-10 * math.log10(1 - 0.9553839))
 
 

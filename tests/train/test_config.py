@@ -54,3 +54,11 @@ def test_numeric_target_rate_takes_lambda_a_of_the_nearest_named_rate() -> None:
 def test_mistakes_name_the_key(values: dict, message: str) -> None:
     with pytest.raises(ConfigError, match="^" + message.replace("(", r"\(").replace(")", r"\)")):
         config_from_dict(values)
+
+
+def test_numbers_in_exponent_form_without_a_point_are_numbers(tmp_path: Path) -> None:
+    # YAML 1.1 (PyYAML's default) reads 5e-4 as a string; papers write learning rates this way.
+    path = tmp_path / "run.yaml"
+    path.write_text("learning_rate: 5e-4\naux_learning_rate: 1E-3\nloss: {k_p: 2e0}\nstage1_steps: 20\n")
+    config = load_config(path)
+    assert (config.learning_rate, config.aux_learning_rate, config.loss.k_p, config.stage1_steps) == (5e-4, 1e-3, 2.0, 20)

@@ -11,9 +11,9 @@ import pytest
 import torch
 
 from bench.cli import main
-from bench.codecs.hific import bitstream
-from bench.codecs.hific.checkpoint import fingerprint, load_checkpoint, read_checkpoint_file
-from bench.codecs.hific.codec import provider
+from bench.codecs.hific import container, entropy_coded
+from bench.models.hific.checkpoint import fingerprint, load_checkpoint, read_checkpoint_file
+from hific_helpers import hific_codecs
 from bench.train.config import config_from_dict, read_yaml
 from bench.train.trainer import Trainer, train
 
@@ -47,11 +47,11 @@ def test_tiny_config_trains_and_its_checkpoint_codes_an_image(tmp_path: Path, tr
     model, card = load_checkpoint(final)
     assert (card["steps"], card["target_rate"], card["data"]["images"]) == (5, 0.14, 3)
     assert card["final_losses"]["bpp"] == card["train_bpp"] == float(log[-1]["bpp"])
-    codecs = provider({"hific_family": [f"tiny={final}"]})
+    codecs = hific_codecs(families=(f"tiny={final}",))
     image = np.ascontiguousarray(kodim01[:128, :192])
-    data, latents = bitstream.encode_image(model, image, "tiny", fingerprint(model))
+    data, latents = entropy_coded.encode_image(model, image, "tiny", fingerprint(model))
     y_hat = latents.y_hat
-    expected = bitstream.reconstruct(model, y_hat, 128, 192)
+    expected = container.reconstruct(model, y_hat, 128, 192)
     for name in ("tiny", "tiny-sparse-matrix"):
         decoded = codecs[name].decode(codecs[name].encode(image, "tiny"))
         np.testing.assert_array_equal(decoded, expected)
@@ -151,8 +151,8 @@ def test_bench_train_refuses_an_evaluation_dataset(tmp_path: Path, data_dir: Pat
 
 
 def test_mixed_precision_keeps_the_entropy_model_in_float32(fixed_batch: torch.Tensor) -> None:
-    from bench.codecs.hific.config import preset
-    from bench.codecs.hific.model import HiFiC
+    from bench.models.hific.config import preset
+    from bench.models.hific.model import HiFiC
     from bench.train.trainer import keep_float32
 
     model = HiFiC(preset("tiny")).train()

@@ -1,1 +1,1 @@
-"""HiFiC (Mentzer et al., NeurIPS 2020) as a real codec: networks, bitstream, checkpoints."""
+"""HiFiC as bench codecs: checkpoint families, and one codec per bitstream format over them."""

@@ -18,14 +18,15 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Mapping
 
 import yaml
 
+from bench.codecs.hific.options import HiFiCOptions
+from bench.constants import BASELINES_DIR_ENV
 from bench.errors import BenchError
 
 CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt")
-BASELINES_DIR_ENV = "BENCH_BASELINES_DIR"
 #: Family names become codec names and folder names (``recon/<codec>/``).
 FAMILY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
@@ -65,10 +66,10 @@ def baseline_families(folder: Path) -> Families:
     return families
 
 
-def baseline_folders(options: Mapping[str, Any]) -> list[Path]:
+def baseline_folders(options: HiFiCOptions) -> list[Path]:
     """The repository's ``baselines``, then ``--baselines-dir`` or ``$BENCH_BASELINES_DIR``."""
     folders = [default_baselines_dir()]
-    chosen, source = options.get("baselines_dir"), "--baselines-dir"
+    chosen, source = options.baselines_dir, "--baselines-dir"
     if not chosen:
         chosen, source = os.environ.get(BASELINES_DIR_ENV), f"${BASELINES_DIR_ENV}"
     if chosen:
@@ -118,7 +119,7 @@ def parse_family_option(spec: str) -> tuple[str, dict[str, Path]]:
     return check_family_name(name, source), checkpoints_in(Path(path).expanduser(), source)
 
 
-def families_from_options(options: Mapping[str, Any]) -> Families:
+def families_from_options(options: HiFiCOptions) -> Families:
     """Every family the options and baselines folders declare; ``hific`` always, maybe empty."""
     families: Families = {"hific": {}}
 
@@ -128,11 +129,11 @@ def families_from_options(options: Mapping[str, Any]) -> Families:
     for folder in baseline_folders(options):
         for name, checkpoints in baseline_families(folder).items():
             add(name, checkpoints)
-    for path in options.get("hific_checkpoint") or []:
+    for path in options.checkpoints:
         add("hific", checkpoints_in(Path(path).expanduser(), "--hific-checkpoint"))
-    for path in options.get("hific_config") or []:
+    for path in options.config_files:
         for name, checkpoints in read_families_file(Path(path).expanduser()).items():
             add(name, checkpoints)
-    for spec in options.get("hific_family") or []:
+    for spec in options.families:
         add(*parse_family_option(spec))
     return families

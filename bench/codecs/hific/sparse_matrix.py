@@ -1,19 +1,21 @@
-"""The sparse-matrix HiFiC bitstream: the residual symbols with no learned entropy model.
+"""The sparse-matrix HiFiC bitstream (magic ``HS``, format version 1), and its codec.
 
-The same checkpoints as the entropy-coded format (``bitstream.py``), the same latent: the
-encoder computes the residual symbols round(y - mu) exactly as the entropy coder would
+The same checkpoints as the entropy-coded format (``entropy_coded.py``), the same latent:
+the encoder computes the residual symbols round(y - mu) exactly as the entropy coder would
 code them, but writes them as a sparse matrix (positions + values, then a general-purpose
 compressor, see ``sparse_layouts.py``) instead of with the Gaussian conditional model.
 The hyper-latent z keeps its learned factorized model and CompressAI rANS string: it is
 small (a few percent of the bytes) and the decoder needs it for the means mu.
 
-Byte format: the entropy-coded format with magic ``b"HS"`` instead of ``b"HF"``, no
-ambiguous-scale list (scales are not used), and in place of the y string::
+After the common header (``container.py``)::
 
-    layout id    1 byte   (``sparse_layouts.LAYOUTS``)
-    nonzeros     4 bytes  big-endian, number of non-zero symbols
-    positions    4 bytes  big-endian length, then the compressed positions stream
-    values       the rest: the compressed values stream
+    reserved     one varint, always 0 (written since version 1; readers skip it)
+    z string     length + bytes (CompressAI rANS, factorized prior)
+    payload      length, then:
+        layout id    1 byte   (``sparse_layouts.LAYOUTS``)
+        nonzeros     4 bytes  big-endian, number of non-zero symbols
+        positions    4 bytes  big-endian length, then the compressed positions stream
+        values       the rest: the compressed values stream
 
 Decoding gives y_hat = symbols + mu with the decoder's own mu, the same floats the
 entropy-coded decoder adds, so both formats decode to the same image.
@@ -21,17 +23,20 @@ entropy-coded decoder adds, so both formats decode to the same image.
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 import zstandard
 
-from bench.codecs.base import EncodeResult, Setting
-from bench.codecs.hific import bitstream
-from bench.codecs.hific.codec import BITSTREAM_CODECS, HiFiCCodec
-from bench.codecs.hific.model import EncodedLatents, HiFiC, LatentStrings
+from bench.codecs.hific import container
+from bench.codecs.hific.family_codec import HiFiCCodec
 from bench.codecs.hific.sparse_layouts import DEFAULT_LAYOUT, LAYOUTS, Layout, SparseStreams, decode_symbols, encode_symbols
+from bench.models.hific.model import EncodedLatents, HiFiC
 
 MAGIC = b"HS"
+FORMAT_VERSION = 1
+FORMAT_NAME = "sparse-matrix HiFiC"
 _PAYLOAD_HEADER = struct.Struct(">BII")
 
 
@@ -52,16 +57,28 @@ def unpack_payload(payload: bytes) -> tuple[SparseStreams, Layout]:
     return SparseStreams(nonzeros, body[:positions_length], body[positions_length:]), LAYOUTS[layout_id]
 
 
-def pack(header: bitstream.Header, z_string: bytes, z_size: tuple[int, int], payload: bytes) -> bytes:
-    """The entropy-coded byte format, re-tagged ``HS``, with the sparse payload as y string."""
-    data = bitstream.pack(header, LatentStrings(z_string, payload, z_size, []))
-    return MAGIC + data[len(bitstream.MAGIC) :]
+@dataclass
+class SparseLatents:
+    """What a sparse-matrix bitstream holds besides its header."""
+
+    z_string: bytes
+    payload: bytes
 
 
-def unpack(data: bytes) -> tuple[bitstream.Header, LatentStrings]:
-    if bytes(data[: len(MAGIC)]) != MAGIC:
-        raise ValueError("not a sparse-matrix HiFiC bitstream (bad magic bytes); decode it with the codec that wrote it")
-    return bitstream.unpack(bitstream.MAGIC + bytes(data[len(MAGIC) :]))
+def pack(header: container.Header, latents: SparseLatents) -> bytes:
+    out = container.write_header(MAGIC, FORMAT_VERSION, header)
+    container.write_varint(out, 0)
+    container.write_bytes(out, latents.z_string)
+    container.write_bytes(out, latents.payload)
+    return bytes(out)
+
+
+def unpack(data: bytes) -> tuple[container.Header, SparseLatents]:
+    reader = container.Reader(data, FORMAT_NAME)
+    header = container.read_header(reader, MAGIC, FORMAT_VERSION)
+    reader.varint()  # reserved
+    z_string = reader.sized_bytes()
+    return header, SparseLatents(z_string, reader.sized_bytes())
 
 
 @torch.no_grad()
@@ -78,17 +95,17 @@ def encode_image(
     The latents are those of the entropy-coded format (``HiFiC.encode_latents``): the
     means come from the *decoded* z_hat, so the decoder recomputes the very same means.
     """
-    x = bitstream.image_to_tensor(image, next(model.parameters()).device)
+    x = container.image_to_tensor(image, next(model.parameters()).device)
     latents = model.encode_latents(x)
     streams = encode_symbols(latents.residual.cpu().numpy().astype(np.int64), layout)
-    header = bitstream.header_for(image, x, model_id, fingerprint)
-    return pack(header, latents.z_string, latents.z_size, pack_payload(streams, layout)), latents
+    header = container.header_for(image, x, model_id, fingerprint, latents.z_size)
+    return pack(header, SparseLatents(latents.z_string, pack_payload(streams, layout))), latents
 
 
-def decode_latent(model: HiFiC, strings: LatentStrings) -> torch.Tensor:
+def decode_latent(model: HiFiC, header: container.Header, latents: SparseLatents) -> torch.Tensor:
     """y_hat (1, C, 4 z_h, 4 z_w) from the z string and the sparse payload."""
-    means = decoded_means(model, strings.z_string, strings.z_size)
-    streams, layout = unpack_payload(strings.y_string)
+    means = decoded_means(model, latents.z_string, header.z_size)
+    streams, layout = unpack_payload(latents.payload)
     symbols = decode_symbols(streams, means.numel(), layout)
     residual = torch.from_numpy(symbols).to(means.device, means.dtype).reshape(means.shape)
     return residual + means
@@ -96,18 +113,18 @@ def decode_latent(model: HiFiC, strings: LatentStrings) -> torch.Tensor:
 
 def decode_image(model: HiFiC, data: bytes, fingerprint: int) -> np.ndarray:
     """Decode bytes from :func:`encode_image` with the model they were written with."""
-    header, strings = unpack(data)
-    bitstream.check_fingerprint(header, fingerprint)
-    return bitstream.reconstruct(model, decode_latent(model, strings), header.height, header.width)
+    header, latents = unpack(data)
+    container.check_fingerprint(header, fingerprint)
+    return container.reconstruct(model, decode_latent(model, header, latents), header.height, header.width)
 
 
 def stream_sizes(data: bytes) -> dict[str, float]:
     """``positions_bytes`` and ``values_bytes`` of a sparse-matrix bitstream."""
-    streams, _ = unpack_payload(unpack(data)[1].y_string)
+    streams, _ = unpack_payload(unpack(data)[1].payload)
     return {"positions_bytes": float(len(streams.positions)), "values_bytes": float(len(streams.values))}
 
 
-class SparseMatrixHiFiCCodec(HiFiCCodec):
+class SparseMatrixHiFiC(HiFiCCodec):
     """HiFiC checkpoints with the residual written as a sparse matrix (no learned y model)."""
 
     description = "HiFiC checkpoints; residual as sparse matrix (run lengths + values, zstd), z entropy-coded"
@@ -119,18 +136,11 @@ class SparseMatrixHiFiCCodec(HiFiCCodec):
     def decode_image(self, model: HiFiC, data: bytes, model_fingerprint: int) -> np.ndarray:
         return decode_image(model, data, model_fingerprint)
 
-    def encode_with_info(self, image: np.ndarray, setting: Setting) -> EncodeResult:
-        result = super().encode_with_info(image, setting)
-        result.info.update(stream_sizes(result.bitstream))
-        return result
+    def model_id(self, data: bytes) -> str:
+        return container.read_header(container.Reader(data, FORMAT_NAME), MAGIC, FORMAT_VERSION).model_id
 
-    def decode(self, bitstream_bytes: bytes) -> np.ndarray:
-        setting = unpack(bitstream_bytes)[0].model_id
-        model, model_fingerprint, _ = self.model(setting)
-        return self.decode_image(model, bitstream_bytes, model_fingerprint)
+    def bitstream_info(self, data: bytes) -> dict[str, float]:
+        return stream_sizes(data)
 
     def version(self) -> str:
         return f"{super().version()}, zstandard {zstandard.__version__}"
-
-
-BITSTREAM_CODECS[SparseMatrixHiFiCCodec.bitstream_suffix] = SparseMatrixHiFiCCodec

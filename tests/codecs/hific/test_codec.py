@@ -9,17 +9,18 @@ import pytest
 import torch
 
 from bench.codecs.base import CodecUnavailable
-from bench.codecs.hific import bitstream, families
-from bench.codecs.hific.checkpoint import save_checkpoint
-from bench.codecs.hific.codec import provider, target_rate_of
+from bench.codecs.hific import container, entropy_coded, families
+from bench.models.hific.checkpoint import save_checkpoint
+from hific_helpers import hific_codecs
+from bench.models.hific.rates import target_rate_of
 from bench.codecs.hific.latent_stats import latent_symbol_entropy_bits, latent_zero_fraction
-from bench.codecs.hific.model import bpp_from_likelihoods
+from bench.models.hific.model import bpp_from_likelihoods
 
 
 def test_without_checkpoints_hific_explains_where_they_come_from(tmp_path, monkeypatch):
     monkeypatch.setattr(families, "default_baselines_dir", lambda: tmp_path)
     monkeypatch.delenv("BENCH_BASELINES_DIR", raising=False)
-    codecs = provider({})
+    codecs = hific_codecs()
     assert list(codecs) == ["hific", "hific-sparse-matrix"]
     with pytest.raises(CodecUnavailable, match="--hific-checkpoint.*bench train.*baselines/"):
         codecs["hific"].check_available()
@@ -28,13 +29,14 @@ def test_without_checkpoints_hific_explains_where_they_come_from(tmp_path, monke
 def test_codec_round_trip_with_info(make_model, kodim01_crop, tmp_path, monkeypatch):
     for seed, rate in ((0, "lo"), (1, "hi")):
         save_checkpoint(make_model(seed), tmp_path / "family" / f"hific_{rate}.pt", card={"target_rate": 0.5 + seed})
-    codec = provider({"hific_checkpoint": [str(tmp_path / "family")]})["hific"]
+    codec = hific_codecs(checkpoints=(str(tmp_path / "family"),))["hific"]
     assert codec.settings == ["hific_lo", "hific_hi"]
     codec = pickle.loads(pickle.dumps(codec))  # as sent to a worker
-    result = codec.encode_with_info(kodim01_crop, "hific_hi")
-    assert result.info["target_rate"] == 1.5
+    result = codec.encode_with_context(kodim01_crop, "hific_hi")
+    info = codec.analyse(kodim01_crop, "hific_hi", result)
+    assert info["target_rate"] == 1.5
     bpp = 8 * len(result.bitstream) / (256 * 384)
-    assert abs(result.info["bpp_estimate"] - bpp) <= 0.02 * bpp + 64 * 8 / (256 * 384)
+    assert abs(info["bpp_estimate"] - bpp) <= 0.02 * bpp + 64 * 8 / (256 * 384)
     fresh = pickle.loads(pickle.dumps(codec))  # a decoder that never saw the encoder's models
     decoded = fresh.decode(result.bitstream)
     np.testing.assert_array_equal(decoded, codec.decode(result.bitstream))
@@ -48,16 +50,16 @@ def test_target_rate_from_names():
 
 @pytest.mark.parametrize("name", ["hific", "hific-sparse-matrix"])
 def test_encode_info_comes_from_the_encoder_alone(name, make_model, kodim01_crop, tmp_path, monkeypatch):
-    # The runner times encode_with_info as the encode: running the generator there tripled it.
+    # The analysis for the extra columns must not run the generator (most of a forward pass).
     model = make_model()
     save_checkpoint(model, tmp_path / "hific_lo.pt")
-    codec = provider({"hific_checkpoint": [str(tmp_path / "hific_lo.pt")]})[name]
+    codec = hific_codecs(checkpoints=(str(tmp_path / "hific_lo.pt"),))[name]
     loaded = codec.model("hific_lo")[0]
     monkeypatch.setattr(loaded.generator, "forward", lambda *args: pytest.fail("the encoder ran the generator"))
-    info = codec.encode_with_info(kodim01_crop, "hific_lo").info
+    info = codec.analyse(kodim01_crop, "hific_lo", codec.encode_with_context(kodim01_crop, "hific_lo"))
 
     with torch.no_grad():
-        output = model(bitstream.image_to_tensor(kodim01_crop))
+        output = model(container.image_to_tensor(kodim01_crop))
     expected = bpp_from_likelihoods(output.likelihoods, 256 * 384).item()
     assert info["bpp_estimate"] == pytest.approx(expected, rel=1e-6)
     assert info["latent_zero_fraction"] == latent_zero_fraction(output.residual)

@@ -8,8 +8,9 @@ import pytest
 import bench
 from bench.cli import main
 from bench.codecs.hific import families
-from bench.codecs.hific.checkpoint import save_checkpoint
-from bench.codecs.hific.codec import HiFiCCodec, provider
+from bench.models.hific.checkpoint import save_checkpoint
+from bench.codecs.hific.family_codec import HiFiCCodec
+from hific_helpers import hific_codecs
 from bench.errors import BenchError
 
 
@@ -29,15 +30,14 @@ def test_default_baselines_folder_is_the_checkouts_whatever_the_working_director
     checkout = Path(bench.__file__).resolve().parents[1]
     assert families.default_baselines_dir() == checkout / "baselines"
     assert (checkout / "baselines" / "published").is_dir()
-    assert "hific-cwd" not in provider({})
+    assert "hific-cwd" not in hific_codecs()
 
 
 def test_families_from_baselines_and_the_command_line(make_model, tmp_path, no_default_baselines):
     for rate in ("lo", "mi"):
         save_checkpoint(make_model(), tmp_path / "baselines" / f"hific-small-dense-{rate}" / "final.pt")
     save_checkpoint(make_model(), tmp_path / "other" / "x.pt")
-    options = {"baselines_dir": str(tmp_path / "baselines"), "hific_family": [f"mine={tmp_path / 'other' / 'x.pt'}"]}
-    codecs = provider(options)
+    codecs = hific_codecs(baselines_dir=tmp_path / "baselines", families=(f"mine={tmp_path / 'other' / 'x.pt'}",))
     assert set(codecs) == {f"{family}{suffix}" for family in ("hific", "hific-small-dense", "mine") for suffix in ("", "-sparse-matrix")}
     assert codecs["hific-small-dense"].settings == ["lo", "mi"]
     assert isinstance(codecs["mine"], HiFiCCodec) and codecs["mine"].settings == ["x"]
@@ -48,7 +48,7 @@ def test_families_from_baselines_and_the_command_line(make_model, tmp_path, no_d
 def test_baselines_folder_from_the_environment(make_model, tmp_path, monkeypatch, no_default_baselines):
     save_checkpoint(make_model(), tmp_path / "env" / "hific-env-hi" / "a.pt")
     monkeypatch.setenv("BENCH_BASELINES_DIR", str(tmp_path / "env"))
-    assert provider({})["hific-env"].checkpoints == {"hi": tmp_path / "env" / "hific-env-hi" / "a.pt"}
+    assert hific_codecs()["hific-env"].checkpoints == {"hi": tmp_path / "env" / "hific-env-hi" / "a.pt"}
 
 
 def test_families_file_declares_families_with_paths_relative_to_it(make_model, tmp_path, no_default_baselines):
@@ -59,7 +59,7 @@ def test_families_file_declares_families_with_paths_relative_to_it(make_model, t
         "  hific-dense: [runs/dense-hi.pt, runs/dense-lo.pt]\n"
         "  hific-sparse: runs/sparse-lo.pt\n"
     )
-    codecs = provider({"hific_config": [str(tmp_path / "families.yaml")]})
+    codecs = hific_codecs(config_files=(str(tmp_path / "families.yaml"),))
     assert codecs["hific-dense"].checkpoints == {"dense-lo": tmp_path / "runs" / "dense-lo.pt", "dense-hi": tmp_path / "runs" / "dense-hi.pt"}
     assert codecs["hific-sparse-sparse-matrix"].settings == ["sparse-lo"]
 
@@ -67,16 +67,16 @@ def test_families_file_declares_families_with_paths_relative_to_it(make_model, t
 @pytest.mark.parametrize(
     "options, message",
     [
-        ({"hific_checkpoint": ["/nonexistent.pt"]}, "--hific-checkpoint: /nonexistent.pt does not exist; give a HiFiC checkpoint file"),
-        ({"hific_family": ["nopath"]}, "--hific-family expects NAME=PATH"),
-        ({"hific_family": ["a/b=x.pt"]}, "family name 'a/b' must start with a letter or digit"),
+        ({"checkpoints": ("/nonexistent.pt",)}, "--hific-checkpoint: /nonexistent.pt does not exist; give a HiFiC checkpoint file"),
+        ({"families": ("nopath",)}, "--hific-family expects NAME=PATH"),
+        ({"families": ("a/b=x.pt",)}, "family name 'a/b' must start with a letter or digit"),
         ({"baselines_dir": "/nonexistent"}, "--baselines-dir: /nonexistent is not a folder"),
-        ({"hific_config": ["/nonexistent.yaml"]}, "--hific-config /nonexistent.yaml: no such file"),
+        ({"config_files": ("/nonexistent.yaml",)}, "--hific-config /nonexistent.yaml: no such file"),
     ],
 )
 def test_bad_options_are_one_line_user_errors(options, message, no_default_baselines):
     with pytest.raises(BenchError, match=message):
-        provider(options)
+        hific_codecs(**options)
 
 
 @pytest.mark.parametrize(
@@ -91,7 +91,7 @@ def test_bad_options_are_one_line_user_errors(options, message, no_default_basel
 def test_bad_families_file_is_reported(content, message, tmp_path, no_default_baselines):
     (tmp_path / "families.yaml").write_text(content)
     with pytest.raises(BenchError, match=message):
-        provider({"hific_config": [str(tmp_path / "families.yaml")]})
+        hific_codecs(config_files=(str(tmp_path / "families.yaml"),))
 
 
 def test_bench_run_reports_a_missing_checkpoint_in_one_line(tmp_path, capsys, no_default_baselines):

@@ -6,11 +6,11 @@ import pytest
 import torch
 from torch import nn
 
-from bench.codecs.hific import bitstream, sparse_matrix
-from bench.codecs.hific.checkpoint import fingerprint, save_checkpoint
-from bench.codecs.hific.codec import provider
-from bench.codecs.hific.config import preset
-from bench.codecs.hific.model import HiFiC
+from bench.codecs.hific import container, entropy_coded, sparse_matrix
+from bench.models.hific.checkpoint import fingerprint, save_checkpoint
+from hific_helpers import hific_codecs
+from bench.models.hific.config import preset
+from bench.models.hific.model import HiFiC
 from bench.codecs.hific.sparse_layouts import LAYOUTS, decode_symbols, encode_symbols, varint_decode, varint_encode
 
 
@@ -60,18 +60,18 @@ def test_sparse_matrix_decodes_to_the_entropy_coded_reconstruction(zero_fraction
     image = np.zeros((128, 192, 3), dtype=np.uint8)
     model_fingerprint = fingerprint(model)
 
-    entropy_bytes, _ = bitstream.encode_image(model, image, "m", model_fingerprint)
+    entropy_bytes, _ = entropy_coded.encode_image(model, image, "m", model_fingerprint)
     sparse_bytes, latents = sparse_matrix.encode_image(model, image, "m", model_fingerprint)
     y_hat = latents.y_hat
 
-    residual = sparse_matrix.unpack(sparse_bytes)[1].y_string
+    residual = sparse_matrix.unpack(sparse_bytes)[1].payload
     streams, layout = sparse_matrix.unpack_payload(residual)
     assert streams.nonzeros == np.count_nonzero(symbols)
     np.testing.assert_array_equal(decode_symbols(streams, symbols.size, layout), symbols.reshape(-1))
-    from_entropy = bitstream.decode_image(model, entropy_bytes, model_fingerprint)
+    from_entropy = entropy_coded.decode_image(model, entropy_bytes, model_fingerprint)
     from_sparse = sparse_matrix.decode_image(model, sparse_bytes, model_fingerprint)
     assert from_sparse.tobytes() == from_entropy.tobytes()
-    np.testing.assert_array_equal(from_sparse, bitstream.reconstruct(model, y_hat, 128, 192))
+    np.testing.assert_array_equal(from_sparse, container.reconstruct(model, y_hat, 128, 192))
 
 
 def test_sparse_matrix_size_shrinks_as_zeros_grow() -> None:
@@ -105,27 +105,29 @@ def test_each_format_refuses_the_other(tmp_path) -> None:
     model = seeded_tiny_model()
     image = np.random.default_rng(0).integers(0, 256, (128, 128, 3), dtype=np.uint8)
     sparse_bytes, _ = sparse_matrix.encode_image(model, image, "m", fingerprint(model))
-    entropy_bytes, _ = bitstream.encode_image(model, image, "m", fingerprint(model))
-    with pytest.raises(ValueError, match="not a HiFiC bitstream"):
-        bitstream.decode_image(model, sparse_bytes, fingerprint(model))
-    with pytest.raises(ValueError, match="not a sparse-matrix HiFiC bitstream"):
+    entropy_bytes, _ = entropy_coded.encode_image(model, image, "m", fingerprint(model))
+    with pytest.raises(ValueError, match="not a bitstream of the entropy-coded HiFiC format"):
+        entropy_coded.decode_image(model, sparse_bytes, fingerprint(model))
+    with pytest.raises(ValueError, match="not a bitstream of the sparse-matrix HiFiC format"):
         sparse_matrix.decode_image(model, entropy_bytes, fingerprint(model))
 
 
 def test_provider_registers_both_formats_over_the_same_checkpoints(tmp_path, kodim01: np.ndarray) -> None:
     save_checkpoint(seeded_tiny_model(), tmp_path / "tiny-lo.pt", {"target_rate": 0.14})
-    codecs = provider({"hific_family": [f"tiny={tmp_path}"]})
+    codecs = hific_codecs(families=(f"tiny={tmp_path}",))
     assert {"tiny", "tiny-sparse-matrix", "hific", "hific-sparse-matrix"} <= set(codecs)
     image = np.ascontiguousarray(kodim01[:100, :130])
 
     dense, sparse = codecs["tiny"], codecs["tiny-sparse-matrix"]
-    dense_result = dense.encode_with_info(image, "tiny-lo")
-    sparse_result = sparse.encode_with_info(image, "tiny-lo")
+    dense_result = dense.encode_with_context(image, "tiny-lo")
+    sparse_result = sparse.encode_with_context(image, "tiny-lo")
+    dense_info = dense.analyse(image, "tiny-lo", dense_result)
+    sparse_info = sparse.analyse(image, "tiny-lo", sparse_result)
 
     assert sparse.decode(sparse_result.bitstream).tobytes() == dense.decode(dense_result.bitstream).tobytes()
-    for info in (dense_result.info, sparse_result.info):
+    for info in (dense_info, sparse_info):
         assert 0.0 <= info["latent_zero_fraction"] <= 1.0 and info["latent_symbol_entropy_bits"] > 0
         assert info["target_rate"] == 0.14
-    assert dense_result.info["latent_zero_fraction"] == sparse_result.info["latent_zero_fraction"]
-    payload = sparse_matrix.unpack(sparse_result.bitstream)[1].y_string
-    assert sparse_result.info["positions_bytes"] + sparse_result.info["values_bytes"] == len(payload) - 9
+    assert dense_info["latent_zero_fraction"] == sparse_info["latent_zero_fraction"]
+    payload = sparse_matrix.unpack(sparse_result.bitstream)[1].payload
+    assert sparse_info["positions_bytes"] + sparse_info["values_bytes"] == len(payload) - 9

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.codecs.hific import bitstream, sparse_matrix
-from bench.codecs.hific.checkpoint import fingerprint, load_checkpoint
+from bench.codecs.hific import container, entropy_coded, sparse_matrix
+from bench.models.hific.checkpoint import fingerprint, load_checkpoint
 from bench.imageio import read_image
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "hific_format_v1"
@@ -28,14 +28,14 @@ def test_old_checkpoint_loads_with_its_card_and_tables(old_model):
     assert fingerprint(model) == 0x541F234B
 
 
-@pytest.mark.parametrize("suffix, module", [("hf", bitstream), ("hs", sparse_matrix)])
+@pytest.mark.parametrize("suffix, module", [("hf", entropy_coded), ("hs", sparse_matrix)])
 def test_old_bitstream_decodes_to_the_old_image(old_model, suffix, module):
     model, _ = old_model
     decoded = module.decode_image(model, (FIXTURES / f"input.{suffix}").read_bytes(), fingerprint(model))
     assert np.array_equal(decoded, read_image(FIXTURES / "decoded.png"))
 
 
-@pytest.mark.parametrize("suffix, module", [("hf", bitstream), ("hs", sparse_matrix)])
+@pytest.mark.parametrize("suffix, module", [("hf", entropy_coded), ("hs", sparse_matrix)])
 def test_encoding_the_old_input_gives_the_old_bytes(old_model, suffix, module):
     model, _ = old_model
     image = read_image(FIXTURES / "input.png")

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from bench.codecs.hific.config import HiFiCConfig
+from bench.models.hific.config import HiFiCConfig
 
 
 class Discriminator(nn.Module):

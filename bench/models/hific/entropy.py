@@ -25,7 +25,7 @@ import math
 
 import torch
 
-from bench.codecs.hific.config import HiFiCConfig
+from bench.models.hific.config import HiFiCConfig
 
 
 def scale_table(config: HiFiCConfig) -> list[float]:

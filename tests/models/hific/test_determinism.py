@@ -6,10 +6,10 @@ import math
 import numpy as np
 import torch
 
-from bench.codecs.hific import bitstream
-from bench.codecs.hific.checkpoint import fingerprint
-from bench.codecs.hific.config import preset
-from bench.codecs.hific.entropy import ambiguous_positions, coding_means, scale_indexes, scale_table
+from bench.codecs.hific import container, entropy_coded
+from bench.models.hific.checkpoint import fingerprint
+from bench.models.hific.config import preset
+from bench.models.hific.entropy import ambiguous_positions, coding_means, scale_indexes, scale_table
 
 
 def _scales_on_boundaries(config, count: int = 20000) -> torch.Tensor:
@@ -50,7 +50,7 @@ def test_coding_means_are_on_the_grid_and_finite():
 
 def test_stream_decodes_exactly_when_decoder_scales_are_perturbed(tiny_model, kodim01_crop, monkeypatch):
     fp = fingerprint(tiny_model)
-    data, latents = bitstream.encode_image(tiny_model, kodim01_crop, "lo", fp)
+    data, latents = entropy_coded.encode_image(tiny_model, kodim01_crop, "lo", fp)
     y_hat = latents.y_hat
     exact = tiny_model.hyperprior.entropy_parameters
 
@@ -60,8 +60,8 @@ def test_stream_decodes_exactly_when_decoder_scales_are_perturbed(tiny_model, ko
         return means, scales * (1 + 1e-6 * noise)
 
     monkeypatch.setattr(tiny_model.hyperprior, "entropy_parameters", noisy_parameters)
-    _, strings = bitstream.unpack(data)
+    _, strings = entropy_coded.unpack(data)
     assert torch.equal(tiny_model.decompress(strings), y_hat)
     np.testing.assert_array_equal(
-        bitstream.decode_image(tiny_model, data, fp), bitstream.reconstruct(tiny_model, y_hat, 256, 384)
+        entropy_coded.decode_image(tiny_model, data, fp), container.reconstruct(tiny_model, y_hat, 256, 384)
     )

@@ -1,12 +1,13 @@
-"""Seeded random-weight HiFiC models of the tiny preset, with CDF tables built."""
+"""HiFiC test helpers: seeded tiny models, and the HiFiC codecs the registry builds from options."""
 from __future__ import annotations
 
-import numpy as np
-import pytest
 import torch
 
-from bench.codecs.hific.config import preset
-from bench.codecs.hific.model import HiFiC
+from bench.codecs.hific.family_codec import HiFiCCodec
+from bench.codecs.hific.options import HiFiCOptions
+from bench.codecs.registry import all_codecs
+from bench.models.hific.config import preset
+from bench.models.hific.model import HiFiC
 
 
 def make_tiny_model(seed: int = 0, **config_changes) -> HiFiC:
@@ -24,18 +25,7 @@ def make_tiny_model(seed: int = 0, **config_changes) -> HiFiC:
     return model
 
 
-@pytest.fixture
-def make_model():
-    """The :func:`make_tiny_model` factory, for tests that need other seeds or settings."""
-    return make_tiny_model
-
-
-@pytest.fixture
-def tiny_model() -> HiFiC:
-    return make_tiny_model()
-
-
-@pytest.fixture(scope="session")
-def kodim01_crop(kodim01: np.ndarray) -> np.ndarray:
-    """A 256 x 384 crop of kodim01 (moderate size: the header is small next to the strings)."""
-    return np.ascontiguousarray(kodim01[:256, :384])
+def hific_codecs(**options) -> dict[str, HiFiCCodec]:
+    """The HiFiC codecs (every bitstream format) the registry builds from ``HiFiCOptions(**options)``."""
+    codecs = all_codecs([HiFiCOptions(**options)])
+    return {name: codec for name, codec in codecs.items() if isinstance(codec, HiFiCCodec)}

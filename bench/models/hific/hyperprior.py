@@ -9,8 +9,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from bench._torchvision import ensure_torchvision
-from bench.codecs.hific.config import HiFiCConfig
-from bench.codecs.hific.entropy import coding_means, scale_table
+from bench.models.hific.config import HiFiCConfig
+from bench.models.hific.entropy import coding_means, scale_table
 
 ensure_torchvision()
 from compressai.entropy_models import EntropyBottleneck, GaussianConditional  # noqa: E402

@@ -4,8 +4,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from bench.codecs.hific.config import HiFiCConfig
-from bench.codecs.hific.layers import ConvNormReLU
+from bench.models.hific.config import HiFiCConfig
+from bench.models.hific.layers import ConvNormReLU
 
 
 class Encoder(nn.Module):

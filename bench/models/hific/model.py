@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from bench.codecs.hific.config import HiFiCConfig
-from bench.codecs.hific.encoder import Encoder
-from bench.codecs.hific.entropy import ambiguous_positions, scale_indexes
-from bench.codecs.hific.generator import Generator
-from bench.codecs.hific.hyperprior import Hyperprior
+from bench.models.hific.config import HiFiCConfig
+from bench.models.hific.encoder import Encoder
+from bench.models.hific.entropy import ambiguous_positions, scale_indexes
+from bench.models.hific.generator import Generator
+from bench.models.hific.hyperprior import Hyperprior
 
 
 @dataclass

@@ -22,10 +22,9 @@ from typing import Any, Mapping
 
 import torch
 
-from bench.codecs.hific.checkpoint import CheckpointError, few_keys
-from bench.codecs.hific.config import HiFiCConfig
-from bench.codecs.hific.model import HiFiC
-
+from bench.models.hific.checkpoint_file import CheckpointError, few_keys
+from bench.models.hific.config import HiFiCConfig
+from bench.models.hific.model import HiFiC
 
 
 def is_justin_tan_checkpoint(data: Any) -> bool:

@@ -5,31 +5,31 @@ import numpy as np
 import pytest
 import torch
 
-from bench.codecs.hific import bitstream
-from bench.codecs.hific.checkpoint import fingerprint
-from bench.codecs.hific.model import bpp_from_likelihoods
+from bench.codecs.hific import container, entropy_coded
+from bench.models.hific.checkpoint import fingerprint
+from bench.models.hific.model import LatentStrings, bpp_from_likelihoods
 
 
 def test_decode_equals_generator_output_on_the_encoders_quantized_latent(tiny_model, kodim01_crop):
     fp = fingerprint(tiny_model)
-    data, latents = bitstream.encode_image(tiny_model, kodim01_crop, "lo", fp)
+    data, latents = entropy_coded.encode_image(tiny_model, kodim01_crop, "lo", fp)
     y_hat = latents.y_hat
-    decoded = bitstream.decode_image(tiny_model, data, fp)
-    expected = bitstream.reconstruct(tiny_model, y_hat, *kodim01_crop.shape[:2])
+    decoded = entropy_coded.decode_image(tiny_model, data, fp)
+    expected = container.reconstruct(tiny_model, y_hat, *kodim01_crop.shape[:2])
     assert decoded.shape == kodim01_crop.shape and decoded.dtype == np.uint8
     np.testing.assert_array_equal(decoded, expected)
     # The latent recovered from the bytes is exactly the model's quantized latent.
-    _, strings = bitstream.unpack(data)
+    _, strings = entropy_coded.unpack(data)
     assert torch.equal(tiny_model.decompress(strings), y_hat)
-    assert torch.equal(tiny_model(bitstream.image_to_tensor(kodim01_crop)).y_hat, y_hat)
+    assert torch.equal(tiny_model(container.image_to_tensor(kodim01_crop)).y_hat, y_hat)
 
 
 def test_bpp_is_from_the_bytes_and_the_estimate_is_close(tiny_model, kodim01_crop):
     height, width = kodim01_crop.shape[:2]
-    data, _ = bitstream.encode_image(tiny_model, kodim01_crop, "lo", fingerprint(tiny_model))
+    data, _ = entropy_coded.encode_image(tiny_model, kodim01_crop, "lo", fingerprint(tiny_model))
     bpp = 8 * len(data) / (height * width)
     with torch.no_grad():
-        likelihoods = tiny_model(bitstream.image_to_tensor(kodim01_crop)).likelihoods
+        likelihoods = tiny_model(container.image_to_tensor(kodim01_crop)).likelihoods
     estimate_bytes = float(bpp_from_likelihoods(likelihoods, height * width)) * height * width / 8
     assert bpp == pytest.approx(8 * len(data) / (256 * 384))
     # Tolerance: the real stream adds a ~21-byte header and rANS flush bytes per string
@@ -41,30 +41,30 @@ def test_bpp_is_from_the_bytes_and_the_estimate_is_close(tiny_model, kodim01_cro
 def test_odd_sizes_round_trip(tiny_model, height, width):
     image = np.random.default_rng(height * 1000 + width).integers(0, 256, (height, width, 3), dtype=np.uint8)
     fp = fingerprint(tiny_model)
-    data, latents = bitstream.encode_image(tiny_model, image, "lo", fp)
+    data, latents = entropy_coded.encode_image(tiny_model, image, "lo", fp)
     y_hat = latents.y_hat
-    header = bitstream.read_header(data)
+    header = entropy_coded.read_header(data)
     assert (header.height, header.width) == (height, width)
     assert (height + header.pad_bottom) % 64 == 0 and (width + header.pad_right) % 64 == 0
-    decoded = bitstream.decode_image(tiny_model, data, fp)
-    np.testing.assert_array_equal(decoded, bitstream.reconstruct(tiny_model, y_hat, height, width))
+    decoded = entropy_coded.decode_image(tiny_model, data, fp)
+    np.testing.assert_array_equal(decoded, container.reconstruct(tiny_model, y_hat, height, width))
 
 
 def test_empty_and_malformed_input_fail_clearly(tiny_model):
     with pytest.raises(ValueError, match="empty image"):
-        bitstream.encode_image(tiny_model, np.zeros((0, 5, 3), np.uint8), "lo", 0)
+        entropy_coded.encode_image(tiny_model, np.zeros((0, 5, 3), np.uint8), "lo", 0)
     with pytest.raises(ValueError, match="uint8"):
-        bitstream.encode_image(tiny_model, np.zeros((8, 8, 3), np.float32), "lo", 0)
+        entropy_coded.encode_image(tiny_model, np.zeros((8, 8, 3), np.float32), "lo", 0)
     with pytest.raises(ValueError, match="bad magic"):
-        bitstream.read_header(b"\xff\xd8\xff\xe0 a JPEG")
-    data, _ = bitstream.encode_image(tiny_model, np.zeros((8, 8, 3), np.uint8), "lo", 7)
+        entropy_coded.read_header(b"\xff\xd8\xff\xe0 a JPEG")
+    data, _ = entropy_coded.encode_image(tiny_model, np.zeros((8, 8, 3), np.uint8), "lo", 7)
     with pytest.raises(ValueError, match="truncated"):
-        bitstream.unpack(data[:-3])
+        entropy_coded.unpack(data[:-3])
     with pytest.raises(ValueError, match="another model"):
-        bitstream.decode_image(tiny_model, data, 8)
+        entropy_coded.decode_image(tiny_model, data, 8)
 
 
 def test_header_fields_round_trip():
-    header = bitstream.Header("hific_med", 0xDEADBEEF, 70000, 3, 16, 61)
-    strings = bitstream.LatentStrings(b"zz", b"yyy", (1094, 1), [3, 200, 70001])
-    assert bitstream.unpack(bitstream.pack(header, strings)) == (header, strings)
+    header = container.Header("hific_med", 0xDEADBEEF, 70000, 3, 16, 61, (1094, 1))
+    strings = LatentStrings(b"zz", b"yyy", (1094, 1), [3, 200, 70001])
+    assert entropy_coded.unpack(entropy_coded.pack(header, strings)) == (header, strings)

@@ -7,12 +7,13 @@ from pathlib import PurePosixPath
 import pytest
 import torch
 
-from bench.codecs.hific import bitstream, justin_tan
-from bench.codecs.hific.checkpoint import CheckpointError, fingerprint, load_checkpoint, save_checkpoint
+from bench.codecs.hific import container, entropy_coded
+from bench.models.hific import justin_tan
+from bench.models.hific.checkpoint import CheckpointError, fingerprint, load_checkpoint, save_checkpoint
 
 
 def _encode(model, image):
-    return bitstream.encode_image(model, image, "lo", fingerprint(model))[0]
+    return entropy_coded.encode_image(model, image, "lo", fingerprint(model))[0]
 
 
 def test_save_load_gives_identical_bytes(tiny_model, kodim01_crop, tmp_path):
@@ -20,9 +21,30 @@ def test_save_load_gives_identical_bytes(tiny_model, kodim01_crop, tmp_path):
     raw = torch.load(path, weights_only=True)
     assert raw["state_dict"]["hyperprior.y_prior._quantized_cdf"].numel() > 0  # tables stored
     loaded, card = load_checkpoint(path)
-    assert card == {"target_rate": 0.14}
+    assert card == {"target_rate": 0.14, "weights_dtype": "float32"}
     assert fingerprint(loaded) == fingerprint(tiny_model)
     assert _encode(loaded, kodim01_crop) == _encode(tiny_model, kodim01_crop)
+
+
+def test_float16_weights_halve_the_file_and_code_with_tables_of_the_rounded_weights(tiny_model, kodim01_crop, tmp_path):
+    full = save_checkpoint(tiny_model, tmp_path / "full.pt")
+    half = save_checkpoint(tiny_model, tmp_path / "half.pt", weights_dtype="float16")
+    stored = torch.load(half, weights_only=True)["state_dict"]
+    assert stored["encoder.project.1.weight"].dtype == torch.float16
+    assert stored["hyperprior.y_prior._quantized_cdf"].dtype == torch.int32
+    weights = lambda path: sum(v.numel() * v.element_size() for k, v in torch.load(path, weights_only=True)["state_dict"].items() if "_cdf" not in k)
+    assert weights(half) < 0.6 * weights(full)
+    # The model passed in keeps its float32 weights.
+    assert tiny_model.encoder.project[1].weight.dtype == torch.float32
+    assert not torch.equal(tiny_model.encoder.project[1].weight, tiny_model.encoder.project[1].weight.half().float())
+    loaded, card = load_checkpoint(half)
+    assert card["weights_dtype"] == "float16"
+    # Tables rebuilt from the loaded (rounded) weights equal the stored ones: they describe the weights that ship.
+    stored_tables = loaded.hyperprior.z_prior._quantized_cdf.clone()
+    loaded.update(force=True)
+    assert torch.equal(loaded.hyperprior.z_prior._quantized_cdf, stored_tables)
+    data = _encode(loaded, kodim01_crop)
+    assert entropy_coded.decode_image(loaded, data, fingerprint(loaded)).shape == kodim01_crop.shape
 
 
 def test_load_uses_stored_tables_without_update(tiny_model, tmp_path, monkeypatch):
@@ -93,7 +115,7 @@ def test_justin_tan_layout_round_trips(make_model, kodim01_crop, tmp_path):
             assert torch.equal(loaded.state_dict()[key], value), key
     torch.testing.assert_close(loaded.hyperprior.z_prior.quantiles, model.hyperprior.z_prior.quantiles)
     # Same latent strings; the headers differ only in the fingerprint (the config is named "justin-tan").
-    assert bitstream.unpack(_encode(loaded, kodim01_crop))[1] == bitstream.unpack(_encode(model, kodim01_crop))[1]
+    assert entropy_coded.unpack(_encode(loaded, kodim01_crop))[1] == entropy_coded.unpack(_encode(model, kodim01_crop))[1]
 
 
 def test_justin_tan_missing_key_fails_clearly(make_model, tmp_path):

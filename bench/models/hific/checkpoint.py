@@ -13,35 +13,50 @@ tables the encoder used.
 from __future__ import annotations
 
 import json
-import pickle
-import re
 import zlib
+from copy import deepcopy
 from pathlib import Path
 from typing import Any, Mapping
 
 import torch
 
-from bench.codecs.hific.config import HiFiCConfig
-from bench.codecs.hific.model import HiFiC
+from bench.models.hific import justin_tan
+from bench.models.hific.checkpoint_file import CheckpointError, few_keys, read_checkpoint_file
+from bench.models.hific.config import HiFiCConfig
+from bench.models.hific.model import HiFiC
 
 FORMAT = "codec-bench/hific"
 FORMAT_VERSION = 1
 #: Buffers whose size depends on the CDF tables; they are resized before loading.
 _TABLE_BUFFERS = ("_quantized_cdf", "_offset", "_cdf_length")
 _ENTROPY_MODULES = ("hyperprior.z_prior", "hyperprior.y_prior")
-_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
-_UNSUPPORTED_GLOBAL = re.compile(r"Unsupported global: GLOBAL (\S+)")
-_WEIGHTS_UNPICKLER_REASON = re.compile(r"WeightsUnpickler error:(.*?)(?:Check the documentation|$)", re.S)
 
 
-class CheckpointError(ValueError):
-    """A checkpoint file that is not a HiFiC checkpoint this code can load."""
+#: Dtypes the learned weights can be stored in; the model always computes in float32.
+WEIGHT_DTYPES = {"float32": torch.float32, "float16": torch.float16}
 
 
-def save_checkpoint(model: HiFiC, path: str | Path, card: Mapping[str, Any] | None = None) -> Path:
-    """Build the CDF tables and write ``model`` (and an optional card) to ``path``."""
+def save_checkpoint(
+    model: HiFiC, path: str | Path, card: Mapping[str, Any] | None = None, weights_dtype: str = "float32"
+) -> Path:
+    """Build the CDF tables and write ``model`` (and an optional card) to ``path``.
+
+    ``weights_dtype="float16"`` halves the file. The parameters of a copy of ``model`` are
+    rounded to float16 *before* its CDF tables are built, so that the tables, the likelihood
+    estimate and the bitstream all come from the weights that ship; ``model`` itself is left
+    as it was. The card records the dtype as ``weights_dtype``.
+    """
+    if weights_dtype not in WEIGHT_DTYPES:
+        raise ValueError(f"weights_dtype {weights_dtype!r}: choose one of {', '.join(WEIGHT_DTYPES)}")
+    dtype = WEIGHT_DTYPES[weights_dtype]
+    if dtype != torch.float32:
+        model = rounded_copy(model, dtype)
     model.update(force=True)
-    state = {key: value.detach().cpu() for key, value in model.state_dict().items()}
+    parameters = {name for name, _ in model.named_parameters()}
+    state = {
+        key: value.detach().cpu().to(dtype) if key in parameters else value.detach().cpu()
+        for key, value in model.state_dict().items()
+    }
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(
@@ -49,12 +64,21 @@ def save_checkpoint(model: HiFiC, path: str | Path, card: Mapping[str, Any] | No
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "config": model.config.to_json(),
-            "card": json.dumps(dict(card or {}), sort_keys=True),
+            "card": json.dumps({**dict(card or {}), "weights_dtype": weights_dtype}, sort_keys=True),
             "state_dict": state,
         },
         path,
     )
     return path
+
+
+def rounded_copy(model: HiFiC, dtype: torch.dtype) -> HiFiC:
+    """A float32 copy of ``model`` whose parameters hold only values ``dtype`` can represent."""
+    copy = deepcopy(model)
+    with torch.no_grad():
+        for parameter in copy.parameters():
+            parameter.copy_(parameter.to(dtype).float())
+    return copy
 
 
 def load_state_into(model: HiFiC, state_dict: Mapping[str, torch.Tensor], source: str) -> None:
@@ -80,60 +104,8 @@ def load_state_into(model: HiFiC, state_dict: Mapping[str, torch.Tensor], source
     model.load_state_dict(dict(state_dict))
 
 
-def few_keys(keys: list[str], limit: int = 6) -> str:
-    if not keys:
-        return "none"
-    shown = ", ".join(keys[:limit])
-    return shown + (f" and {len(keys) - limit} more" if len(keys) > limit else "")
-
-
-def read_checkpoint_file(path: str | Path) -> Any:
-    """``torch.load(weights_only=True)`` with a one-line error for unreadable files."""
-    path = Path(path)
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise CheckpointError(f"HiFiC checkpoint {path} does not exist") from None
-    except pickle.UnpicklingError as exc:
-        names = unsupported_globals(path, str(exc))
-        if names:
-            raise CheckpointError(
-                f"{path} is not a plain state_dict checkpoint: it pickles {', '.join(names)}, which loading with "
-                "weights_only=True refuses; save only tensors and plain Python values (a state_dict, numbers, strings)"
-            ) from None
-        raise CheckpointError(f"cannot read HiFiC checkpoint {path}: {unpickling_reason(exc)}") from None
-    except Exception as exc:  # noqa: BLE001 - zip, tar and pickle errors come in many types
-        raise CheckpointError(f"cannot read HiFiC checkpoint {path}: not a file torch.save wrote ({one_line(exc)})") from None
-
-
-def unsupported_globals(path: Path, message: str) -> list[str]:
-    """The classes and functions a checkpoint pickles that ``weights_only`` loading refuses."""
-    try:
-        names = torch.serialization.get_unsafe_globals_in_checkpoint(path)
-    except Exception:  # noqa: BLE001 - not a zip checkpoint: torch's message names the first one
-        names = _UNSUPPORTED_GLOBAL.findall(message)
-    return sorted(set(names))
-
-
-def unpickling_reason(exc: pickle.UnpicklingError) -> str:
-    """Why a file without refused globals failed to unpickle, in one line."""
-    reason = _WEIGHTS_UNPICKLER_REASON.search(_ANSI_ESCAPE.sub("", str(exc)))
-    if reason is None:
-        return f"not a file torch.save wrote ({one_line(exc)})"
-    detail = " ".join(reason.group(1).split())
-    return f"not a file torch.save wrote, or not a plain state_dict checkpoint (weights_only=True loading: {detail})"
-
-
-def one_line(exc: BaseException) -> str:
-    """An exception's message on one line, without terminal colour codes."""
-    text = " ".join(_ANSI_ESCAPE.sub("", str(exc)).split())
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
 def load_checkpoint(path: str | Path, device: torch.device | str = "cpu") -> tuple[HiFiC, dict[str, Any]]:
     """Load our checkpoint format or a Justin-Tan port checkpoint; return (model in eval mode, card)."""
-    from bench.codecs.hific import justin_tan
-
     data = read_checkpoint_file(path)
     if justin_tan.is_justin_tan_checkpoint(data):
         model, card = justin_tan.load_justin_tan(data, source=str(path))

@@ -1,0 +1,161 @@
+"""What every HiFiC byte format shares: the header, varints, and image <-> tensor.
+
+Each format (``entropy_coded.py``, ``sparse_matrix.py``) starts with the same header, under
+its own magic bytes and format version, then writes its own body::
+
+    magic        2 bytes  the format's own (b"HF", b"HS", ...)
+    version      1 byte   the format's own version
+    model id     1 byte length + UTF-8 name of the checkpoint (the codec setting)
+    fingerprint  4 bytes  big-endian CRC-32 of the model's config and CDF tables
+    height, width         of the original image (unsigned LEB128 varints)
+    pad_bottom, pad_right 1 byte each (the image was padded to a multiple of 64)
+    z height, z width     spatial size of the hyper-latent (varints)
+
+Decoding reads nothing but these bytes (and the model they name).
+"""
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from bench.models.hific.config import PAD_MULTIPLE
+from bench.models.hific.model import HiFiC, padded_size
+
+
+@dataclass
+class Header:
+    model_id: str
+    fingerprint: int
+    height: int
+    width: int
+    pad_bottom: int
+    pad_right: int
+    #: Spatial size of z; y is four times larger in each dimension.
+    z_size: tuple[int, int]
+
+
+def write_varint(out: bytearray, value: int) -> None:
+    """Append ``value`` as an unsigned LEB128 varint."""
+    if value < 0:
+        raise ValueError(f"cannot write negative varint {value}")
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return
+
+
+def write_bytes(out: bytearray, data: bytes) -> None:
+    """Append ``data`` with its length as a varint in front."""
+    write_varint(out, len(data))
+    out += data
+
+
+class Reader:
+    """Reads a HiFiC byte format front to back; a short stream is a one-line ``ValueError``."""
+
+    def __init__(self, data: bytes, format_name: str) -> None:
+        self.data = bytes(data)
+        self.offset = 0
+        self.format_name = format_name
+
+    def take(self, count: int) -> bytes:
+        if self.offset + count > len(self.data):
+            raise ValueError(f"truncated {self.format_name} bitstream: it ends before the data its header announces")
+        chunk = self.data[self.offset : self.offset + count]
+        self.offset += count
+        return chunk
+
+    def varint(self) -> int:
+        value, shift = 0, 0
+        while True:
+            byte = self.take(1)[0]
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                return value
+
+    def sized_bytes(self) -> bytes:
+        """Bytes written by :func:`write_bytes`."""
+        return self.take(self.varint())
+
+    def rest(self) -> bytes:
+        chunk = self.data[self.offset :]
+        self.offset = len(self.data)
+        return chunk
+
+
+def write_header(magic: bytes, version: int, header: Header) -> bytearray:
+    """The common header of a format with ``magic`` and ``version``."""
+    model_id = header.model_id.encode("utf-8")
+    if len(model_id) > 255:
+        raise ValueError(f"HiFiC model id longer than 255 bytes: {header.model_id!r}")
+    out = bytearray(magic)
+    out.append(version)
+    out.append(len(model_id))
+    out += model_id
+    out += struct.pack(">I", header.fingerprint)
+    for value in (header.height, header.width):
+        write_varint(out, value)
+    out += bytes((header.pad_bottom, header.pad_right))
+    for value in header.z_size:
+        write_varint(out, value)
+    return out
+
+
+def read_header(reader: Reader, magic: bytes, version: int) -> Header:
+    """The common header, after checking the format's magic bytes and version."""
+    if reader.take(len(magic)) != magic:
+        raise ValueError(
+            f"not a bitstream of the {reader.format_name} format (bad magic bytes); decode it with the codec that wrote it"
+        )
+    found = reader.take(1)[0]
+    if found != version:
+        raise ValueError(f"{reader.format_name} bitstream format version {found} is not supported (this reader: {version})")
+    model_id = reader.take(reader.take(1)[0]).decode("utf-8")
+    (fingerprint,) = struct.unpack(">I", reader.take(4))
+    height, width = reader.varint(), reader.varint()
+    pad_bottom, pad_right = reader.take(2)
+    z_size = (reader.varint(), reader.varint())
+    return Header(model_id, fingerprint, height, width, pad_bottom, pad_right, z_size)
+
+
+def image_to_tensor(image: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
+    """H x W x 3 uint8 -> (1, 3, H', W') float in [0, 1], edge-padded to multiples of 64."""
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise ValueError(f"HiFiC codes H x W x 3 uint8 RGB images, got shape {image.shape} dtype {image.dtype}")
+    height, width = image.shape[:2]
+    if height == 0 or width == 0:
+        raise ValueError(f"HiFiC cannot code an empty image ({height}x{width}); check the image file")
+    x = torch.from_numpy(np.array(image, copy=True)).to(device).permute(2, 0, 1)[None].float() / 255.0
+    padded_height, padded_width = padded_size(height, width, PAD_MULTIPLE)
+    # Edge replication works for any size (reflection needs the pad to be smaller than the image).
+    return F.pad(x, (0, padded_width - width, 0, padded_height - height), mode="replicate")
+
+
+def header_for(image: np.ndarray, x: torch.Tensor, model_id: str, fingerprint: int, z_size: tuple[int, int]) -> Header:
+    """The header of ``image``, coded as the padded tensor ``x`` from :func:`image_to_tensor`."""
+    height, width = image.shape[:2]
+    return Header(model_id, fingerprint, height, width, x.shape[2] - height, x.shape[3] - width, tuple(z_size))
+
+
+def check_fingerprint(header: Header, fingerprint: int) -> None:
+    """Refuse bytes written by another model than the one about to decode them."""
+    if header.fingerprint != fingerprint:
+        raise ValueError(
+            f"HiFiC bitstream was written by another model than checkpoint {header.model_id!r} "
+            f"(fingerprint {header.fingerprint:08x} != {fingerprint:08x}); decode with the same checkpoint"
+        )
+
+
+def reconstruct(model: HiFiC, y_hat: torch.Tensor, height: int, width: int) -> np.ndarray:
+    """Generator output for ``y_hat``, cropped to ``height`` x ``width``, as uint8 RGB."""
+    with torch.no_grad():
+        x_hat = model.generator(y_hat)[0, :, :height, :width]
+    pixels = torch.round(x_hat.clamp(0.0, 1.0) * 255.0).to(torch.uint8)
+    return pixels.permute(1, 2, 0).cpu().numpy()

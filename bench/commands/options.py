@@ -1,0 +1,71 @@
+"""Command-line flags mapped onto the typed options of codecs and metrics.
+
+Each options dataclass (``HiFiCOptions``, ``LPIPSOptions``, ``InceptionOptions``) holds its own
+defaults; the flags here take their defaults from it, and the ``*_options`` functions build
+the objects the registries hand to each codec and metric class.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from bench.codecs.hific.options import HiFiCOptions
+from bench.constants import BASELINES_DIR_ENV, LPIPS_NETS, WEIGHTS_DIR_ENV
+
+
+def add_device_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--device", default=HiFiCOptions.device,
+        help="torch device for learned codecs and network metrics: auto (cuda when available, else cpu), cpu, cuda, cuda:1",
+    )
+
+
+def add_codec_arguments(parser: argparse.ArgumentParser) -> None:
+    """The HiFiC family options (see ``bench/codecs/hific/families.py``)."""
+    parser.add_argument(
+        "--hific-checkpoint", action="append", default=[], type=Path, metavar="PATH",
+        help="HiFiC checkpoint file, or a folder of them (one per rate), for codec 'hific' (repeatable)",
+    )
+    parser.add_argument(
+        "--hific-family", action="append", default=[], metavar="NAME=PATH",
+        help="another HiFiC family under codec name NAME: a checkpoint file or folder (repeatable)",
+    )
+    parser.add_argument(
+        "--hific-config", action="append", default=[], type=Path, metavar="FILE",
+        help="YAML file declaring HiFiC families, `families: {NAME: PATH or [PATH, ...]}`, "
+        "paths relative to the file (repeatable)",
+    )
+    parser.add_argument(
+        "--baselines-dir", type=Path, metavar="DIR",
+        help="extra folder of <family>-<rate>/ HiFiC checkpoint folders, besides the repository's baselines/ "
+        f"(default: ${BASELINES_DIR_ENV})",
+    )
+
+
+def codec_options(args: argparse.Namespace, device: str) -> list[Any]:
+    return [
+        HiFiCOptions(
+            checkpoints=tuple(args.hific_checkpoint), families=tuple(args.hific_family),
+            config_files=tuple(args.hific_config), baselines_dir=args.baselines_dir, device=device,
+        )
+    ]
+
+
+def add_metric_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--weights-dir", type=Path, default=None,
+        help=f"folder with pretrained weights for lpips/fid/kid, one sub-folder per network "
+        f"(default: ${WEIGHTS_DIR_ENV}; if neither is set, the libraries download them)",
+    )
+    parser.add_argument("--lpips-net", choices=LPIPS_NETS, default=LPIPS_NETS[0], help="LPIPS backbone")
+
+
+def metric_options(args: argparse.Namespace, device: str) -> list[Any]:
+    from bench.metrics.inception import InceptionOptions
+    from bench.metrics.lpips import LPIPSOptions
+
+    return [
+        LPIPSOptions(net=args.lpips_net, weights_dir=args.weights_dir, device=device),
+        InceptionOptions(weights_dir=args.weights_dir, device=device),
+    ]

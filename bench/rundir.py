@@ -1,0 +1,278 @@
+"""The run directory: every file ``bench run`` writes there, and how ``bench report`` reads it back.
+
+Layout of ``bench run --out RUN_DIR``::
+
+    results.sqlite                  the store, written row by row (``bench/store.py``)
+    results.csv, results.parquet    the tidy table, one row per image x codec x operating point
+    distribution_metrics.csv/.parquet   FID/KID per dataset x codec x operating point
+    metrics.json                    what each metric column holds (label, unit, direction...)
+    metadata.json                   versions, machine, command lines and times of every invocation
+    recon/<dataset>/<codec>/<point>/<image>.png     reconstructions (``--save-recon``)
+
+The writer side is used by ``bench run``, the reader side by ``bench report`` and ``bench
+compare``. Each row names its own reconstruction (``recon_path``, relative to the folder).
+The reader also opens folders written before that (a ``quality`` column instead of
+``point`` and ``setting``, no ``metrics.json``, reconstructions under the setting's name).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence, TypeVar
+
+import numpy as np
+
+from bench.errors import BenchError
+from bench.metrics.base import Column
+from bench.points import setting_label, target_label
+
+RESULTS_DB = "results.sqlite"
+RESULTS_TABLE = "results"
+DISTRIBUTION_TABLE = "distribution_metrics"
+METRIC_COLUMNS_FILE = "metrics.json"
+METADATA_FILE = "metadata.json"
+RECON_DIR = "recon"
+
+#: Columns every results table starts with; metric columns follow, then :data:`TRAILING_COLUMNS`.
+BASE_COLUMNS = ("dataset", "image", "width", "height", "codec", "codec_version", "point", "setting", "bytes", "bpp")
+TRAILING_COLUMNS = ("encode_seconds", "decode_seconds", "status", "error")
+#: Integer columns, empty (not 0) in error rows.
+INTEGER_COLUMNS = ("width", "height", "bytes")
+#: Columns the reader needs in a results table (after upgrading an old one).
+REQUIRED_COLUMNS = ("dataset", "image", "codec", "point", "bpp", "status")
+#: Row fields kept in the store but not exported.
+INTERNAL_FIELDS = ("_signatures",)
+#: How to get a run's files written again.
+RERUN = "run the same `bench run` command again to re-export it"
+
+T = TypeVar("T")
+
+
+class RunDirError(BenchError):
+    """A run directory that cannot be read or written, with a one-line reason and a fix."""
+
+
+class RunDir:
+    """One run directory: its file names, its writer side and its reader side."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"RunDir({str(self.path)!r})"
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+    def table_file(self, table: str, suffix: str) -> Path:
+        return self.path / f"{table}.{suffix}"
+
+    @property
+    def results_csv(self) -> Path:
+        return self.table_file(RESULTS_TABLE, "csv")
+
+    @property
+    def distribution_csv(self) -> Path:
+        return self.table_file(DISTRIBUTION_TABLE, "csv")
+
+    # -- writer side ---------------------------------------------------------------------
+
+    def check_writable(self) -> None:
+        """Refuse a path that is a file (before any work, so that nothing is lost)."""
+        if self.path.exists() and not self.path.is_dir():
+            raise RunDirError(f"--out {self.path} is a file; give a run directory (new, or an earlier run's to resume)")
+
+    def create(self) -> None:
+        """Make the folder, or reuse it to resume."""
+        self.check_writable()
+        self.path.mkdir(parents=True, exist_ok=True)
+
+    def open_store(self) -> Any:
+        """The run's :class:`~bench.store.ResultStore` (a context manager)."""
+        from bench.store import ResultStore
+
+        return ResultStore(self.file(RESULTS_DB))
+
+    @staticmethod
+    def recon_relpath(dataset: str, codec: str, point: str, image_name: str) -> str:
+        """``recon/<dataset>/<codec>/<point>/<image name>.png`` (``.png`` added unless already there)."""
+        file_name = image_name if image_name.lower().endswith(".png") else image_name + ".png"
+        return f"{RECON_DIR}/{dataset}/{codec}/{point}/{file_name}"
+
+    def save_reconstruction(self, image: np.ndarray, relpath: str) -> Path:
+        """Write a reconstruction losslessly as PNG at ``relpath`` under the folder."""
+        from PIL import Image
+
+        path = self.path / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image).save(path)
+        return path
+
+    def has_reconstruction(self, row: dict[str, Any]) -> bool:
+        """Whether a store row's reconstruction file exists."""
+        return (self.path / row_recon_relpath(row)).is_file()
+
+    def write_results(self, rows: list[dict[str, Any]], metric_columns: Sequence[Column]) -> Any:
+        """Write ``results.csv`` and ``results.parquet`` from store rows; return the table."""
+        table = results_table(rows, metric_columns)
+        table.to_csv(self.results_csv, index=False)
+        table.to_parquet(self.table_file(RESULTS_TABLE, "parquet"), index=False)
+        return table
+
+    def write_distribution(self, table: Any) -> None:
+        table.to_csv(self.distribution_csv, index=False)
+        table.to_parquet(self.table_file(DISTRIBUTION_TABLE, "parquet"), index=False)
+
+    def write_metric_columns(self, columns: Iterable[Column]) -> list[Column]:
+        """Add ``columns`` to ``metrics.json`` (a run folder accumulates); return them all."""
+        merged = {column.name: column for column in self.read_metric_columns(fallback=False)}
+        merged.update({column.name: column for column in columns})
+        text = json.dumps({"columns": [column.to_dict() for column in merged.values()]}, indent=2)
+        self.file(METRIC_COLUMNS_FILE).write_text(text + "\n")
+        return list(merged.values())
+
+    def write_metadata(self, invocations: list[dict[str, Any]]) -> None:
+        """``metadata.json``: the latest invocation's facts plus the history of all of them."""
+        latest = dict(invocations[-1])
+        latest["first_started"] = invocations[0]["started"]
+        latest["invocations"] = invocations
+        self.file(METADATA_FILE).write_text(json.dumps(latest, indent=2))
+
+    # -- reader side ---------------------------------------------------------------------
+
+    def check_readable(self) -> None:
+        if not self.path.is_dir():
+            raise RunDirError(f"{self.path}: not a directory; pass the run folder given to `bench run --out`")
+
+    def read_results(self) -> Any:
+        """The results table, in today's columns whatever code wrote it."""
+        import pandas as pd
+
+        parquet, csv = self.table_file(RESULTS_TABLE, "parquet"), self.results_csv
+        if parquet.is_file():
+            path, table = parquet, _read(parquet, pd.read_parquet)
+        elif csv.is_file():
+            path, table = csv, _read(csv, _read_csv)
+        else:
+            raise RunDirError(f"{self.path}: no {parquet.name} or {csv.name}; pass the folder `bench run` wrote")
+        return _require(upgrade_results(table), REQUIRED_COLUMNS, path)
+
+    def read_distribution(self) -> Any:
+        """``distribution_metrics.csv`` (with a ``point`` column), or None when the run has none."""
+        if not self.distribution_csv.is_file():
+            return None
+        table = _read(self.distribution_csv, _read_csv)
+        if "point" not in table and "quality" in table:
+            table = table.rename(columns={"quality": "point"})
+        table = _require(table, ("codec", "point", "mean_bpp"), self.distribution_csv)
+        table["point"] = table["point"].map(setting_label)
+        return table
+
+    def read_metadata(self) -> dict[str, Any]:
+        path = self.file(METADATA_FILE)
+        return _read(path, lambda p: json.loads(p.read_text())) if path.is_file() else {}
+
+    def read_metric_columns(self, fallback: bool = True) -> list[Column]:
+        """The stored metric column descriptions; for a folder without them (written before
+        ``metrics.json`` existed), with ``fallback``, those of the built-in metrics."""
+        path = self.file(METRIC_COLUMNS_FILE)
+        if path.is_file():
+            content = _read(path, lambda p: json.loads(p.read_text()))
+            return [Column.from_dict(values) for values in content.get("columns", [])]
+        return builtin_metric_columns() if fallback else []
+
+    def reconstruction(self, row: Any) -> Path | None:
+        """The reconstruction file of a results row, or None when it was not saved."""
+        relpath = row.get("recon_path")
+        if not isinstance(relpath, str) or not relpath:
+            return None
+        path = self.path / relpath
+        return path if path.is_file() else None
+
+
+def row_recon_relpath(row: dict[str, Any]) -> str:
+    """Where a store row's reconstruction is: its ``recon_path``, or for rows written before
+    rows named it, the old layout (under the setting used, not the point)."""
+    return row.get("recon_path") or RunDir.recon_relpath(row["dataset"], row["codec"], setting_label(row["setting"]), row["image"])
+
+
+def upgrade_results(table: Any) -> Any:
+    """A results table written by an older codec-bench, in today's columns.
+
+    Before ``point`` existed, ``quality`` held the setting used (for rate-controlled rows the
+    one rate control chose), and reconstructions were saved under that setting.
+    """
+    if "point" in table or "quality" not in table:
+        return table
+    table = table.rename(columns={"quality": "setting"})
+    points = table["setting"].map(setting_label)
+    if "target_bpp" in table:
+        targeted = table["target_bpp"].notna()
+        points = points.where(~targeted, table["target_bpp"].map(lambda value: target_label(value) if value == value else ""))
+    table.insert(list(table.columns).index("setting"), "point", points)
+    table["recon_path"] = [
+        RunDir.recon_relpath(str(dataset), str(codec), setting_label(setting), str(image))
+        for dataset, codec, setting, image in zip(table["dataset"], table["codec"], table["setting"], table["image"])
+    ]
+    return table
+
+
+def builtin_metric_columns() -> list[Column]:
+    """The column descriptions of every built-in metric."""
+    from bench.metrics.registry import BUILTIN_METRICS
+    from bench.plugins import load_object
+
+    return [column for target in BUILTIN_METRICS.values() for column in load_object(target).columns]
+
+
+def results_table(rows: list[dict[str, Any]], metric_columns: Sequence[Column] = ()) -> Any:
+    """Store rows as the tidy table: base columns, metric columns, timing and status, extras.
+
+    ``setting`` stays numeric when every setting is a number and becomes text otherwise (e.g.
+    a learned codec's checkpoint name), so CSV and Parquet read back alike.
+    """
+    import pandas as pd
+
+    metric_names = [column.name for column in metric_columns if column.per == "image"]
+    present = {key for row in rows for key in row}
+    leading = [*BASE_COLUMNS, *[name for name in metric_names if name in present], *TRAILING_COLUMNS]
+    extra = sorted(present - set(leading) - set(INTERNAL_FIELDS))
+    rows = sorted(rows, key=lambda row: (row["dataset"], row["codec"], _setting_order(row.get("setting")), row["image"], row["point"]))
+    table = pd.DataFrame(rows, columns=[*leading, *extra])
+    if not all(_is_number(value) for value in table["setting"].dropna()):
+        table["setting"] = table["setting"].map(lambda value: None if value is None else str(value))
+    for column in INTEGER_COLUMNS:
+        table[column] = table[column].astype("Int64")
+    return table
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _setting_order(value: Any) -> tuple[int, float, str]:
+    if _is_number(value):
+        return (0, float(value), "")
+    return (1, 0.0, str(value)) if value is not None else (2, 0.0, "")
+
+
+def _read(path: Path, reader: Callable[[Path], T]) -> T:
+    """``reader(path)``; a malformed file becomes a :class:`RunDirError` naming it."""
+    try:
+        return reader(path)
+    except (OSError, ValueError) as exc:  # pandas, pyarrow and json report malformed files as ValueError
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise RunDirError(f"{path}: cannot be read ({reason}); {RERUN}") from None
+
+
+def _read_csv(path: Path) -> Any:
+    import pandas as pd
+
+    return pd.read_csv(path, keep_default_na=False, na_values=[""])
+
+
+def _require(table: Any, columns: tuple[str, ...], path: Path) -> Any:
+    missing = [column for column in columns if column not in table]
+    if missing:
+        raise RunDirError(f"{path}: lacks column(s) {', '.join(missing)}; {RERUN}")
+    return table
