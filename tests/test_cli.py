@@ -5,7 +5,7 @@ import textwrap
 
 import pandas as pd
 
-from cli_helpers import run_bench
+from cli_helpers import make_plugin, run_bench
 
 
 def _one_error_line(result) -> str:
@@ -48,9 +48,7 @@ def test_help_shows_defaults():
 
 
 def test_third_party_codec_registers_through_an_entry_point(tmp_path, kodak_dir):
-    plugin = tmp_path / "plugin"
-    (plugin / "identity_codec").mkdir(parents=True)
-    (plugin / "identity_codec" / "__init__.py").write_text(textwrap.dedent('''
+    plugin = make_plugin(tmp_path / "plugin", "identity-codec", "identity_codec", textwrap.dedent('''
         import numpy as np
         from bench.codecs.base import Codec
 
@@ -67,11 +65,7 @@ def test_third_party_codec_registers_through_an_entry_point(tmp_path, kodak_dir)
             def decode(self, bitstream):
                 height, width = int.from_bytes(bitstream[:2], "big"), int.from_bytes(bitstream[2:4], "big")
                 return np.frombuffer(bitstream[4:], np.uint8).reshape(height, width, 3)
-    '''))
-    dist_info = plugin / "identity_codec-1.0.dist-info"
-    dist_info.mkdir()
-    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: identity-codec\nVersion: 1.0\n")
-    (dist_info / "entry_points.txt").write_text("[codec_bench.codecs]\nidentity = identity_codec:Identity\n")
+    '''), "[codec_bench.codecs]\nidentity = identity_codec:Identity\n")
 
     listing = run_bench("codecs", PYTHONPATH=str(plugin))
     assert "identity               identity-codec 1.0" in listing.stdout
@@ -100,13 +94,10 @@ def test_a_corrupt_results_database_is_one_clear_line(tmp_path):
 
 
 def test_a_broken_plugin_is_listed_as_unavailable_and_skipped(tmp_path):
-    plugin = tmp_path / "plugin"
-    (plugin / "broken_codec").mkdir(parents=True)
-    (plugin / "broken_codec" / "__init__.py").write_text("import a_library_that_is_not_installed\n")
-    dist_info = plugin / "broken_codec-1.0.dist-info"
-    dist_info.mkdir()
-    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-codec\nVersion: 1.0\n")
-    (dist_info / "entry_points.txt").write_text("[codec_bench.codecs]\nbroken = broken_codec:Broken\n")
+    plugin = make_plugin(
+        tmp_path / "plugin", "broken-codec", "broken_codec", "import a_library_that_is_not_installed\n",
+        "[codec_bench.codecs]\nbroken = broken_codec:Broken\n",
+    )
 
     listing = run_bench("codecs", PYTHONPATH=str(plugin))
     assert listing.returncode == 0

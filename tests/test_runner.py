@@ -214,3 +214,30 @@ def test_a_changed_metric_signature_or_a_missing_reconstruction_means_work(tmp_p
     assert "_signatures" not in table.columns
     assert table["recon_path"].tolist() == ["recon/kodak/jpeg/30/kodim08.png"]
     assert (tmp_path / "recon" / "kodak" / "jpeg" / "30" / "kodim08.png").is_file()
+
+
+def test_loading_and_analysis_stay_out_of_the_timed_encode_and_decode(kodak_dir):
+    from bench.codecs.jpeg import JPEG
+    from bench.points import OperatingPoint
+    from bench.runner import ImageSource, Job, run_job
+
+    class SlowToLoad(JPEG):
+        """A codec whose first use loads something for a second, and whose analysis takes another."""
+
+        name = "slow"
+        loaded = False
+
+        def prepare(self, setting):
+            if not self.loaded:
+                time.sleep(1.0)
+                self.loaded = True
+
+        def analyse(self, image, setting, encoded):
+            time.sleep(1.0)
+            return {"analysed": 1.0}
+
+    image = ImageSource("kodak", "kodim08.png", kodak_dir / "kodim08.png")
+    started = time.perf_counter()
+    row = run_job(Job(image, "slow", OperatingPoint(50)), SlowToLoad(), [])
+    assert time.perf_counter() - started > 2.0 and row["analysed"] == 1.0
+    assert row["encode_seconds"] < 0.3 and row["decode_seconds"] < 0.3

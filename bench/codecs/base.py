@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import Any, ClassVar, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Sequence
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 #: A codec's own setting value: int/float for a quality knob, str for a checkpoint name.
 Setting = int | float | str
@@ -175,5 +176,7 @@ class PillowCodec(Codec):
         from PIL import Image
 
         self._import_plugin()
+        import numpy as np
+
         with Image.open(io.BytesIO(bitstream)) as decoded:
             return np.asarray(decoded.convert("RGB"))

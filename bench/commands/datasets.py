@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bench import datasets
+from bench.constants import CACHE_DIR_ENV, DATA_DIR_ENV
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -14,17 +14,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "datasets", help="list datasets, or fetch one", formatter_class=HelpFormatter,
         description="List the datasets of datasets.yaml and where each would be read from, or download one.",
     )
-    parser.add_argument("--data-dir", type=Path, default=None, help=f"folder with local copies (default: ${datasets.DATA_DIR_ENV})")
-    parser.add_argument("--cache-dir", type=Path, default=None, help=f"download cache (default: ${datasets.CACHE_DIR_ENV} or ~/.cache/codec-bench)")
+    parser.add_argument("--data-dir", type=Path, default=None, help=f"folder with local copies (default: ${DATA_DIR_ENV})")
+    parser.add_argument("--cache-dir", type=Path, default=None, help=f"download cache (default: ${CACHE_DIR_ENV} or ~/.cache/codec-bench)")
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
     fetch = actions.add_parser("fetch", help="download a dataset into the cache and verify it", formatter_class=HelpFormatter)
     fetch.add_argument("name", help="dataset name")
     # SUPPRESS: `bench datasets --cache-dir X fetch NAME` keeps X.
-    fetch.add_argument("--cache-dir", type=Path, default=argparse.SUPPRESS, help=f"download cache (default: ${datasets.CACHE_DIR_ENV} or ~/.cache/codec-bench)")
+    fetch.add_argument("--cache-dir", type=Path, default=argparse.SUPPRESS, help=f"download cache (default: ${CACHE_DIR_ENV} or ~/.cache/codec-bench)")
     parser.set_defaults(func=datasets_command)
 
 
 def datasets_command(args: argparse.Namespace) -> int:
+    from bench import datasets
+
     if args.action == "fetch":
         folder = datasets.fetch(args.name, cache_dir=args.cache_dir)
         print(f"{args.name}: {len(datasets.list_images(folder))} images verified in {folder}")

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 #: ``Column.per`` values: a value per results row, or per (dataset, codec, operating point) set.
 PER_IMAGE, PER_SET = "image", "set"

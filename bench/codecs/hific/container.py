@@ -15,15 +15,18 @@ Decoding reads nothing but these bytes (and the model they name).
 """
 from __future__ import annotations
 
+import math
 import struct
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
-from bench.models.hific.config import PAD_MULTIPLE
-from bench.models.hific.model import HiFiC, padded_size
+# Torch and the networks load when a model codes, not when the codec is listed.
+if TYPE_CHECKING:
+    import torch
+
+    from bench.models.hific.model import HiFiC
 
 
 @dataclass
@@ -125,20 +128,25 @@ def read_header(reader: Reader, magic: bytes, version: int) -> Header:
     return Header(model_id, fingerprint, height, width, pad_bottom, pad_right, z_size)
 
 
-def image_to_tensor(image: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
+def image_to_tensor(image: np.ndarray, device: "torch.device | str" = "cpu") -> "torch.Tensor":
     """H x W x 3 uint8 -> (1, 3, H', W') float in [0, 1], edge-padded to multiples of 64."""
+    import torch
+    import torch.nn.functional as F
+
+    from bench.models.hific.config import PAD_MULTIPLE
+
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
         raise ValueError(f"HiFiC codes H x W x 3 uint8 RGB images, got shape {image.shape} dtype {image.dtype}")
     height, width = image.shape[:2]
     if height == 0 or width == 0:
         raise ValueError(f"HiFiC cannot code an empty image ({height}x{width}); check the image file")
     x = torch.from_numpy(np.array(image, copy=True)).to(device).permute(2, 0, 1)[None].float() / 255.0
-    padded_height, padded_width = padded_size(height, width, PAD_MULTIPLE)
+    padded_height, padded_width = (math.ceil(side / PAD_MULTIPLE) * PAD_MULTIPLE for side in (height, width))
     # Edge replication works for any size (reflection needs the pad to be smaller than the image).
     return F.pad(x, (0, padded_width - width, 0, padded_height - height), mode="replicate")
 
 
-def header_for(image: np.ndarray, x: torch.Tensor, model_id: str, fingerprint: int, z_size: tuple[int, int]) -> Header:
+def header_for(image: np.ndarray, x: "torch.Tensor", model_id: str, fingerprint: int, z_size: tuple[int, int]) -> Header:
     """The header of ``image``, coded as the padded tensor ``x`` from :func:`image_to_tensor`."""
     height, width = image.shape[:2]
     return Header(model_id, fingerprint, height, width, x.shape[2] - height, x.shape[3] - width, tuple(z_size))
@@ -153,8 +161,10 @@ def check_fingerprint(header: Header, fingerprint: int) -> None:
         )
 
 
-def reconstruct(model: HiFiC, y_hat: torch.Tensor, height: int, width: int) -> np.ndarray:
+def reconstruct(model: "HiFiC", y_hat: "torch.Tensor", height: int, width: int) -> np.ndarray:
     """Generator output for ``y_hat``, cropped to ``height`` x ``width``, as uint8 RGB."""
+    import torch
+
     with torch.no_grad():
         x_hat = model.generator(y_hat)[0, :, :height, :width]
     pixels = torch.round(x_hat.clamp(0.0, 1.0) * 255.0).to(torch.uint8)

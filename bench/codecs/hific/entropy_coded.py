@@ -9,18 +9,22 @@ After the common header (``container.py``)::
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from bench.codecs.hific import container
 from bench.codecs.hific.family_codec import HiFiCCodec
-from bench.models.hific.model import EncodedLatents, HiFiC, LatentStrings
+
+if TYPE_CHECKING:
+    from bench.models.hific.model import EncodedLatents, HiFiC, LatentStrings
 
 MAGIC = b"HF"
 FORMAT_VERSION = 1
 FORMAT_NAME = "entropy-coded HiFiC"
 
 
-def pack(header: container.Header, strings: LatentStrings) -> bytes:
+def pack(header: container.Header, strings: "LatentStrings") -> bytes:
     """Serialise a header and the latent strings into one bytes object."""
     out = container.write_header(MAGIC, FORMAT_VERSION, header)
     container.write_varint(out, len(strings.ambiguous))
@@ -33,8 +37,10 @@ def pack(header: container.Header, strings: LatentStrings) -> bytes:
     return bytes(out)
 
 
-def unpack(data: bytes) -> tuple[container.Header, LatentStrings]:
+def unpack(data: bytes) -> tuple[container.Header, "LatentStrings"]:
     """Inverse of :func:`pack`."""
+    from bench.models.hific.model import LatentStrings
+
     reader = container.Reader(data, FORMAT_NAME)
     header = container.read_header(reader, MAGIC, FORMAT_VERSION)
     ambiguous, position = [], 0
@@ -51,14 +57,14 @@ def read_header(data: bytes) -> container.Header:
     return container.read_header(container.Reader(data, FORMAT_NAME), MAGIC, FORMAT_VERSION)
 
 
-def encode_image(model: HiFiC, image: np.ndarray, model_id: str, fingerprint: int) -> tuple[bytes, EncodedLatents]:
+def encode_image(model: "HiFiC", image: np.ndarray, model_id: str, fingerprint: int) -> tuple[bytes, "EncodedLatents"]:
     """Compress one image to bytes; also return the encoder's latents (``.y_hat``: what the decoder recovers)."""
     x = container.image_to_tensor(image, next(model.parameters()).device)
     strings, latents = model.compress(x)
     return pack(container.header_for(image, x, model_id, fingerprint, strings.z_size), strings), latents
 
 
-def decode_image(model: HiFiC, data: bytes, fingerprint: int) -> np.ndarray:
+def decode_image(model: "HiFiC", data: bytes, fingerprint: int) -> np.ndarray:
     """Decode bytes from :func:`encode_image` with the model they were written with."""
     header, strings = unpack(data)
     container.check_fingerprint(header, fingerprint)
@@ -72,10 +78,10 @@ class EntropyCodedHiFiC(HiFiCCodec):
     description = "HiFiC (Mentzer et al. 2020), CompressAI entropy coding; settings are checkpoints"
     bitstream_suffix = ""
 
-    def encode_image(self, model: HiFiC, image: np.ndarray, setting: str, model_fingerprint: int) -> tuple[bytes, EncodedLatents]:
+    def encode_image(self, model: "HiFiC", image: np.ndarray, setting: str, model_fingerprint: int) -> tuple[bytes, "EncodedLatents"]:
         return encode_image(model, image, setting, model_fingerprint)
 
-    def decode_image(self, model: HiFiC, data: bytes, model_fingerprint: int) -> np.ndarray:
+    def decode_image(self, model: "HiFiC", data: bytes, model_fingerprint: int) -> np.ndarray:
         return decode_image(model, data, model_fingerprint)
 
     def model_id(self, data: bytes) -> str:

@@ -12,19 +12,19 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, ClassVar, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
 import numpy as np
-import torch
 
 from bench.codecs.base import Codec, CodecUnavailable, EncodeResult, Setting
 from bench.codecs.hific.families import families_from_options
-from bench.codecs.hific.latent_stats import latent_statistics
 from bench.codecs.hific.options import HiFiCOptions
-from bench.device import resolve_device
-from bench.models.hific.checkpoint import fingerprint, load_checkpoint
-from bench.models.hific.model import EncodedLatents, HiFiC, bpp_from_likelihoods
 from bench.models.hific.rates import target_rate_of
+
+# Torch, CompressAI and the networks load when a model is first needed (``prepare``), so that
+# listing or selecting codecs stays fast.
+if TYPE_CHECKING:
+    from bench.models.hific.model import EncodedLatents, HiFiC
 
 NO_CHECKPOINT = (
     "no HiFiC checkpoint: pass --hific-checkpoint PATH (our format, or the Justin-Tan port's "
@@ -49,7 +49,7 @@ class HiFiCCodec(Codec):
         order = sorted(checkpoints, key=lambda s: (math.isnan(target_rate_of(s)), target_rate_of(s), s))
         self.checkpoints = {setting: Path(checkpoints[setting]) for setting in order}
         self.device = device
-        self._models: dict[str, tuple[HiFiC, int, dict[str, Any]]] = {}
+        self._models: dict[str, tuple["HiFiC", int, dict[str, Any]]] = {}
 
     @classmethod
     def instances(cls, options: HiFiCOptions | None = None) -> dict[str, Codec]:
@@ -75,16 +75,21 @@ class HiFiCCodec(Codec):
     def check_available(self) -> None:
         if not self.checkpoints:
             raise CodecUnavailable(f"{self.name}: {NO_CHECKPOINT}")
-        if self.device.startswith("cuda") and not torch.cuda.is_available():
+        if self.device.startswith("cuda") and not _cuda_available():
             raise CodecUnavailable(f"{self.name}: --device {self.device} but torch sees no CUDA device")
 
     def use_device(self, device: str) -> None:
         if device != self.device:
             self.device, self._models = device, {}
 
-    def model(self, setting: str) -> tuple[HiFiC, int, dict[str, Any]]:
+    def model(self, setting: str) -> tuple["HiFiC", int, dict[str, Any]]:
         """(model, fingerprint, card) for a checkpoint, loaded once per process."""
         if setting not in self._models:
+            import torch
+
+            from bench.device import resolve_device
+            from bench.models.hific.checkpoint import fingerprint, load_checkpoint
+
             self.parse_setting(setting)
             device = resolve_device(self.device)
             if device.startswith("cuda"):
@@ -105,11 +110,11 @@ class HiFiCCodec(Codec):
 
     # -- what each bitstream format defines -----------------------------------------------
 
-    def encode_image(self, model: HiFiC, image: np.ndarray, setting: str, model_fingerprint: int) -> tuple[bytes, EncodedLatents]:
+    def encode_image(self, model: "HiFiC", image: np.ndarray, setting: str, model_fingerprint: int) -> tuple[bytes, "EncodedLatents"]:
         """The bitstream of ``image`` and the encoder's latents it codes."""
         raise NotImplementedError
 
-    def decode_image(self, model: HiFiC, data: bytes, model_fingerprint: int) -> np.ndarray:
+    def decode_image(self, model: "HiFiC", data: bytes, model_fingerprint: int) -> np.ndarray:
         raise NotImplementedError
 
     def model_id(self, data: bytes) -> str:
@@ -139,6 +144,9 @@ class HiFiCCodec(Codec):
 
         From the encoder's own latents: the generator (most of a forward pass) never runs here.
         """
+        from bench.codecs.hific.latent_stats import latent_statistics
+        from bench.models.hific.model import bpp_from_likelihoods
+
         model, _, card = self.model(str(setting))
         latents: EncodedLatents = encoded.context
         estimate = bpp_from_likelihoods(model.likelihoods(latents), image.shape[0] * image.shape[1])
@@ -147,3 +155,9 @@ class HiFiCCodec(Codec):
             "bpp_estimate": float(estimate), "target_rate": target,
             **latent_statistics(latents.residual), **self.bitstream_info(encoded.bitstream),
         }
+
+
+def _cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()

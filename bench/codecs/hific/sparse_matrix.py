@@ -24,15 +24,20 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 import zstandard
 
 from bench.codecs.hific import container
 from bench.codecs.hific.family_codec import HiFiCCodec
 from bench.codecs.hific.sparse_layouts import DEFAULT_LAYOUT, LAYOUTS, Layout, SparseStreams, decode_symbols, encode_symbols
-from bench.models.hific.model import EncodedLatents, HiFiC
+
+# Torch and the networks load when a model codes, not when the codec is listed.
+if TYPE_CHECKING:
+    import torch
+
+    from bench.models.hific.model import EncodedLatents, HiFiC
 
 MAGIC = b"HS"
 FORMAT_VERSION = 1
@@ -81,15 +86,18 @@ def unpack(data: bytes) -> tuple[container.Header, SparseLatents]:
     return header, SparseLatents(z_string, reader.sized_bytes())
 
 
-@torch.no_grad()
-def decoded_means(model: HiFiC, z_string: bytes, z_size: tuple[int, int]) -> torch.Tensor:
-    z_hat = model.hyperprior.z_prior.decompress([z_string], z_size)
-    return model.hyperprior.entropy_parameters(z_hat)[0]
+def decoded_means(model: "HiFiC", z_string: bytes, z_size: tuple[int, int]) -> "torch.Tensor":
+    """The coding means mu from the z string, as the entropy-coded decoder computes them."""
+    import torch
+
+    with torch.no_grad():
+        z_hat = model.hyperprior.z_prior.decompress([z_string], z_size)
+        return model.hyperprior.entropy_parameters(z_hat)[0]
 
 
 def encode_image(
-    model: HiFiC, image: np.ndarray, model_id: str, fingerprint: int, layout: Layout = DEFAULT_LAYOUT
-) -> tuple[bytes, EncodedLatents]:
+    model: "HiFiC", image: np.ndarray, model_id: str, fingerprint: int, layout: Layout = DEFAULT_LAYOUT
+) -> tuple[bytes, "EncodedLatents"]:
     """Compress one image to sparse-matrix bytes; also return the encoder's latents.
 
     The latents are those of the entropy-coded format (``HiFiC.encode_latents``): the
@@ -102,8 +110,10 @@ def encode_image(
     return pack(header, SparseLatents(latents.z_string, pack_payload(streams, layout))), latents
 
 
-def decode_latent(model: HiFiC, header: container.Header, latents: SparseLatents) -> torch.Tensor:
+def decode_latent(model: "HiFiC", header: container.Header, latents: SparseLatents) -> "torch.Tensor":
     """y_hat (1, C, 4 z_h, 4 z_w) from the z string and the sparse payload."""
+    import torch
+
     means = decoded_means(model, latents.z_string, header.z_size)
     streams, layout = unpack_payload(latents.payload)
     symbols = decode_symbols(streams, means.numel(), layout)
@@ -111,7 +121,7 @@ def decode_latent(model: HiFiC, header: container.Header, latents: SparseLatents
     return residual + means
 
 
-def decode_image(model: HiFiC, data: bytes, fingerprint: int) -> np.ndarray:
+def decode_image(model: "HiFiC", data: bytes, fingerprint: int) -> np.ndarray:
     """Decode bytes from :func:`encode_image` with the model they were written with."""
     header, latents = unpack(data)
     container.check_fingerprint(header, fingerprint)
@@ -130,10 +140,10 @@ class SparseMatrixHiFiC(HiFiCCodec):
     description = "HiFiC checkpoints; residual as sparse matrix (run lengths + values, zstd), z entropy-coded"
     bitstream_suffix = "-sparse-matrix"
 
-    def encode_image(self, model: HiFiC, image: np.ndarray, setting: str, model_fingerprint: int) -> tuple[bytes, EncodedLatents]:
+    def encode_image(self, model: "HiFiC", image: np.ndarray, setting: str, model_fingerprint: int) -> tuple[bytes, "EncodedLatents"]:
         return encode_image(model, image, setting, model_fingerprint)
 
-    def decode_image(self, model: HiFiC, data: bytes, model_fingerprint: int) -> np.ndarray:
+    def decode_image(self, model: "HiFiC", data: bytes, model_fingerprint: int) -> np.ndarray:
         return decode_image(model, data, model_fingerprint)
 
     def model_id(self, data: bytes) -> str:

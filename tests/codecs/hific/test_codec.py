@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import math
 import pickle
+import time
 
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from bench.codecs.base import CodecUnavailable
 from bench.codecs.hific import container, entropy_coded, families
@@ -64,3 +66,24 @@ def test_encode_info_comes_from_the_encoder_alone(name, make_model, kodim01_crop
     assert info["bpp_estimate"] == pytest.approx(expected, rel=1e-6)
     assert info["latent_zero_fraction"] == latent_zero_fraction(output.residual)
     assert info["latent_symbol_entropy_bits"] == pytest.approx(latent_symbol_entropy_bits(output.residual), rel=1e-12)
+
+
+def test_checkpoint_loading_stays_out_of_encode_seconds(make_model, kodim01_crop, tmp_path, monkeypatch):
+    from bench.models.hific import checkpoint
+    from bench.points import OperatingPoint
+    from bench.runner import ImageSource, Job, run_job
+
+    save_checkpoint(make_model(), tmp_path / "hific_lo.pt")
+    real_load = checkpoint.load_checkpoint
+
+    def slow_load(*args, **kwargs):
+        time.sleep(1.5)
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(checkpoint, "load_checkpoint", slow_load)
+    Image.fromarray(kodim01_crop).save(tmp_path / "crop.png")
+    codec = hific_codecs(checkpoints=(tmp_path / "hific_lo.pt",))["hific"]
+    row = run_job(Job(ImageSource("d", "crop.png", tmp_path / "crop.png"), "hific", OperatingPoint("hific_lo")), codec, [])
+    assert row["status"] == "ok", row["error"]
+    assert row["encode_seconds"] < 0.5 and row["decode_seconds"] < 0.5
+    assert row["bpp_estimate"] > 0

@@ -1,0 +1,113 @@
+"""The runner's processes: devices per worker (CUDA mocked), threads, and workers that die with their parent."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from bench import runner
+from bench.codecs.jpeg import JPEG
+from bench.rundir import results_table
+from bench.store import ResultStore
+from cli_helpers import bench_command, bench_env
+
+
+class DeviceReporting(JPEG):
+    """JPEG that reports the device and torch threads of the worker that ran it."""
+
+    name = "reporting"
+    device = "unset"
+
+    def use_device(self, device):
+        self.device = device
+
+    def analyse(self, image, setting, encoded):
+        return {"worker_device": self.device, "worker_threads": torch.get_num_threads(), "worker_pid": os.getpid()}
+
+
+@pytest.fixture
+def two_mocked_gpus(monkeypatch):
+    """torch reports two CUDA devices; initialising CUDA (which would break forking) fails the test."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+
+    def no_cuda_init(*args, **kwargs):
+        raise AssertionError("CUDA was initialised")
+
+    monkeypatch.setattr(torch.cuda, "_lazy_init", no_cuda_init)
+    monkeypatch.setattr(torch.cuda, "init", no_cuda_init)
+
+
+def test_with_cuda_one_worker_per_gpu_by_default(two_mocked_gpus):
+    assert runner.default_jobs("cuda") == 2 and runner.worker_devices("cuda") == ["cuda:0", "cuda:1"]
+    assert runner.worker_devices("cuda:1") == ["cuda:1"] and runner.default_jobs("cuda:1") == 1
+    assert runner.default_jobs("cpu") == os.cpu_count()
+
+
+def test_each_worker_gets_its_own_gpu_and_cuda_stays_uninitialised_here(two_mocked_gpus, kodak_dir, tmp_path):
+    images = [runner.ImageSource("kodak", name, kodak_dir / name) for name in ("kodim01.png", "kodim02.png", "kodim03.png", "kodim04.png")]
+    plan = runner.RunPlan(images=images, codecs={"reporting": DeviceReporting()}, metrics=[], settings={"reporting": [20]}, device="cuda")
+    assert runner._start_method() == "fork"
+    with ResultStore(tmp_path / "results.sqlite") as store:
+        runner.execute(plan, store, jobs=2)
+        table = results_table(list(store.rows()))
+    assert (table["status"] == "ok").all()
+    devices_by_worker = table.groupby("worker_pid")["worker_device"].agg(set)
+    assert sorted(set.union(*devices_by_worker)) == ["cuda:0", "cuda:1"]
+    assert all(len(devices) == 1 for devices in devices_by_worker)
+    assert not torch.cuda.is_initialized()
+
+
+def test_pool_workers_share_the_cores_and_one_job_uses_them_all(kodak_dir, tmp_path):
+    images = [runner.ImageSource("kodak", name, kodak_dir / name) for name in ("kodim01.png", "kodim02.png")]
+    plan = runner.RunPlan(images=images, codecs={"reporting": DeviceReporting()}, metrics=[], settings={"reporting": [20]})
+    with ResultStore(tmp_path / "pool.sqlite") as store:
+        runner.execute(plan, store, jobs=2)
+        pooled = results_table(list(store.rows()))
+    assert set(pooled["worker_threads"]) == {max(1, os.cpu_count() // 2)}
+    threads = torch.get_num_threads()
+    with ResultStore(tmp_path / "alone.sqlite") as store:
+        runner.execute(plan, store, jobs=1)
+        alone = results_table(list(store.rows()))
+    assert set(alone["worker_threads"]) == {threads} and set(alone["worker_pid"]) == {os.getpid()}
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in path.read_text().split()] if path.exists() else []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def test_workers_end_when_their_parent_is_killed(tmp_path):
+    process = subprocess.Popen(
+        bench_command("run", "--codecs", "jpeg,webp", "--dataset", "kodak", "--jobs", "2", "--out", str(tmp_path / "run")),
+        env=bench_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        workers: list[int] = []
+        while time.monotonic() < deadline and len(workers) < 2:
+            workers = [pid for pid in _children(process.pid) if _alive(pid)]
+            time.sleep(0.05)
+        assert len(workers) >= 2, "the run did not start its two workers"
+        os.kill(process.pid, signal.SIGKILL)  # the parent alone, not its process group
+        process.wait()
+        time.sleep(5)
+        assert [pid for pid in workers if _alive(pid)] == []
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
