@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from bench import resources
 from bench.constants import CACHE_DIR_ENV, CATALOG_ENV, DATA_DIR_ENV
 from bench.errors import BenchError
 
@@ -55,7 +56,8 @@ class Dataset:
 
 
 def default_catalog_path() -> Path:
-    return Path(os.environ.get(CATALOG_ENV, Path(__file__).resolve().parent.parent / "datasets.yaml"))
+    """``$BENCH_DATASETS_FILE``, else the catalogue that ships with the package."""
+    return Path(os.environ.get(CATALOG_ENV) or resources.catalog_file())
 
 
 def default_cache_dir() -> Path:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench import resources
 from bench.report.rundata import Quantity, to_db
 
 REQUIRED_COLUMNS = ("method", "dataset", "bpp")
@@ -33,8 +34,8 @@ class PublishedSource:
 
 
 def default_published_dir() -> Path:
-    """``baselines/published`` of the source checkout the package runs from."""
-    return Path(__file__).resolve().parents[2] / "baselines" / "published"
+    """The published points that ship with the package (``baselines/published`` of the repository)."""
+    return resources.published_dir()
 
 
 def load_published(folder: str | Path | None = None) -> list[PublishedSource]:

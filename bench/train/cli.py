@@ -15,7 +15,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "Writes log.csv, checkpoints/ (codec checkpoints + resume state) and the final <name>.pt with "
         "card.json into --out. See docs/training.md.",
     )
-    parser.add_argument("--config", type=Path, required=True, help="training config (YAML), e.g. configs/tiny.yaml")
+    parser.add_argument("--config", required=True, help="training config: a YAML file, or the name of a shipped one (e.g. cpu-base, see configs/)")
     parser.add_argument("--out", type=Path, required=True, help="output folder for logs and checkpoints")
     parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
     parser.add_argument("--device", default="auto", help="torch device: auto (cuda when available, else cpu), cpu, cuda, cuda:1 ...")

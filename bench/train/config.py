@@ -18,6 +18,7 @@ import yaml
 from bench.models.hific.checkpoint import WEIGHT_DTYPES
 from bench.models.hific.config import PRESETS
 from bench.models.hific.rates import LAMBDA_A, LAMBDA_B, TARGET_RATES, nearest_rate_name
+from bench import resources
 from bench.errors import BenchError
 
 SPARSITY_FORMS = ("l1", "soft_count")
@@ -112,7 +113,8 @@ class TrainConfig:
     seed: int = 0
     #: bf16 autocast for the networks on CUDA (entropy models stay in float32); no effect on CPU.
     mixed_precision: bool = True
-    #: A codec checkpoint to start from (e.g. a dense model to fine-tune with sparsity).
+    #: A codec checkpoint to start from (e.g. a dense model to fine-tune with sparsity); a
+    #: relative path is relative to the config file's folder.
     init_from: str = ""
     #: Name of the final checkpoint file (``<name>.pt``); defaults to the config file's stem.
     name: str = ""
@@ -231,17 +233,39 @@ def config_from_dict(values: Mapping[str, Any], name: str = "") -> TrainConfig:
     return config
 
 
+def find_config(name: str | Path) -> Path:
+    """A config file: ``name`` as a path, else the shipped config of that name (``cpu-base``,
+    ``cpu-base.yaml`` or ``configs/cpu-base.yaml`` all find ``configs/cpu-base.yaml``)."""
+    path = Path(name)
+    if path.is_file():
+        return path
+    shipped = resources.configs_dir() / (path.name if path.suffix else f"{path.name}.yaml")
+    if shipped.is_file():
+        return shipped
+    names = sorted(config.stem for config in resources.configs_dir().glob("*.yaml"))
+    raise ConfigError(f"training config {path} does not exist; give a YAML file, or one of the shipped configs: {', '.join(names)}")
+
+
 def read_yaml(path: str | Path) -> dict[str, Any]:
     """A training config file as a dict (``on`` stays a string key, see the loader above)."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"training config {path} does not exist")
     try:
         return yaml.load(path.read_text(), Loader=_YAML12Loader) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
 
 
-def load_config(path: str | Path) -> TrainConfig:
-    """Read and validate a YAML training config."""
-    return config_from_dict(read_yaml(path), name=Path(path).stem)
+def load_config(name: str | Path) -> TrainConfig:
+    """Read and validate a YAML training config (a path, or a shipped config's name, see
+    :func:`find_config`); a relative ``init_from`` becomes a path under the config's folder."""
+    path = find_config(name)
+    config = config_from_dict(read_yaml(path), name=path.stem)
+    if config.init_from and not Path(config.init_from).expanduser().is_absolute():
+        init_from = (path.parent / config.init_from).resolve()
+        if not init_from.is_file():
+            raise ConfigError(
+                f"init_from: {init_from} does not exist (a relative init_from is relative to {path.parent}); "
+                "point it at the checkpoint to start from"
+            )
+        config = dataclasses.replace(config, init_from=str(init_from))
+    return config

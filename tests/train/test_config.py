@@ -62,3 +62,22 @@ def test_numbers_in_exponent_form_without_a_point_are_numbers(tmp_path: Path) ->
     path.write_text("learning_rate: 5e-4\naux_learning_rate: 1E-3\nloss: {k_p: 2e0}\nstage1_steps: 20\n")
     config = load_config(path)
     assert (config.learning_rate, config.aux_learning_rate, config.loss.k_p, config.stage1_steps) == (5e-4, 1e-3, 2.0, 20)
+
+
+def test_a_shipped_config_is_found_by_name_from_any_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert load_config("cpu-base").name == load_config("configs/cpu-base.yaml").name == "cpu-base"
+    with pytest.raises(ConfigError, match="^training config nope does not exist; .* shipped configs: .*cpu-base"):
+        load_config("nope")
+
+
+def test_a_relative_init_from_is_relative_to_the_config_file(tmp_path, monkeypatch):
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "base.pt").write_bytes(b"")
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "fine.yaml").write_text("init_from: ../models/base.pt\n")
+    monkeypatch.chdir(tmp_path / "models")
+    assert load_config(tmp_path / "configs" / "fine.yaml").init_from == str(tmp_path / "models" / "base.pt")
+    (tmp_path / "configs" / "lost.yaml").write_text("init_from: ../nowhere/base.pt\n")
+    with pytest.raises(ConfigError, match=r"^init_from: .*nowhere/base\.pt does not exist \(a relative init_from is relative to"):
+        load_config(tmp_path / "configs" / "lost.yaml")

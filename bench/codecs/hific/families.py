@@ -22,6 +22,7 @@ from typing import Mapping
 
 import yaml
 
+from bench import resources
 from bench.codecs.hific.options import HiFiCOptions
 from bench.constants import BASELINES_DIR_ENV
 from bench.errors import BenchError
@@ -34,8 +35,8 @@ Families = dict[str, dict[str, Path]]
 
 
 def default_baselines_dir() -> Path:
-    """``baselines`` of the source checkout the package runs from."""
-    return Path(__file__).resolve().parents[3] / "baselines"
+    """``baselines`` of the source checkout the package runs from (see :mod:`bench.resources`)."""
+    return resources.checkout_baselines_dir()
 
 
 def checkpoints_in(path: Path, source: str) -> dict[str, Path]:
