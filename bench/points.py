@@ -47,10 +47,6 @@ def target_label(bits_per_pixel: float) -> str:
     return f"{TARGET_PREFIX}{float(bits_per_pixel):g}"
 
 
-def is_target_label(label: str) -> bool:
-    return str(label).startswith(TARGET_PREFIX)
-
-
 def setting_label(value: Setting | None) -> str:
     """A setting as a point label; pandas reads ``50`` back as ``50.0`` in a column with gaps."""
     if isinstance(value, float) and value.is_integer():

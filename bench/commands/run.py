@@ -149,17 +149,16 @@ def summarize(frame: "pd.DataFrame", metric_columns: list["Column"]) -> str:
 def run_command(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from bench import datasets, distribution, runner
+    from bench import distribution, runner
+    from bench.benchmark import run_benchmark
     from bench.codecs.registry import select_codecs
     from bench.device import resolve_device
-    from bench.metadata import now, run_metadata
     from bench.metrics.registry import create_metrics
     from bench.rundir import RunDir
 
     run_dir = RunDir(args.out)
     run_dir.check_writable()
     device = resolve_device(args.device)
-    jobs = args.jobs or runner.default_jobs(device)
     codecs, skipped = select_codecs(args.codecs, codec_options(args, device))
     for name, reason in skipped.items():
         print(f"bench: skipping codec {name}: {reason}", file=sys.stderr)
@@ -175,42 +174,26 @@ def run_command(args: argparse.Namespace) -> int:
         metric.check()
     settings = parse_settings(args.settings, codecs)
     images = resolve_images(args)
-    run_dir.create()
     plan = runner.RunPlan(
         images=images, codecs=codecs, metrics=metrics, settings=settings, target_bpps=targets,
         recon_dir=run_dir if args.save_recon else None, device=device,
     )
-    libraries = [codec.library for codec in codecs.values()] + [m.library for m in metrics if m.library]
-    metadata = run_metadata(libraries)
-    metadata.update(
-        dataset=images[0].dataset if images else args.dataset,
-        image_count=len(images),
-        codecs={name: {"version": codec.version(), "settings": [str(s) for s in settings.get(name, codec.settings)]} for name, codec in codecs.items()},
-        metrics=[m.name for m in metrics],
-        target_bpp=targets,
-        jobs=jobs,
-        device=device,
-    )
-    metric_columns = run_dir.write_metric_columns(column for metric in metrics for column in metric.columns)
-    with run_dir.open_store() as store:
-        invocation = store.record_invocation(metadata)
-        pending = len(runner.pending_jobs(plan, store, args.retry_errors))
-        total = len(plan.jobs())
-        print(f"bench: {total} jobs ({len(images)} images x {len(codecs)} codecs), {total - pending} already done, {pending} to run", file=sys.stderr)
-        with tqdm(total=pending, unit="job", disable=None, file=sys.stderr) as progress:
-            runner.execute(plan, store, jobs=jobs, retry_errors=args.retry_errors, on_rows=lambda rows: progress.update(len(rows)))
-        metadata["finished"] = now()
-        store.update_invocation(invocation, metadata)
-        frame = run_dir.write_results(list(store.rows()), metric_columns)
-        wanted = distribution.distribution_metrics(metrics)
-        if wanted:
-            table = distribution.distribution_table(store, images, metrics, args.cache_dir or datasets.default_cache_dir())
-            run_dir.write_distribution(table)
-        run_dir.write_metadata(store.invocations())
+    with tqdm(unit="job", disable=None, file=sys.stderr) as progress:
+
+        def started(total: int, pending: int) -> None:
+            print(f"bench: {total} jobs ({len(images)} images x {len(codecs)} codecs), {total - pending} already done, "
+                  f"{pending} to run", file=sys.stderr)
+            progress.reset(total=pending)
+
+        result = run_benchmark(
+            plan, run_dir, jobs=args.jobs, retry_errors=args.retry_errors, cache_dir=args.cache_dir,
+            on_start=started, on_rows=lambda rows: progress.update(len(rows)),
+        )
+    frame, table = result.results, result.distribution
     errors = frame[frame["status"] != "ok"]
     print(f"bench: {len(frame)} rows in {run_dir.results_csv}")
-    print(summarize(frame, metric_columns))
-    if wanted:
+    print(summarize(frame, result.metric_columns))
+    if table is not None:
         print(f"bench: {len(table)} groups in {run_dir.distribution_csv}")
         print(distribution.format_table(table))
         warning = distribution.small_sample_warning(table)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import bjontegaard
 import numpy as np
+from numpy.typing import ArrayLike
 
 from bench.report.curves import rd_points
 
@@ -70,7 +71,7 @@ def _overlap_problem(kind: str, anchor: np.ndarray, test: np.ndarray) -> str:
     return ""
 
 
-def bd_rate(anchor_bpp, anchor_metric, test_bpp, test_metric) -> BDValue:
+def bd_rate(anchor_bpp: ArrayLike, anchor_metric: ArrayLike, test_bpp: ArrayLike, test_metric: ArrayLike) -> BDValue:
     """BD-rate (%) of the test curve against the anchor; negative = fewer bits at equal quality."""
     (a_bpp, a_metric, t_bpp, t_metric), problem = _checked(anchor_bpp, anchor_metric, test_bpp, test_metric)
     problem = problem or _overlap_problem("metric", a_metric, t_metric)
@@ -87,7 +88,7 @@ def bd_rate(anchor_bpp, anchor_metric, test_bpp, test_metric) -> BDValue:
     return BDValue(float(value)) if math.isfinite(value) else BDValue(None, "interpolation failed")
 
 
-def bd_metric(anchor_bpp, anchor_metric, test_bpp, test_metric) -> BDValue:
+def bd_metric(anchor_bpp: ArrayLike, anchor_metric: ArrayLike, test_bpp: ArrayLike, test_metric: ArrayLike) -> BDValue:
     """BD-metric (test - anchor, in the metric's unit) at equal bitrate over the common bpp range."""
     (a_bpp, a_metric, t_bpp, t_metric), problem = _checked(anchor_bpp, anchor_metric, test_bpp, test_metric)
     if problem.endswith("not monotonic in bpp"):

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 import pandas as pd
 
 from bench.report.rundata import Quantity, RunData
 
 
-def rd_points(bpp, value) -> tuple[np.ndarray, np.ndarray]:
+def rd_points(bpp: ArrayLike, value: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """The distinct (bpp, value) points of one curve, sorted by bpp.
 
     Non-finite values and non-positive rates are dropped, and so are exact repeats of a point:

@@ -19,6 +19,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import ArrayLike
 import pandas as pd
 from scipy.interpolate import PchipInterpolator
 from scipy.stats import bootstrap
@@ -65,7 +66,7 @@ class Comparison:
     rows: list[ComparisonRow] = field(default_factory=list)
 
 
-def bootstrap_mean(values, seed: int = 0) -> Estimate:
+def bootstrap_mean(values: ArrayLike, seed: int = 0) -> Estimate:
     """Mean of ``values`` with a percentile-bootstrap 95 % interval over its entries."""
     values = np.asarray(values, dtype=float)
     values = values[np.isfinite(values)]

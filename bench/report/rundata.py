@@ -23,18 +23,42 @@ __all__ = ["Quantity", "RunData", "RunDirError", "load_run", "quantities_of", "t
 
 @dataclass(frozen=True)
 class Quantity:
-    """One plotted / compared quantity: a column of the results or distribution table."""
+    """One plotted / compared quantity: a metric column as its metric describes it, or its dB form."""
 
-    column: str
-    label: str
-    higher_is_better: bool
-    unit: str = ""
-    #: True for dataset-level metrics (FID, KID) read from ``distribution_metrics.csv``.
-    distribution: bool = False
-    #: Column holding a per-point standard deviation in the distribution table, if any.
-    std_column: str = ""
-    #: For the dB form of another column (``ms_ssim_db``): that column's name.
-    db_of: str = ""
+    metric: Column
+    #: The dB form ``-10 log10(1 - value)`` of the column (for a column with ``db_scale``).
+    db: bool = False
+
+    @property
+    def column(self) -> str:
+        return f"{self.metric.name}_db" if self.db else self.metric.name
+
+    @property
+    def label(self) -> str:
+        return f"{self.metric.label} (dB)" if self.db else self.metric.label
+
+    @property
+    def unit(self) -> str:
+        return "dB" if self.db else self.metric.unit
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.metric.higher_is_better
+
+    @property
+    def distribution(self) -> bool:
+        """True for dataset-level metrics (FID, KID) read from ``distribution_metrics.csv``."""
+        return self.metric.per == PER_SET
+
+    @property
+    def std_column(self) -> str:
+        """Column holding a per-point standard deviation in the distribution table, if any."""
+        return "" if self.db else self.metric.spread
+
+    @property
+    def db_of(self) -> str:
+        """For the dB form, the column it is computed from; else empty."""
+        return self.metric.name if self.db else ""
 
 
 def to_db(values: Any) -> np.ndarray:
@@ -47,14 +71,10 @@ def quantities_of(columns: Sequence[Column]) -> list[Quantity]:
     """The quantities described by metric columns: each plotted column, and its dB form where asked."""
     quantities = []
     for column in columns:
-        if not column.plotted:
-            continue
-        distribution = column.per == PER_SET
-        quantities.append(Quantity(column.name, column.label, column.higher_is_better, column.unit, distribution, column.spread))
-        if column.db_scale:
-            quantities.append(
-                Quantity(f"{column.name}_db", f"{column.label} (dB)", column.higher_is_better, "dB", distribution, db_of=column.name)
-            )
+        if column.plotted:
+            quantities.append(Quantity(column))
+            if column.db_scale:
+                quantities.append(Quantity(column, db=True))
     return quantities
 
 

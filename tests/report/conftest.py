@@ -16,10 +16,10 @@ import pytest
 from bench.codecs.jpeg import JPEG
 from bench.codecs.jpeg2000 import JPEG2000
 from bench.codecs.webp import WebP
-from bench.metadata import run_metadata
+from bench.benchmark import run_benchmark
 from bench.metrics.registry import create_metrics
 from bench.rundir import RunDir
-from bench.runner import ImageSource, RunPlan, execute
+from bench.runner import ImageSource, RunPlan
 
 HOSTILE_NAME = "<script>alert(1)</script>.png"
 SETTINGS = {"jpeg": [5, 20, 60], "webp": [5, 30, 70]}
@@ -28,16 +28,8 @@ TARGET_BPPS = (0.01, 0.02, 0.3, 0.8)
 
 
 def _run(path: Path, plan: RunPlan) -> None:
-    """What ``bench run`` does with a plan, written through the run directory's own writer."""
-    run_dir = RunDir(path)
-    metadata = run_metadata(["pillow", "pytorch-msssim"], argv=["bench", "run", "--codecs", ",".join(plan.codecs)])
-    metadata.update(dataset="kodak", image_count=len(plan.images))
-    columns = run_dir.write_metric_columns(column for metric in plan.metrics for column in metric.columns)
-    with run_dir.open_store() as store:
-        store.record_invocation(metadata)
-        execute(plan, store, jobs=1)
-        run_dir.write_results(list(store.rows()), columns)
-        run_dir.write_metadata(store.invocations())
+    """What ``bench run`` does with a plan."""
+    run_benchmark(plan, path, jobs=1, metadata={"command_line": f"bench run --codecs {','.join(plan.codecs)}"})
 
 
 @pytest.fixture(scope="session")

@@ -147,14 +147,6 @@ LAYOUTS: dict[int, Layout] = {
 DEFAULT_LAYOUT = LAYOUTS[1]
 
 
-def layout_by_name(name: str) -> Layout:
-    """The layout called ``positions+compressor`` (e.g. ``runs+zstd``)."""
-    for layout in LAYOUTS.values():
-        if layout.name == name:
-            return layout
-    raise ValueError(f"unknown sparse-matrix layout {name!r}; choose one of {', '.join(l.name for l in LAYOUTS.values())}")
-
-
 @dataclass(frozen=True)
 class SparseStreams:
     """The compressed streams of one symbol array and how many symbols are non-zero."""

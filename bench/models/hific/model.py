@@ -7,7 +7,6 @@ The discriminator lives apart (``discriminator.py``): it is not part of the code
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
@@ -173,6 +172,3 @@ class HiFiC(nn.Module):
 def count_parameters(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
-
-def padded_size(height: int, width: int, multiple: int) -> tuple[int, int]:
-    return math.ceil(height / multiple) * multiple, math.ceil(width / multiple) * multiple

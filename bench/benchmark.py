@@ -1,0 +1,87 @@
+"""A whole run from Python: what ``bench run`` does with a plan, without the command line.
+
+    from bench.benchmark import run_benchmark
+    result = run_benchmark(plan, "runs/mine")     # plan: a bench.runner.RunPlan
+    result.results                                # the tidy table (pandas), as in results.csv
+
+The run directory accumulates and resumes exactly as with ``bench run``: rows already there
+are kept, and only the jobs that still need work run.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+from bench import runner
+from bench.metadata import now, run_metadata
+from bench.rundir import RunDir
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from bench.metrics.base import Column
+
+
+@dataclass
+class BenchmarkResult:
+    run_dir: RunDir
+    #: Every row of the run directory (``results.csv``).
+    results: "pd.DataFrame"
+    #: FID/KID per dataset x codec x operating point (``distribution_metrics.csv``), or None.
+    distribution: "pd.DataFrame | None"
+    #: Descriptions of every metric column of the run (``metrics.json``).
+    metric_columns: "list[Column]"
+
+
+def run_benchmark(
+    plan: runner.RunPlan,
+    out: str | Path | RunDir,
+    jobs: int | None = None,
+    retry_errors: bool = False,
+    cache_dir: str | Path | None = None,
+    metadata: dict[str, Any] | None = None,
+    on_start: Callable[[int, int], None] | None = None,
+    on_rows: Callable[[Sequence[dict[str, Any]]], None] | None = None,
+) -> BenchmarkResult:
+    """Run ``plan`` into the run directory ``out`` and export its tables.
+
+    ``jobs`` defaults to :func:`bench.runner.default_jobs` for the plan's device; ``cache_dir``
+    holds the reference features of distribution metrics (default: the download cache);
+    ``metadata`` adds facts to this invocation's record; ``on_start(total, pending)`` and
+    ``on_rows(rows)`` report progress.
+    """
+    from bench import datasets, distribution
+
+    run_dir = out if isinstance(out, RunDir) else RunDir(out)
+    run_dir.create()
+    jobs = jobs or runner.default_jobs(plan.device)
+    codecs, metrics = plan.codecs, plan.metrics
+    libraries = [codec.library for codec in codecs.values()] + [metric.library for metric in metrics if metric.library]
+    record = run_metadata(libraries)
+    record.update(
+        dataset=plan.images[0].dataset if plan.images else None,
+        image_count=len(plan.images),
+        codecs={name: {"version": codec.version(), "settings": [str(s) for s in plan.settings.get(name, codec.settings)]}
+                for name, codec in codecs.items()},
+        metrics=[metric.name for metric in metrics],
+        target_bpp=list(plan.target_bpps),
+        jobs=jobs,
+        device=plan.device,
+    )
+    record.update(metadata or {})
+    metric_columns = run_dir.write_metric_columns(column for metric in metrics for column in metric.columns)
+    table = None
+    with run_dir.open_store() as store:
+        invocation = store.record_invocation(record)
+        if on_start is not None:
+            on_start(len(plan.jobs()), len(runner.pending_jobs(plan, store, retry_errors)))
+        runner.execute(plan, store, jobs=jobs, retry_errors=retry_errors, on_rows=on_rows)
+        record["finished"] = now()
+        store.update_invocation(invocation, record)
+        results = run_dir.write_results(list(store.rows()), metric_columns)
+        if distribution.distribution_metrics(metrics):
+            table = distribution.distribution_table(store, plan.images, metrics, Path(cache_dir or datasets.default_cache_dir()))
+            run_dir.write_distribution(table)
+        run_dir.write_metadata(store.invocations())
+    return BenchmarkResult(run_dir, results, table, metric_columns)
