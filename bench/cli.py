@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
+from typing import Any
 
 import bench
 from bench.codecs.base import CodecUnavailable
@@ -47,7 +49,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def show_warning(
+    message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None, line: str | None = None
+) -> None:
+    """A library warning outside any job, as one clean line (no source line)."""
+    print(f"bench: warning: {category.__name__}: {' '.join(str(message).split())}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
+    warnings.showwarning = show_warning
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

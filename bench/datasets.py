@@ -230,13 +230,39 @@ def fetch(name: str, cache_dir: str | Path | None = None, catalog: dict[str, Dat
     return folder
 
 
-def images_from_pattern(pattern: str) -> list[Path]:
-    """The images named by ``--images``: a folder (its image files) or a glob pattern."""
+@dataclass(frozen=True)
+class SkippedFile:
+    """A file ``--images`` names but does not read, and why."""
+
+    path: Path
+    reason: str
+
+
+def _skip_reason(path: Path) -> str | None:
+    """Why ``--images`` does not read ``path``, or None when it is an image file it reads."""
+    if path.is_symlink() and not path.exists():
+        return "broken symbolic link"
+    if path.is_dir():
+        return "sub-folder, not read (use a glob such as 'DIR/**/*.png' to include sub-folders)"
+    if not path.is_file():
+        return "not a regular file"
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        return f"unsupported extension {path.suffix or '(none)'} (--images reads {', '.join(IMAGE_SUFFIXES)})"
+    return None
+
+
+def images_from_pattern(pattern: str) -> tuple[list[Path], list[SkippedFile]]:
+    """The images named by ``--images`` (a folder, or a glob pattern; ``**`` reaches into
+    sub-folders), and every other entry it names with the reason it is not read."""
     path = Path(pattern).expanduser()
     if path.is_dir():
-        images = list_images(path)
+        candidates = sorted(path.iterdir())
     else:
-        images = sorted(Path(p) for p in glob.glob(str(path)) if Path(p).is_file())
+        candidates = sorted(Path(p) for p in glob.glob(str(path), recursive=True))
+    reasons = {candidate: _skip_reason(candidate) for candidate in candidates}
+    images = [candidate for candidate, reason in reasons.items() if reason is None]
+    skipped = [SkippedFile(candidate, reason) for candidate, reason in reasons.items() if reason is not None]
     if not images:
-        raise DatasetError(f"--images {pattern}: no files found; give a folder or a glob such as 'photos/*.png'")
-    return images
+        found = f" ({len(skipped)} entries, none an image file it reads: {skipped[0].path.name}: {skipped[0].reason})" if skipped else ""
+        raise DatasetError(f"--images {pattern}: no image files found{found}; give a folder or a glob such as 'photos/*.png'")
+    return images, skipped

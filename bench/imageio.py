@@ -14,9 +14,16 @@ Rule (also in the README):
   user should do it deliberately.
 * EXIF orientation is **not** applied: the pixels are compressed and measured as stored,
   the way every codec sees them. A rotated display does not change any metric.
+* Animated images (APNG, animated WebP and GIF) are rejected: which frame to compare would
+  be a guess.
+
+Warnings the image library gives while reading (a corrupt EXIF block, say) do not reach the
+terminal: :func:`read_image_with_notes` returns them as one-line notes, which the runner puts in
+each row of that image (``input_note``), or in the error of a rejected one.
 """
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +62,9 @@ def read_image(path: str | Path) -> np.ndarray:
         raise ImageReadError(f"{path.name}: empty file (0 bytes)")
     try:
         with Image.open(path) as image:
+            frames = getattr(image, "n_frames", 1)
+            if frames > 1:
+                raise ImageReadError(f"{path.name}: animated image ({frames} frames); give a still image (one frame)")
             reason = _bit_depth_reason(image)
             if reason:
                 raise ImageReadError(f"{path.name}: {reason}; convert it to 8-bit RGB first (codecs here are 8-bit)")
@@ -81,3 +91,26 @@ def read_image(path: str | Path) -> np.ndarray:
         raise ImageReadError(f"{path.name}: not an image file Pillow can read") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageReadError(f"{path.name}: unreadable image ({str(exc).splitlines()[0]})") from None
+
+
+def warning_notes(caught: list[warnings.WarningMessage]) -> tuple[str, ...]:
+    """Caught warnings as distinct one-line notes, ``Category: message``, in order."""
+    notes = (f"{entry.category.__name__}: {' '.join(str(entry.message).split())}" for entry in caught)
+    return tuple(dict.fromkeys(notes))
+
+
+def read_image_with_notes(path: str | Path) -> tuple[np.ndarray, tuple[str, ...]]:
+    """:func:`read_image`, and the warnings the image library gave while reading, as notes.
+
+    A rejected image's :class:`ImageReadError` carries the notes in its message.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            image = read_image(path)
+        except ImageReadError as exc:
+            notes = warning_notes(caught)
+            if notes:
+                raise ImageReadError(f"{exc} (while reading: {'; '.join(notes)})") from None
+            raise
+    return image, warning_notes(caught)

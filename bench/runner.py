@@ -26,6 +26,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -34,7 +35,7 @@ import numpy as np
 
 from bench.codecs.base import Codec, Setting, bits_per_pixel
 from bench.errors import one_line
-from bench.imageio import ImageReadError, read_image
+from bench.imageio import ImageReadError, read_image_with_notes, warning_notes
 from bench.metrics.base import DistributionMetric, Metric
 from bench.points import OperatingPoint
 from bench.rundir import RunDir, row_recon_relpath
@@ -140,10 +141,11 @@ def _die_with_parent(parent_pid: int) -> None:
 
 
 @functools.lru_cache(maxsize=IMAGE_CACHE_SIZE)
-def _reference(path: Path) -> np.ndarray:
-    image = read_image(path)
+def _reference(path: Path) -> tuple[np.ndarray, tuple[str, ...]]:
+    """The reference image (read-only) and the notes of reading it."""
+    image, notes = read_image_with_notes(path)
     image.setflags(write=False)
-    return image
+    return image, notes
 
 
 def _base_row(job: Job, codec: Codec) -> dict[str, Any]:
@@ -175,10 +177,26 @@ def _encode(job: Job, codec: Codec, reference: np.ndarray) -> tuple[Setting, Any
 
 
 def run_job(job: Job, codec: Codec, metrics: Sequence[Metric], recon_dir: RunDir | None = None) -> dict[str, Any]:
-    """Encode, decode and measure one job; any failure becomes a row with status=error."""
+    """Encode, decode and measure one job; any failure becomes a row with status=error.
+
+    Warnings of the libraries used stay out of the terminal: those of reading the image go
+    into ``input_note`` (of every row of that image), the others into ``warnings``.
+    """
     row = _base_row(job, codec)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _measure(job, codec, metrics, recon_dir, row)
+    notes = warning_notes(caught)
+    if notes:
+        row["warnings"] = "; ".join(notes)
+    return row
+
+
+def _measure(job: Job, codec: Codec, metrics: Sequence[Metric], recon_dir: RunDir | None, row: dict[str, Any]) -> None:
     try:
-        reference = _reference(job.image.path)
+        reference, input_notes = _reference(job.image.path)
+        if input_notes:
+            row["input_note"] = "; ".join(input_notes)
         height, width = reference.shape[:2]
         row.update(width=width, height=height)
         setting, encoded, encode_seconds, n_encodes = _encode(job, codec, reference)
@@ -218,7 +236,6 @@ def run_job(job: Job, codec: Codec, metrics: Sequence[Metric], recon_dir: RunDir
         row.update(status="error", error=str(exc))
     except Exception as exc:  # noqa: BLE001 - one failing job must not stop the run
         row.update(status="error", error=one_line(exc))
-    return row
 
 
 def run_task(jobs: Sequence[Job]) -> list[dict[str, Any]]:

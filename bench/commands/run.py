@@ -21,8 +21,13 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from bench.codecs.base import Codec
+    from bench.datasets import SkippedFile
     from bench.metrics.base import Column
+    from bench.rundir import RunDir
     from bench.runner import ImageSource
+
+#: Files ``--images`` does not read are named one per line up to this many, then counted.
+SHOWN_SKIPPED = 5
 
 DESCRIPTION = """\
 Encode every image with every codec at every setting, decode the real bitstream, and
@@ -88,12 +93,14 @@ def parse_settings(overrides: list[str], codecs: dict[str, "Codec"]) -> dict[str
     return settings
 
 
-def resolve_images(args: argparse.Namespace) -> list["ImageSource"]:
+def resolve_images(args: argparse.Namespace) -> tuple[list["ImageSource"], list["SkippedFile"]]:
+    """The images of ``--dataset`` or ``--images``, and what ``--images`` names but does not read."""
     from bench import datasets
     from bench.runner import ImageSource
 
+    skipped: list[SkippedFile] = []
     if args.images:
-        paths = datasets.images_from_pattern(args.images)
+        paths, skipped = datasets.images_from_pattern(args.images)
         dataset_name = Path(args.images).name if Path(args.images).is_dir() else Path(args.images).parent.name
         names = [path.name for path in paths]
         if len(set(names)) != len(names):
@@ -103,7 +110,16 @@ def resolve_images(args: argparse.Namespace) -> list["ImageSource"]:
         dataset_name = args.dataset
     if args.limit is not None:
         paths = paths[: args.limit]
-    return [ImageSource(dataset_name or "images", path.name, path) for path in paths]
+    return [ImageSource(dataset_name or "images", path.name, path) for path in paths], skipped
+
+
+def report_skipped(skipped: list["SkippedFile"], run_dir: "RunDir") -> None:
+    """One line per file not read, up to :data:`SHOWN_SKIPPED`, then a count (all are in metadata.json)."""
+    for entry in skipped[:SHOWN_SKIPPED]:
+        print(f"bench: not read: {entry.path}: {entry.reason}", file=sys.stderr)
+    if len(skipped) > SHOWN_SKIPPED:
+        print(f"bench: ... and {len(skipped) - SHOWN_SKIPPED} more not read; all {len(skipped)} are listed under "
+              f"not_read in {run_dir.file('metadata.json')}", file=sys.stderr)
 
 
 def parse_targets(text: str | None) -> list[float]:
@@ -173,7 +189,8 @@ def run_command(args: argparse.Namespace) -> int:
     for metric in metrics:
         metric.check()
     settings = parse_settings(args.settings, codecs)
-    images = resolve_images(args)
+    images, skipped = resolve_images(args)
+    report_skipped(skipped, run_dir)
     plan = runner.RunPlan(
         images=images, codecs=codecs, metrics=metrics, settings=settings, target_bpps=targets,
         recon_dir=run_dir if args.save_recon else None, device=device,
@@ -187,6 +204,7 @@ def run_command(args: argparse.Namespace) -> int:
 
         result = run_benchmark(
             plan, run_dir, jobs=args.jobs, retry_errors=args.retry_errors, cache_dir=args.cache_dir,
+            metadata={"not_read": [{"file": str(entry.path), "reason": entry.reason} for entry in skipped]},
             on_start=started, on_rows=lambda rows: progress.update(len(rows)),
         )
     frame, table = result.results, result.distribution

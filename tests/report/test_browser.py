@@ -16,8 +16,15 @@ CHROMIUM_FLAGS = (
 )
 
 
+#: What to install when the browser is missing (the packages `.ci/run` installs).
+INSTALL = "sudo apt-get update && sudo apt-get install chromium chromium-driver"
+
+
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
+    missing = [program for program in ("chromium", "chromedriver") if shutil.which(program) is None]
+    if missing:
+        pytest.fail(f"the report's browser test needs {' and '.join(missing)} on PATH; install them: {INSTALL}", pytrace=False)
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium")
     for flag in CHROMIUM_FLAGS:
