@@ -59,13 +59,21 @@ def add_metric_arguments(parser: argparse.ArgumentParser) -> None:
         f"(default: ${WEIGHTS_DIR_ENV}; if neither is set, the libraries download them)",
     )
     parser.add_argument("--lpips-net", choices=LPIPS_NETS, default=LPIPS_NETS[0], help="LPIPS backbone")
+    parser.add_argument("--butteraugli-binary", metavar="PATH", default=None, help="libjxl's butteraugli_main for the butteraugli metric (default: butteraugli_main on PATH)")
+    parser.add_argument("--vmaf-ffmpeg", metavar="PATH", default=None, help="an ffmpeg with libvmaf for the vmaf metric (default: imageio-ffmpeg's, else ffmpeg on PATH)")
 
 
 def metric_options(args: argparse.Namespace, device: str) -> list[Any]:
+    from bench.metrics.butteraugli import ButteraugliOptions
     from bench.metrics.inception import InceptionOptions
     from bench.metrics.lpips import LPIPSOptions
+    from bench.metrics.niqe import NIQEOptions
+    from bench.metrics.vmaf import VMAFOptions
 
     return [
         LPIPSOptions(net=args.lpips_net, weights_dir=args.weights_dir, device=device),
         InceptionOptions(weights_dir=args.weights_dir, device=device),
+        ButteraugliOptions(binary=args.butteraugli_binary),
+        VMAFOptions(ffmpeg=args.vmaf_ffmpeg),
+        NIQEOptions(weights_dir=args.weights_dir),
     ]

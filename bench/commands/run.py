@@ -53,7 +53,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--data-dir", type=Path, default=None, help=f"folder with local dataset copies, one sub-folder per dataset (default: ${DATA_DIR_ENV}; if neither is set, datasets are downloaded into the cache)")
     parser.add_argument("--cache-dir", type=Path, default=None, help=f"download cache (default: ${CACHE_DIR_ENV} or ~/.cache/codec-bench)")
     parser.add_argument("--limit", type=positive_int, default=None, metavar="N", help="use only the first N images")
-    parser.add_argument("--metrics", default=DEFAULT_METRICS, help="comma-separated metric names")
+    parser.add_argument("--metrics", default=DEFAULT_METRICS, help="comma-separated metric names, or 'all' for every metric that can run here (see docs/metrics.md)")
     parser.add_argument("--settings", action="append", default=[], metavar="CODEC=V1,V2,...", help="override a codec's settings grid (repeatable)")
     parser.add_argument("--target-bpp", default=None, metavar="B1,B2,...", help="instead of settings grids, pick each codec's setting per image to reach these bpp (codecs with a numeric quality knob)")
     parser.add_argument("--jobs", type=positive_int, default=None, help="worker processes; 1 runs in this process with every core for torch (default: one per core on the CPU, one per GPU with CUDA)")
@@ -169,15 +169,16 @@ def run_command(args: argparse.Namespace) -> int:
     from bench.benchmark import run_benchmark
     from bench.codecs.registry import select_codecs
     from bench.device import resolve_device
-    from bench.metrics.registry import create_metrics
+    from bench.metrics.registry import ALL, available_metrics, create_metrics
     from bench.rundir import RunDir
 
     run_dir = RunDir(args.out)
     run_dir.check_writable()
     device = resolve_device(args.device)
     codecs, skipped = select_codecs(args.codecs, codec_options(args, device))
-    for name, reason in skipped.items():
-        print(f"bench: skipping codec {name}: {reason}", file=sys.stderr)
+    if skipped:
+        print(f"bench: --codecs all: {len(skipped)} codec(s) cannot run here and are skipped (see `bench codecs`): "
+              + "; ".join(skipped.values()), file=sys.stderr)
     targets = parse_targets(args.target_bpp)
     if targets:
         for name in [name for name, codec in codecs.items() if codec.quality_range is None]:
@@ -186,8 +187,14 @@ def run_command(args: argparse.Namespace) -> int:
     if not codecs:
         raise BenchError("no codec can run: see `bench codecs` for what each needs")
     metrics = create_metrics(args.metrics, metric_options(args, device))
-    for metric in metrics:
-        metric.check()
+    if args.metrics.strip() == ALL:
+        metrics, missing = available_metrics(metrics)
+        if missing:
+            print(f"bench: --metrics all: {len(missing)} metric(s) not available here and left out: "
+                  + "; ".join(missing.values()), file=sys.stderr)
+    else:
+        for metric in metrics:
+            metric.check()
     settings = parse_settings(args.settings, codecs)
     images, skipped = resolve_images(args)
     report_skipped(skipped, run_dir)
