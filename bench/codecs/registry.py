@@ -29,6 +29,8 @@ BUILTIN_CODECS: dict[str, str] = {
     "avif": "bench.codecs.avif:AVIF",
     "jpegxl": "bench.codecs.jpegxl:JPEGXL",
     "hevc": "bench.codecs.hevc:HEVC",
+    "jpegli": "bench.codecs.jpegli:JPEGli",
+    "htj2k": "bench.codecs.htj2k:HTJ2K",
     "hific": "bench.codecs.hific.entropy_coded:EntropyCodedHiFiC",
     "hific-sparse-matrix": "bench.codecs.hific.sparse_matrix:SparseMatrixHiFiC",
 }

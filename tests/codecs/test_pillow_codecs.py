@@ -79,3 +79,25 @@ def test_more_quality_means_more_bits(codec_name, kodim01):
     codec = all_codecs()[codec_name]
     sizes = [len(codec.encode(kodim01, setting)) for setting in (codec.settings[1], codec.settings[-2])]
     assert sizes[0] < sizes[1]
+
+
+def test_jpegli_is_a_standard_jpeg_that_libjpeg_turbo_reads(kodim01):
+    import pyjpegli
+
+    codec = all_codecs()["jpegli"]
+    bitstream = codec.encode(kodim01, 50)
+    assert bitstream[:2] == b"\xff\xd8" and bitstream == pyjpegli.encode(kodim01.tobytes(), 768, 512, 50)
+    decoded = codec.decode(bitstream)
+    assert np.array_equal(decoded, np.asarray(Image.open(io.BytesIO(bitstream)).convert("RGB")))
+    assert 27 < peak_signal_noise_ratio(kodim01, decoded, data_range=255) < 40
+
+
+def test_htj2k_setting_is_the_quantisation_step_in_thousandths(kodim01):
+    import imagecodecs
+
+    codec = all_codecs()["htj2k"]
+    bitstream = codec.encode(kodim01, 100)
+    assert bitstream == bytes(imagecodecs.htj2k_encode(kodim01, level=0.1))
+    decoded = codec.decode(bitstream)
+    assert np.array_equal(decoded, imagecodecs.htj2k_decode(bitstream))
+    assert len(codec.encode(kodim01, 200)) < len(bitstream) < len(codec.encode(kodim01, 50))
