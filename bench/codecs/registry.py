@@ -33,6 +33,8 @@ BUILTIN_CODECS: dict[str, str] = {
     "htj2k": "bench.codecs.htj2k:HTJ2K",
     "hific": "bench.codecs.hific.entropy_coded:EntropyCodedHiFiC",
     "hific-sparse-matrix": "bench.codecs.hific.sparse_matrix:SparseMatrixHiFiC",
+    # One codec per zoo architecture and training metric (bmshj2018-hyperprior, ..., cheng2020-attn-msssim).
+    "compressai-zoo": "bench.codecs.compressai_zoo:CompressAIZoo",
 }
 
 

@@ -41,14 +41,26 @@ def add_codec_arguments(parser: argparse.ArgumentParser) -> None:
         help="extra folder of <family>-<rate>/ HiFiC checkpoint folders, besides the repository's baselines/ "
         f"(default: ${BASELINES_DIR_ENV})",
     )
+    parser.add_argument(
+        "--compressai-weights", type=Path, metavar="DIR",
+        help="folder of CompressAI zoo weight files, named as the zoo's download URLs "
+        "(default: $BENCH_COMPRESSAI_WEIGHTS, then torch hub's cache)",
+    )
+    parser.add_argument(
+        "--compressai-download", action="store_true",
+        help="let the CompressAI zoo download the weights it lacks (needs the internet)",
+    )
 
 
 def codec_options(args: argparse.Namespace, device: str) -> list[Any]:
+    from bench.codecs.compressai_zoo import CompressAIOptions
+
     return [
         HiFiCOptions(
             checkpoints=tuple(args.hific_checkpoint), families=tuple(args.hific_family),
             config_files=tuple(args.hific_config), baselines_dir=args.baselines_dir, device=device,
-        )
+        ),
+        CompressAIOptions(weights_dir=args.compressai_weights, download=args.compressai_download, device=device),
     ]
 
 

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bench.codecs.varint import Reader, write_bytes, write_varint
+
 # Torch and the networks load when a model codes, not when the codec is listed.
 if TYPE_CHECKING:
     import torch
@@ -39,58 +41,6 @@ class Header:
     pad_right: int
     #: Spatial size of z; y is four times larger in each dimension.
     z_size: tuple[int, int]
-
-
-def write_varint(out: bytearray, value: int) -> None:
-    """Append ``value`` as an unsigned LEB128 varint."""
-    if value < 0:
-        raise ValueError(f"cannot write negative varint {value}")
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return
-
-
-def write_bytes(out: bytearray, data: bytes) -> None:
-    """Append ``data`` with its length as a varint in front."""
-    write_varint(out, len(data))
-    out += data
-
-
-class Reader:
-    """Reads a HiFiC byte format front to back; a short stream is a one-line ``ValueError``."""
-
-    def __init__(self, data: bytes, format_name: str) -> None:
-        self.data = bytes(data)
-        self.offset = 0
-        self.format_name = format_name
-
-    def take(self, count: int) -> bytes:
-        if self.offset + count > len(self.data):
-            raise ValueError(f"truncated {self.format_name} bitstream: it ends before the data its header announces")
-        chunk = self.data[self.offset : self.offset + count]
-        self.offset += count
-        return chunk
-
-    def varint(self) -> int:
-        value, shift = 0, 0
-        while True:
-            byte = self.take(1)[0]
-            value |= (byte & 0x7F) << shift
-            shift += 7
-            if not byte & 0x80:
-                return value
-
-    def sized_bytes(self) -> bytes:
-        """Bytes written by :func:`write_bytes`."""
-        return self.take(self.varint())
-
-    def rest(self) -> bytes:
-        chunk = self.data[self.offset :]
-        self.offset = len(self.data)
-        return chunk
 
 
 def write_header(magic: bytes, version: int, header: Header) -> bytearray:
@@ -113,13 +63,7 @@ def write_header(magic: bytes, version: int, header: Header) -> bytearray:
 
 def read_header(reader: Reader, magic: bytes, version: int) -> Header:
     """The common header, after checking the format's magic bytes and version."""
-    if reader.take(len(magic)) != magic:
-        raise ValueError(
-            f"not a bitstream of the {reader.format_name} format (bad magic bytes); decode it with the codec that wrote it"
-        )
-    found = reader.take(1)[0]
-    if found != version:
-        raise ValueError(f"{reader.format_name} bitstream format version {found} is not supported (this reader: {version})")
+    reader.expect_magic(magic, version)
     model_id = reader.take(reader.take(1)[0]).decode("utf-8")
     (fingerprint,) = struct.unpack(">I", reader.take(4))
     height, width = reader.varint(), reader.varint()

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bench.codecs.hific import container
+from bench.codecs.varint import Reader, write_bytes, write_varint
 from bench.codecs.hific.family_codec import HiFiCCodec
 
 if TYPE_CHECKING:
@@ -27,13 +28,13 @@ FORMAT_NAME = "entropy-coded HiFiC"
 def pack(header: container.Header, strings: "LatentStrings") -> bytes:
     """Serialise a header and the latent strings into one bytes object."""
     out = container.write_header(MAGIC, FORMAT_VERSION, header)
-    container.write_varint(out, len(strings.ambiguous))
+    write_varint(out, len(strings.ambiguous))
     previous = 0
     for position in strings.ambiguous:
-        container.write_varint(out, position - previous)
+        write_varint(out, position - previous)
         previous = position
-    container.write_bytes(out, strings.z_string)
-    container.write_bytes(out, strings.y_string)
+    write_bytes(out, strings.z_string)
+    write_bytes(out, strings.y_string)
     return bytes(out)
 
 
@@ -41,7 +42,7 @@ def unpack(data: bytes) -> tuple[container.Header, "LatentStrings"]:
     """Inverse of :func:`pack`."""
     from bench.models.hific.model import LatentStrings
 
-    reader = container.Reader(data, FORMAT_NAME)
+    reader = Reader(data, FORMAT_NAME)
     header = container.read_header(reader, MAGIC, FORMAT_VERSION)
     ambiguous, position = [], 0
     for _ in range(reader.varint()):
@@ -54,7 +55,7 @@ def unpack(data: bytes) -> tuple[container.Header, "LatentStrings"]:
 
 def read_header(data: bytes) -> container.Header:
     """Parse only the header (to pick the model before decoding)."""
-    return container.read_header(container.Reader(data, FORMAT_NAME), MAGIC, FORMAT_VERSION)
+    return container.read_header(Reader(data, FORMAT_NAME), MAGIC, FORMAT_VERSION)
 
 
 def encode_image(model: "HiFiC", image: np.ndarray, model_id: str, fingerprint: int) -> tuple[bytes, "EncodedLatents"]:

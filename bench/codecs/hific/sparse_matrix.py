@@ -30,6 +30,7 @@ import numpy as np
 import zstandard
 
 from bench.codecs.hific import container
+from bench.codecs.varint import Reader, write_bytes, write_varint
 from bench.codecs.hific.family_codec import HiFiCCodec
 from bench.codecs.hific.sparse_layouts import DEFAULT_LAYOUT, LAYOUTS, Layout, SparseStreams, decode_symbols, encode_symbols
 
@@ -72,14 +73,14 @@ class SparseLatents:
 
 def pack(header: container.Header, latents: SparseLatents) -> bytes:
     out = container.write_header(MAGIC, FORMAT_VERSION, header)
-    container.write_varint(out, 0)
-    container.write_bytes(out, latents.z_string)
-    container.write_bytes(out, latents.payload)
+    write_varint(out, 0)
+    write_bytes(out, latents.z_string)
+    write_bytes(out, latents.payload)
     return bytes(out)
 
 
 def unpack(data: bytes) -> tuple[container.Header, SparseLatents]:
-    reader = container.Reader(data, FORMAT_NAME)
+    reader = Reader(data, FORMAT_NAME)
     header = container.read_header(reader, MAGIC, FORMAT_VERSION)
     reader.varint()  # reserved
     z_string = reader.sized_bytes()
@@ -147,7 +148,7 @@ class SparseMatrixHiFiC(HiFiCCodec):
         return decode_image(model, data, model_fingerprint)
 
     def model_id(self, data: bytes) -> str:
-        return container.read_header(container.Reader(data, FORMAT_NAME), MAGIC, FORMAT_VERSION).model_id
+        return container.read_header(Reader(data, FORMAT_NAME), MAGIC, FORMAT_VERSION).model_id
 
     def bitstream_info(self, data: bytes) -> dict[str, float]:
         return stream_sizes(data)

@@ -77,7 +77,7 @@ def test_checkpoint_loading_stays_out_of_encode_seconds(make_model, kodim01_crop
     real_load = checkpoint.load_checkpoint
 
     def slow_load(*args, **kwargs):
-        time.sleep(1.5)
+        time.sleep(3.0)
         return real_load(*args, **kwargs)
 
     monkeypatch.setattr(checkpoint, "load_checkpoint", slow_load)
@@ -85,5 +85,6 @@ def test_checkpoint_loading_stays_out_of_encode_seconds(make_model, kodim01_crop
     codec = hific_codecs(checkpoints=(tmp_path / "hific_lo.pt",))["hific"]
     row = run_job(Job(ImageSource("d", "crop.png", tmp_path / "crop.png"), "hific", OperatingPoint("hific_lo")), codec, [])
     assert row["status"] == "ok", row["error"]
-    assert row["encode_seconds"] < 0.5 and row["decode_seconds"] < 0.5
+    # The 3 s load would dominate either time; coding this tiny model takes milliseconds.
+    assert row["encode_seconds"] < 1.5 and row["decode_seconds"] < 1.5
     assert row["bpp_estimate"] > 0

@@ -1,0 +1,232 @@
+"""CompressAI's pretrained learned codecs (its model zoo) with real entropy-coded bitstreams.
+
+One codec per architecture and training metric: ``bmshj2018-factorized``,
+``bmshj2018-hyperprior``, ``mbt2018-mean``, ``mbt2018``, ``cheng2020-anchor``,
+``cheng2020-attn`` (trained for MSE), each also as ``<name>-msssim`` (trained for MS-SSIM).
+The setting is the zoo's quality index (1-8; 1-6 for cheng2020). Encoding and decoding are the
+models' own ``compress`` / ``decompress`` (CompressAI's rANS); the bytes are those strings in
+a small self-describing format (magic ``CZ``, version 1).
+
+Weights: the zoo's files (its download URLs' file names, e.g.
+``bmshj2018-factorized-prior-1-446d5c7f.pth.tar``), from ``--compressai-weights DIR`` /
+``$BENCH_COMPRESSAI_WEIGHTS``, else torch hub's cache where the zoo's own download puts them;
+``--compressai-download`` lets the zoo download what is missing (needs the internet). A codec
+without any of its weights is unavailable, in one line. They are read with
+``weights_only=True`` and loaded through the zoo's own ``load_pretrained`` / ``from_state_dict``.
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from bench.codecs.base import Codec, CodecUnavailable, Setting
+from bench.codecs.varint import Reader, write_bytes, write_varint
+
+if TYPE_CHECKING:
+    import torch
+
+WEIGHTS_DIR_ENV = "BENCH_COMPRESSAI_WEIGHTS"
+MAGIC = b"CZ"
+FORMAT_VERSION = 1
+FORMAT_NAME = "CompressAI zoo"
+#: Images are edge-padded to a multiple of this (the hyperprior models downsample by 64).
+PAD_MULTIPLE = 64
+
+#: Architecture -> (paper, CPU time for a 768 x 512 image on 2 cores, measured with random weights
+#: while a training job shared the cores: an upper bound).
+ARCHITECTURES = {
+    "bmshj2018-factorized": ("Balle et al. 2018, factorized prior", "about 1 s to encode and 1 s to decode"),
+    "bmshj2018-hyperprior": ("Balle et al. 2018, scale hyperprior", "about 3 s to encode and 3 s to decode"),
+    "mbt2018-mean": ("Minnen et al. 2018, mean-scale hyperprior", "about 3 s to encode and 3 s to decode"),
+    "mbt2018": ("Minnen et al. 2018, joint autoregressive and hyperprior",
+                "autoregressive context model, coded position by position: about 40 s to encode and 40 s to decode"),
+    "cheng2020-anchor": ("Cheng et al. 2020, anchor",
+                         "autoregressive context model: about 16 s to encode and 19 s to decode"),
+    "cheng2020-attn": ("Cheng et al. 2020, with attention",
+                       "autoregressive context model: about 42 s to encode and 45 s to decode"),
+}
+#: Training metric (the zoo's name) -> codec name suffix.
+METRICS = {"mse": "", "ms-ssim": "-msssim"}
+
+
+@dataclass(frozen=True)
+class CompressAIOptions:
+    #: Folder of the zoo's weight files; None: ``$BENCH_COMPRESSAI_WEIGHTS``, then torch hub's cache.
+    weights_dir: Path | None = None
+    #: Let the zoo download missing weights (its own download, into torch hub's cache).
+    download: bool = False
+    #: Torch device: ``auto`` (CUDA when present), ``cpu``, ``cuda``, ``cuda:1``...
+    device: str = "auto"
+
+
+def _zoo() -> Any:
+    from bench._torchvision import ensure_torchvision
+
+    ensure_torchvision()
+    import compressai.zoo.image as zoo
+
+    return zoo
+
+
+def weight_file_name(architecture: str, metric: str, quality: int) -> str:
+    """The zoo's file name for one model (the last part of its download URL)."""
+    return _zoo().model_urls[architecture][metric][quality].rsplit("/", 1)[-1]
+
+
+def weight_folders(options: CompressAIOptions) -> list[Path]:
+    """Where weight files are looked for, in order."""
+    folders = []
+    chosen = options.weights_dir or os.environ.get(WEIGHTS_DIR_ENV)
+    if chosen:
+        folders.append(Path(chosen).expanduser())
+    import torch
+
+    folders.append(Path(torch.hub.get_dir()) / "checkpoints")
+    return folders
+
+
+class CompressAIZoo(Codec):
+    """One CompressAI zoo architecture trained for one metric; settings are quality indexes."""
+
+    library = "compressai"
+    Options: ClassVar[type] = CompressAIOptions
+
+    def __init__(self, architecture: str, metric: str, options: CompressAIOptions | None = None) -> None:
+        self.architecture, self.metric = architecture, metric
+        self.name = architecture + METRICS[metric]
+        self.options = options or CompressAIOptions()
+        paper, cost = ARCHITECTURES[architecture]
+        self.description = f"CompressAI zoo: {paper}, trained for {metric}; {cost} on 2 CPU cores"
+        self._files: dict[int, Path | None] | None = None
+        self._models: dict[int, Any] = {}
+
+    @classmethod
+    def instances(cls, options: CompressAIOptions | None = None) -> dict[str, Codec]:
+        return {
+            architecture + suffix: cls(architecture, metric, options)
+            for architecture in ARCHITECTURES for metric, suffix in METRICS.items()
+        }
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_models"] = {}  # each worker loads its own
+        return state
+
+    def qualities(self) -> list[int]:
+        return sorted(_zoo().model_urls[self.architecture][self.metric])
+
+    def weight_files(self) -> dict[int, Path | None]:
+        """Quality -> local weight file (None when only a download could give it)."""
+        if self._files is None:
+            folders = weight_folders(self.options)
+            self._files = {}
+            for quality in self.qualities():
+                name = weight_file_name(self.architecture, self.metric, quality)
+                self._files[quality] = next((folder / name for folder in folders if (folder / name).is_file()), None)
+        return self._files
+
+    @property
+    def settings(self) -> list[Setting]:
+        files = self.weight_files()
+        return [quality for quality, path in files.items() if path is not None or self.options.download]
+
+    def parse_setting(self, text: str) -> Setting:
+        try:
+            quality = int(text)
+        except ValueError:
+            raise ValueError(f"{self.name} settings are quality indexes, not {text!r}") from None
+        if quality not in self.qualities():
+            raise ValueError(f"{self.name} quality {quality} is outside its range {min(self.qualities())}..{max(self.qualities())}")
+        return quality
+
+    def check_available(self) -> None:
+        try:
+            self.qualities()
+        except ImportError as exc:
+            raise CodecUnavailable(f"{self.name}: cannot import compressai ({exc})") from None
+        if not self.settings:
+            example = weight_file_name(self.architecture, self.metric, self.qualities()[0])
+            raise CodecUnavailable(
+                f"{self.name}: no weights (e.g. {example}); put the zoo's files in --compressai-weights DIR "
+                f"(${WEIGHTS_DIR_ENV}), or pass --compressai-download to let the zoo download them"
+            )
+
+    def use_device(self, device: str) -> None:
+        if device != self.options.device:
+            from dataclasses import replace
+
+            self.options, self._models = replace(self.options, device=device), {}
+
+    def model(self, quality: int) -> Any:
+        """The zoo model of ``quality``, loaded once per process, CDF tables built, in eval mode."""
+        if quality not in self._models:
+            import torch
+            from compressai.zoo.pretrained import load_pretrained
+
+            from bench.device import resolve_device
+
+            zoo = _zoo()
+            path = self.weight_files().get(self.parse_setting(str(quality)))
+            if path is not None:
+                state = torch.load(path, map_location="cpu", weights_only=True)
+            elif self.options.download:
+                url = zoo.model_urls[self.architecture][self.metric][quality]
+                state = torch.hub.load_state_dict_from_url(url, map_location="cpu", weights_only=True, progress=False)
+            else:
+                raise ValueError(f"{self.name}: no weights for quality {quality}")
+            model = zoo.model_architectures[self.architecture].from_state_dict(load_pretrained(state))
+            model.update(force=True)
+            self._models[quality] = model.to(resolve_device(self.options.device)).eval()
+        return self._models[quality]
+
+    def prepare(self, setting: Setting) -> None:
+        if int(setting) not in self._models:
+            self.model(int(setting))
+
+    def encode(self, image: np.ndarray, setting: Setting) -> bytes:
+        import torch
+
+        quality = int(setting)
+        model = self.model(quality)
+        x = _to_tensor(image, next(model.parameters()).device)
+        with torch.no_grad():
+            compressed = model.compress(x)
+        out = bytearray(MAGIC)
+        out.append(FORMAT_VERSION)
+        out.append(quality)
+        for value in (*image.shape[:2], *compressed["shape"]):
+            write_varint(out, int(value))
+        write_varint(out, len(compressed["strings"]))
+        for strings in compressed["strings"]:
+            write_bytes(out, strings[0])
+        return bytes(out)
+
+    def decode(self, bitstream: bytes) -> np.ndarray:
+        import torch
+
+        reader = Reader(bitstream, FORMAT_NAME)
+        reader.expect_magic(MAGIC, FORMAT_VERSION)
+        quality = reader.take(1)[0]
+        height, width = reader.varint(), reader.varint()
+        shape = (reader.varint(), reader.varint())
+        strings = [[reader.sized_bytes()] for _ in range(reader.varint())]
+        with torch.no_grad():
+            x_hat = self.model(quality).decompress(strings, shape)["x_hat"][0, :, :height, :width]
+        return torch.round(x_hat.clamp(0, 1) * 255).to(torch.uint8).permute(1, 2, 0).cpu().numpy()
+
+
+def _to_tensor(image: np.ndarray, device: "torch.device") -> "torch.Tensor":
+    """H x W x 3 uint8 -> (1, 3, H', W') float in [0, 1], edge-padded to multiples of 64."""
+    import torch
+    import torch.nn.functional as F
+
+    height, width = image.shape[:2]
+    x = torch.from_numpy(np.array(image, copy=True)).permute(2, 0, 1)[None].float().to(device) / 255.0
+    pad_height = math.ceil(height / PAD_MULTIPLE) * PAD_MULTIPLE - height
+    pad_width = math.ceil(width / PAD_MULTIPLE) * PAD_MULTIPLE - width
+    return F.pad(x, (0, pad_width, 0, pad_height), mode="replicate")
