@@ -22,7 +22,9 @@ from bench.report.rundata import Quantity, RunData
 
 #: Use a log bpp axis when the plotted rates span more than this factor.
 LOG_X_SPAN = 4.0
-MARKERS = ("*", "D", "P", "X", "^", "v")
+MARKERS = ("*", "D", "P", "X", "^", "v", "s", "o", "<", ">", "h")
+#: Published methods with more points than this are drawn as curves, without point labels.
+MAX_LABELLED_POINTS = 4
 
 
 def _svg_data_uri(figure: Figure) -> str:
@@ -54,9 +56,12 @@ def rd_plot(run: RunData, quantity: Quantity, published: list[PublishedSource]) 
         axes.fill_between(curve["bpp"], curve["value"] - spread, curve["value"] + spread, color=line.get_color(), alpha=0.15, linewidth=0)
     reference = pd.concat([points_for(published, dataset, quantity) for dataset in run.datasets] or [pd.DataFrame()])
     for index, (method, points) in enumerate(reference.groupby("method", sort=True) if not reference.empty else ()):
-        axes.plot(points["bpp"], points["value"], linestyle="none", marker=MARKERS[index % len(MARKERS)], markersize=9,
-                  color="black", markerfacecolor="none", label=f"{method} (published)")
-        for _, point in points.iterrows():
+        points = points.sort_values("bpp")
+        curve = len(points) > MAX_LABELLED_POINTS  # a published curve: a dashed line; a few points: labelled markers
+        axes.plot(points["bpp"], points["value"], linestyle="--" if curve else "none", linewidth=0.8,
+                  marker=MARKERS[index % len(MARKERS)], markersize=4 if curve else 9, color="0.35" if curve else "black",
+                  markerfacecolor="none", label=f"{method} (published)")
+        for _, point in points.iterrows() if not curve else ():
             axes.annotate(str(point["point"]), (point["bpp"], point["value"]), textcoords="offset points", xytext=(5, 4), fontsize=7)
     all_bpp = pd.concat([curve["bpp"] for curve in curves.values()] + ([reference["bpp"]] if not reference.empty else []))
     if all_bpp.min() > 0 and all_bpp.max() / all_bpp.min() > LOG_X_SPAN:
@@ -70,5 +75,5 @@ def rd_plot(run: RunData, quantity: Quantity, published: list[PublishedSource]) 
     spread_text = "±1 std over subsets" if quantity.std_column else ("±1 std over images" if not quantity.distribution else "")
     axes.set_title(f"{quantity.label}: mean" + (f", band {spread_text}" if spread_text else ""), fontsize=10)
     axes.grid(True, which="both", alpha=0.3)
-    axes.legend(fontsize=8)
+    axes.legend(fontsize=6, ncol=2)
     return _svg_data_uri(figure)

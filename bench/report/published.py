@@ -8,6 +8,7 @@ from and how they were measured.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,7 +65,8 @@ def _read_points(data: Path) -> pd.DataFrame:
     text = text.apply(lambda column: column.str.strip())
     points = text.copy()
     for column in text.columns.difference(TEXT_COLUMNS):
-        points[column] = pd.to_numeric(text[column].where(text[column] != ""), errors="coerce")
+        # Python's float() reads every written digit exactly (pandas' fast parser can be off in the last bit).
+        points[column] = text[column].map(_number_or_nan).astype(float)
         wrong = points[column].isna() & (text[column] != "")
         if wrong.any():
             row = int(wrong.to_numpy().argmax())
@@ -73,6 +75,13 @@ def _read_points(data: Path) -> pd.DataFrame:
                 f"write a number such as 0.35, or leave the cell empty where nothing was published"
             )
     return points[(text != "").any(axis=1)].reset_index(drop=True)
+
+
+def _number_or_nan(text: str) -> float:
+    try:
+        return float(text) if text else math.nan
+    except ValueError:
+        return math.nan
 
 
 def points_for(sources: list[PublishedSource], dataset: str, quantity: Quantity) -> pd.DataFrame:
