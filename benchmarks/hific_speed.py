@@ -15,7 +15,7 @@ import time
 import numpy as np
 import torch
 
-from bench.codecs.hific import bitstream
+from bench.codecs.hific import entropy_coded
 from bench.models.hific.checkpoint import fingerprint
 from bench.models.hific.config import preset
 from bench.models.hific.model import HiFiC, count_parameters
@@ -37,10 +37,10 @@ def time_preset(name: str, device: str, repeats: int, image: np.ndarray) -> tupl
     for _ in range(repeats + 1):  # the first round warms up (allocations, cuDNN plans)
         _synchronize(device)
         start = time.perf_counter()
-        data, _ = bitstream.encode_image(model, image, name, fp)
+        data, _ = entropy_coded.encode_image(model, image, name, fp)
         _synchronize(device)
         middle = time.perf_counter()
-        bitstream.decode_image(model, data, fp)
+        entropy_coded.decode_image(model, data, fp)
         _synchronize(device)
         encode_times.append(middle - start)
         decode_times.append(time.perf_counter() - middle)

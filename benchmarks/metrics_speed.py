@@ -1,8 +1,9 @@
-"""Speed of the network metrics, and of a rerun that finds everything done.
+"""Speed of the metrics, and of a rerun that finds everything done.
 
-Prints LPIPS images/s on Kodak-sized pairs, FID-Inception patches/s, the peak memory of
-LPIPS on one 3840 x 2160 pair, and the wall time of `bench run --metrics
-psnr,lpips,fid,kid` on a few Kodak images, first and second time.
+Prints the seconds per 768 x 512 Kodak pair of every per-image metric that can run here
+(PSNR, MS-SSIM, LPIPS, SSIMULACRA 2, Butteraugli, VMAF, NIQE) and of the FID/KID features of one
+image, FID-Inception patches/s, the peak memory of LPIPS on one 3840 x 2160 pair, and the wall
+time of `bench run --metrics psnr,lpips,fid,kid` on a few Kodak images, first and second time.
 
     PYTHONPATH=. python benchmarks/metrics_speed.py --weights-dir ../shared/weights --data-dir ../shared/datasets
     PYTHONPATH=. python benchmarks/metrics_speed.py --device cuda ...
@@ -51,21 +52,32 @@ def main() -> None:
 
     from bench.device import resolve_device
     from bench.imageio import read_image
-    from bench.metrics.inception import inception_features, load_inception
-    from bench.metrics.lpips import LPIPS
+    from bench.metrics.inception import InceptionOptions, inception_features, load_inception
+    from bench.metrics.lpips import LPIPS, LPIPSOptions
+    from bench.metrics.niqe import NIQEOptions
     from bench.metrics.patches import extract_patches
+    from bench.metrics.registry import available_metrics, create_metrics
     from bench.weights import weights_file
 
     args.device = resolve_device(args.device)
-    options = {"weights_dir": args.weights_dir, "device": args.device}
+    options = [LPIPSOptions(weights_dir=args.weights_dir, device=args.device),
+               InceptionOptions(weights_dir=args.weights_dir, device=args.device), NIQEOptions(weights_dir=args.weights_dir)]
     print(f"device {args.device}, torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
     kodak = read_image(args.data_dir / "kodak" / "kodim01.png")
     noisy = np.clip(kodak + np.random.default_rng(0).normal(0, 8, kodak.shape), 0, 255).astype(np.uint8)
-    lpips = LPIPS(options)
-    lpips.measure(kodak, noisy)  # load and warm up
-    print(f"LPIPS alex, 768x512 pairs: {rate(synchronised(lambda: lpips.measure(kodak, noisy), args.device), 1):.2f} images/s")
+    metrics, missing = available_metrics(create_metrics("all", options))
+    for name, reason in missing.items():
+        print(f"{name}: not available here ({reason})")
+    for metric in metrics:
+        if hasattr(metric, "features"):
+            call = lambda: metric.features(noisy)  # noqa: E731
+        else:
+            call = lambda: metric.measure(kodak, noisy)  # noqa: E731
+        call()  # load and warm up
+        print(f"{metric.name:12} 768x512: {1 / rate(synchronised(call, args.device), 1, repeats=2):.3f} s per image")
+    lpips = LPIPS(options[0])
 
-    model = load_inception(weights_file("fid_inception_v3", options), args.device)
+    model = load_inception(weights_file("fid_inception_v3", args.weights_dir), args.device)
     patches = np.concatenate([extract_patches(kodak)] * 4)
     inception_features(patches[:2], model)
     speed = rate(synchronised(lambda: inception_features(patches, model), args.device), len(patches), repeats=2)
