@@ -43,19 +43,21 @@ def run_benchmark(
     metadata: dict[str, Any] | None = None,
     on_start: Callable[[int, int], None] | None = None,
     on_rows: Callable[[Sequence[dict[str, Any]]], None] | None = None,
+    backend: Any = None,
 ) -> BenchmarkResult:
     """Run ``plan`` into the run directory ``out`` and export its tables.
 
     ``jobs`` defaults to :func:`bench.runner.default_jobs` for the plan's device; ``cache_dir``
     holds the reference features of distribution metrics (default: the download cache);
     ``metadata`` adds facts to this invocation's record; ``on_start(total, pending)`` and
-    ``on_rows(rows)`` report progress.
+    ``on_rows(rows)`` report progress; ``backend`` runs the tasks elsewhere (see
+    :func:`bench.runner.execute`, :class:`bench.cluster.DaskBackend`).
     """
     from bench import datasets, distribution
 
     run_dir = out if isinstance(out, RunDir) else RunDir(out)
     run_dir.create()
-    jobs = jobs or runner.default_jobs(plan.device)
+    jobs = jobs or (None if backend is not None else runner.default_jobs(plan.device))
     codecs, metrics = plan.codecs, plan.metrics
     libraries = [codec.library for codec in codecs.values()] + [metric.library for metric in metrics if metric.library]
     record = run_metadata(libraries)
@@ -68,6 +70,8 @@ def run_benchmark(
         target_bpp=list(plan.target_bpps),
         jobs=jobs,
         device=plan.device,
+        # Where each image was read from: `bench merge` recomputes FID/KID of merged shards from them.
+        images=[[image.dataset, image.name, str(image.path)] for image in plan.images],
     )
     record.update(metadata or {})
     metric_columns = run_dir.write_metric_columns(column for metric in metrics for column in metric.columns)
@@ -76,7 +80,7 @@ def run_benchmark(
         invocation = store.record_invocation(record)
         if on_start is not None:
             on_start(len(plan.jobs()), len(runner.pending_jobs(plan, store, retry_errors)))
-        runner.execute(plan, store, jobs=jobs, retry_errors=retry_errors, on_rows=on_rows)
+        runner.execute(plan, store, jobs=jobs or 1, retry_errors=retry_errors, on_rows=on_rows, backend=backend)
         record["finished"] = now()
         store.update_invocation(invocation, record)
         results = run_dir.write_results(list(store.rows()), metric_columns)

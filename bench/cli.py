@@ -14,6 +14,7 @@ from bench.errors import BenchError
 #: Each module defines ``add_parser(subparsers)``, which sets ``func`` on its parser.
 COMMAND_MODULES = [
     "bench.commands.run",
+    "bench.commands.merge",
     "bench.commands.codecs",
     "bench.commands.datasets",
     "bench.report.cli",

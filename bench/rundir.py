@@ -108,6 +108,13 @@ class RunDir:
         Image.fromarray(image).save(path)
         return path
 
+    def save_reconstruction_bytes(self, data: bytes, relpath: str) -> Path:
+        """Write a reconstruction's PNG bytes (made elsewhere, e.g. on a cluster worker) at ``relpath``."""
+        path = self.path / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        return path
+
     def has_reconstruction(self, row: dict[str, Any]) -> bool:
         """Whether a store row's reconstruction file exists."""
         return (self.path / row_recon_relpath(row)).is_file()

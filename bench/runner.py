@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import concurrent.futures as futures
 import functools
+import hashlib
 import multiprocessing
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -43,6 +45,8 @@ from bench.store import FEATURES_FIELD, SIGNATURES_FIELD, ResultStore
 
 #: Reference images kept per worker; tasks arrive grouped by image.
 IMAGE_CACHE_SIZE = 4
+#: The machine that measures a row (recorded in it: rows of a cluster run come from many).
+HOST = socket.gethostname()
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,8 @@ class RunPlan:
     recon_dir: RunDir | None = None
     #: Torch device of learned codecs and network metrics (resolved: ``cpu``, ``cuda``, ``cuda:1``).
     device: str = "cpu"
+    #: ``(index, count)``: only the jobs of shard ``index`` of ``count`` (see :func:`shard_of`).
+    shard: tuple[int, int] | None = None
 
     def jobs(self) -> list[Job]:
         """All jobs, grouped by image so that consecutive jobs share the reference."""
@@ -87,7 +93,16 @@ class RunPlan:
                 else:
                     points = [OperatingPoint(setting) for setting in self.settings.get(name, codec.settings)]
                 jobs.extend(Job(image, name, point) for point in points)
+        if self.shard is not None:
+            index, count = self.shard
+            jobs = [job for job in jobs if shard_of(job.key, count) == index]
         return jobs
+
+
+def shard_of(key: tuple[str, ...], count: int) -> int:
+    """The shard (0 .. count - 1) of a job key: a stable hash, the same on every machine and run."""
+    digest = hashlib.sha256("\x1f".join(key).encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % count
 
 
 # --- worker side ---------------------------------------------------------------------
@@ -156,6 +171,7 @@ def _base_row(job: Job, codec: Codec) -> dict[str, Any]:
         "point": job.point.label,
         "setting": job.point.setting,
         "codec_version": codec.version(),
+        "host": HOST,
         "status": "ok",
         "error": "",
         **({"target_bpp": job.point.target_bpp} if job.point.target_bpp is not None else {}),
@@ -247,7 +263,11 @@ def run_task(jobs: Sequence[Job]) -> list[dict[str, Any]]:
 # --- main side -----------------------------------------------------------------------
 
 
-def make_tasks(jobs: Sequence[Job], settings_per_task: int = 4) -> list[list[Job]]:
+#: Jobs of one image and codec handed to a worker together (the reference is read once for them).
+SETTINGS_PER_TASK = 4
+
+
+def make_tasks(jobs: Sequence[Job], settings_per_task: int = SETTINGS_PER_TASK) -> list[list[Job]]:
     """Group consecutive jobs of the same image and codec, a few settings per task."""
     tasks: list[list[Job]] = []
     for job in jobs:
@@ -259,11 +279,12 @@ def make_tasks(jobs: Sequence[Job], settings_per_task: int = 4) -> list[list[Job
     return tasks
 
 
-def _crash_rows(task: Sequence[Job], codecs: dict[str, Codec], exc: BaseException) -> list[dict[str, Any]]:
+def crash_rows(task: Sequence[Job], codecs: dict[str, Codec], reason: str) -> list[dict[str, Any]]:
+    """Error rows for the jobs of a task that produced no rows of its own, with ``reason``."""
     rows = []
     for job in task:
         row = _base_row(job, codecs[job.codec])
-        row.update(status="error", error=f"worker process died ({one_line(exc)}); the codec may have crashed")
+        row.update(status="error", error=reason)
         rows.append(row)
     return rows
 
@@ -299,20 +320,26 @@ def execute(
     jobs: int = 1,
     retry_errors: bool = False,
     on_rows: Callable[[list[dict[str, Any]]], None] | None = None,
+    backend: Any = None,
 ) -> int:
     """Run every job of ``plan`` that ``store`` does not hold yet; return how many ran.
 
-    ``jobs`` is the number of worker processes; 1 runs in this process. Rows are written
-    task by task as they finish; ``on_rows`` is called after each write (progress).
+    ``jobs`` is the number of worker processes; 1 runs in this process. ``backend`` runs the
+    tasks elsewhere instead (an object with ``run(plan, tasks, finish)`` and
+    ``settings_per_task``, e.g. :class:`bench.cluster.DaskBackend`). Rows are written task by task as they finish, here;
+    ``on_rows`` is called after each write (progress).
     """
     pending = pending_jobs(plan, store, retry_errors)
-    tasks = make_tasks(pending)
+    tasks = make_tasks(pending, backend.settings_per_task if backend is not None else SETTINGS_PER_TASK)
 
     def finish(rows: list[dict[str, Any]]) -> None:
         store.write(rows)
         if on_rows:
             on_rows(rows)
 
+    if backend is not None:
+        backend.run(plan, tasks, finish)
+        return len(pending)
     if jobs <= 1 or len(tasks) <= 1:
         # In this process, with every core for torch (its default).
         _init_worker(plan, None, worker_devices(plan.device), None, None)
@@ -440,6 +467,6 @@ def _execute_in_pool(
     crashes[task[0].key] = crashes.get(task[0].key, 0) + 1
     if crashes[task[0].key] >= MAX_CRASHES:
         assert error is not None
-        finish(_crash_rows(task, plan.codecs, error))
+        finish(crash_rows(task, plan.codecs, f"worker process died ({one_line(error)}); the codec may have crashed"))
         return [], not_started
     return [task], not_started

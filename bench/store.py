@@ -126,6 +126,10 @@ class ResultStore:
         for *key, text in self.connection.execute("SELECT dataset, image, codec, point, row FROM results WHERE status = 'ok'"):
             yield tuple(key), upgrade_row(json.loads(text))  # type: ignore[misc]
 
+    def feature_keys(self) -> list[str]:
+        """The feature keys the store holds features under."""
+        return [key for (key,) in self.connection.execute("SELECT DISTINCT feature_key FROM features ORDER BY feature_key")]
+
     def keys_missing_features(self, feature_keys: Iterable[str]) -> set[Key]:
         """Keys of ok rows that lack features under any of ``feature_keys`` (to be run again)."""
         missing: set[Key] = set()

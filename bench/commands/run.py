@@ -62,6 +62,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--save-recon", action="store_true", help="keep reconstructions as PNG under RUN_DIR/recon/<dataset>/<codec>/<point>/")
     parser.add_argument("--retry-errors", action="store_true", help="run again the jobs whose rows have status=error")
     parser.add_argument("--no-download", action="store_true", help="never download a dataset; fail if no local or cached copy exists")
+    parser.add_argument("--shard", metavar="I/N", default=None, help="run only shard I of N (0-based) of the jobs, by a stable hash of each job; merge the shards' run folders with `bench merge`")
+    cluster = parser.add_argument_group("running on a Dask cluster (pip install codec-bench[cluster]; see README)")
+    cluster.add_argument("--scheduler", metavar="ADDRESS", default=None, help="run the jobs on the Dask cluster of this scheduler (tcp://host:port, or a scheduler file); --jobs is then the number of tasks in flight (default: the cluster's worker threads)")
+    cluster.add_argument("--scheduler-timeout", type=float, default=10.0, metavar="SECONDS", help="give up when the scheduler does not answer within this time")
+    cluster.add_argument("--shared-storage", action="store_true", help="workers read the image files from the same paths (default: this machine sends each file's bytes)")
+    cluster.add_argument("--row-timeout", type=float, default=None, metavar="SECONDS", help="a task running past this many seconds per row becomes error rows and its worker is restarted (default: no limit)")
     add_codec_arguments(parser)
     parser.set_defaults(func=run_command)
 
@@ -122,6 +128,34 @@ def report_skipped(skipped: list["SkippedFile"], run_dir: "RunDir") -> None:
               f"not_read in {run_dir.file('metadata.json')}", file=sys.stderr)
 
 
+def parse_shard(text: str | None) -> tuple[int, int] | None:
+    """``"1/3"`` -> ``(1, 3)``: shard 1 of 3, numbered from 0."""
+    if text is None:
+        return None
+    index, separator, count = text.partition("/")
+    try:
+        shard = (int(index), int(count))
+    except ValueError:
+        shard = None
+    if not separator or shard is None or not 0 <= shard[0] < shard[1]:
+        raise BenchError(f"--shard {text!r}: expected I/N with 0 <= I < N, such as 0/4 (shards are numbered from 0)")
+    return shard
+
+
+def cluster_backend(args: argparse.Namespace, codecs: dict[str, "Codec"], metrics: list[Any]) -> Any:
+    """The Dask backend of ``--scheduler``, after checking the workers' library versions."""
+    from bench.cluster import DaskBackend, check_workers, connect
+
+    client = connect(args.scheduler, args.scheduler_timeout)
+    libraries = sorted({part.library for part in [*codecs.values(), *metrics] if part.library})
+    try:
+        hosts = check_workers(client, libraries)
+    except BenchError:
+        client.close()
+        raise
+    return DaskBackend(client, jobs=args.jobs, shared_storage=args.shared_storage, row_timeout=args.row_timeout, workers_per_host=hosts)
+
+
 def parse_targets(text: str | None) -> list[float]:
     if not text:
         return []
@@ -174,7 +208,9 @@ def run_command(args: argparse.Namespace) -> int:
 
     run_dir = RunDir(args.out)
     run_dir.check_writable()
-    device = resolve_device(args.device)
+    shard = parse_shard(args.shard)
+    # On a cluster each worker resolves --device itself (its GPUs are not this machine's).
+    device = args.device if args.scheduler else resolve_device(args.device)
     codecs, skipped = select_codecs(args.codecs, codec_options(args, device))
     if skipped:
         print(f"bench: --codecs all: {len(skipped)} codec(s) cannot run here and are skipped (see `bench codecs`): "
@@ -200,8 +236,9 @@ def run_command(args: argparse.Namespace) -> int:
     report_skipped(skipped, run_dir)
     plan = runner.RunPlan(
         images=images, codecs=codecs, metrics=metrics, settings=settings, target_bpps=targets,
-        recon_dir=run_dir if args.save_recon else None, device=device,
+        recon_dir=run_dir if args.save_recon else None, device="cpu" if args.scheduler else device, shard=shard,
     )
+    backend = cluster_backend(args, codecs, metrics) if args.scheduler else None
     with tqdm(unit="job", disable=None, file=sys.stderr) as progress:
 
         def started(total: int, pending: int) -> None:
@@ -211,9 +248,12 @@ def run_command(args: argparse.Namespace) -> int:
 
         result = run_benchmark(
             plan, run_dir, jobs=args.jobs, retry_errors=args.retry_errors, cache_dir=args.cache_dir,
-            metadata={"not_read": [{"file": str(entry.path), "reason": entry.reason} for entry in skipped]},
-            on_start=started, on_rows=lambda rows: progress.update(len(rows)),
+            metadata={"not_read": [{"file": str(entry.path), "reason": entry.reason} for entry in skipped],
+                      "scheduler": args.scheduler, "shard": args.shard},
+            on_start=started, on_rows=lambda rows: progress.update(len(rows)), backend=backend,
         )
+    if backend is not None:
+        backend.client.close()
     frame, table = result.results, result.distribution
     errors = frame[frame["status"] != "ok"]
     print(f"bench: {len(frame)} rows in {run_dir.results_csv}")

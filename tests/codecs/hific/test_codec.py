@@ -77,7 +77,7 @@ def test_checkpoint_loading_stays_out_of_encode_seconds(make_model, kodim01_crop
     real_load = checkpoint.load_checkpoint
 
     def slow_load(*args, **kwargs):
-        time.sleep(3.0)
+        time.sleep(6.0)
         return real_load(*args, **kwargs)
 
     monkeypatch.setattr(checkpoint, "load_checkpoint", slow_load)
@@ -85,6 +85,7 @@ def test_checkpoint_loading_stays_out_of_encode_seconds(make_model, kodim01_crop
     codec = hific_codecs(checkpoints=(tmp_path / "hific_lo.pt",))["hific"]
     row = run_job(Job(ImageSource("d", "crop.png", tmp_path / "crop.png"), "hific", OperatingPoint("hific_lo")), codec, [])
     assert row["status"] == "ok", row["error"]
-    # The 3 s load would dominate either time; coding this tiny model takes milliseconds.
-    assert row["encode_seconds"] < 1.5 and row["decode_seconds"] < 1.5
+    # The 6 s load would dominate either time; coding this tiny model takes milliseconds when the
+    # machine is idle, and well under 3 s however busy it is.
+    assert row["encode_seconds"] < 3.0 and row["decode_seconds"] < 3.0
     assert row["bpp_estimate"] > 0

@@ -1,0 +1,106 @@
+"""Merging run folders (shards of one run, made with ``bench run --shard I/N``) into one.
+
+The merged folder's tables equal those of the unsharded run: every row and its features are
+copied into one store, and the set metrics (FID, KID) are computed again over the merged rows,
+never copied from a shard. Folders measured under different metric settings (another LPIPS
+network, other weights) are refused. A row key (dataset, image, codec, point) found twice keeps
+one row: an ok row over an error row, else the first folder's.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from bench.errors import BenchError
+from bench.rundir import RESULTS_DB, RunDir
+from bench.store import FEATURES_FIELD, SIGNATURES_FIELD
+
+
+class MergeError(BenchError):
+    pass
+
+
+@dataclass
+class MergeResult:
+    rows: int
+    duplicates: int
+    distribution: Any = None
+
+
+def _signatures(rows: Iterable[dict[str, Any]], source: Path, found: dict[str, tuple[str, Path]]) -> None:
+    """Record each metric's signature; refuse one that differs from another folder's."""
+    for row in rows:
+        for metric, signature in row.get(SIGNATURES_FIELD, {}).items():
+            seen = found.setdefault(metric, (signature, source))
+            if seen[0] != signature:
+                raise MergeError(
+                    f"{source} measured {metric} under other settings than {seen[1]} ({signature!r} vs {seen[0]!r}); "
+                    "merge only shards of one run made with the same metric options"
+                )
+
+
+def merge_runs(
+    out: str | Path, runs: Sequence[str | Path], cache_dir: str | Path | None = None, metric_options: Iterable[Any] = (),
+) -> MergeResult:
+    """Merge the run folders ``runs`` into ``out`` (created; an existing run folder gains their rows)."""
+    from bench import datasets, distribution
+    from bench.metrics.base import DistributionMetric
+    from bench.metrics.registry import create_metrics, metric_classes
+    from bench.runner import ImageSource
+
+    target = RunDir(out)
+    sources = [RunDir(run) for run in runs]
+    for source in sources:
+        if not source.file(RESULTS_DB).is_file():
+            raise MergeError(f"{source.path}: no {RESULTS_DB}; pass run folders written by `bench run`")
+    target.create()
+    chosen: dict[tuple[str, ...], dict[str, Any]] = {}
+    signatures: dict[str, tuple[str, Path]] = {}
+    duplicates, invocations, columns, images = 0, [], [], {}
+    for source in sources:
+        with source.open_store() as store:
+            rows = list(store.rows())
+            _signatures(rows, source.path, signatures)
+            features = {key: store.features(key) for key in store.feature_keys()}
+            found = store.invocations()
+        invocations += found
+        for row in rows:
+            key = (row["dataset"], row["image"], row["codec"], row["point"])
+            row[FEATURES_FIELD] = {name: arrays[key] for name, arrays in features.items() if key in arrays}
+            if key in chosen:
+                duplicates += 1
+                if chosen[key]["status"] == "ok" or row["status"] != "ok":
+                    continue
+            chosen[key] = row
+        columns += source.read_metric_columns(fallback=False)
+        for invocation in found:
+            for dataset, name, path in invocation.get("images", []):
+                images[(dataset, name)] = ImageSource(dataset, name, Path(path))
+    metric_columns = target.write_metric_columns(columns)
+    with target.open_store() as store:
+        store.write(chosen.values())
+        for invocation in invocations:
+            store.record_invocation(invocation)
+        rows = list(store.rows())
+        target.write_results(rows, metric_columns)
+        table = None
+        classes = metric_classes()
+        names = [name for name in sorted(signatures) if isinstance(classes.get(name), type) and issubclass(classes[name], DistributionMetric)]
+        set_metrics = create_metrics(",".join(names), metric_options) if names else []
+        if set_metrics:
+            for metric in set_metrics:
+                if metric.signature() != signatures[metric.name][0]:
+                    raise MergeError(
+                        f"{metric.name}: the shards were measured with {signatures[metric.name][0]!r}, this machine gives "
+                        f"{metric.signature()!r}; pass the same --weights-dir as the shards had"
+                    )
+            wanted = [image for image in images.values() if (image.dataset, image.name) in {(r["dataset"], r["image"]) for r in rows}]
+            missing = [image for image in wanted if not Path(image.path).is_file()]
+            if missing:
+                raise MergeError(f"FID/KID need the original images; {missing[0].path} is not here (where the shard read it)")
+            table = distribution.distribution_table(store, wanted, set_metrics, Path(cache_dir or datasets.default_cache_dir()))
+            target.write_distribution(table)
+        target.write_metadata(store.invocations())
+    return MergeResult(len(rows), duplicates, table)
+
