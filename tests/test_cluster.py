@@ -79,6 +79,18 @@ def test_a_cluster_run_equals_a_local_run_cell_for_cell(cluster, tmp_path):
     assert "18 already done, 0 to run" in again.stderr
 
 
+def test_torch_threads_share_each_workers_host_among_the_workers_there(cluster):
+    from dask.system import CPU_COUNT
+
+    from bench.cluster import _threads_here, check_workers
+
+    _, client, _ = cluster
+    hosts = check_workers(client, ["pillow"])
+    assert hosts == {"127.0.0.1": 2}
+    assert client.submit(_threads_here, hosts, pure=False).result() == max(1, CPU_COUNT // 2)
+    assert client.submit(_threads_here, {"10.0.0.9": 5}, pure=False).result() == CPU_COUNT  # alone on its host
+
+
 def _rows_in(database: Path) -> int:
     try:
         with sqlite3.connect(database, timeout=1) as connection:

@@ -64,7 +64,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-download", action="store_true", help="never download a dataset; fail if no local or cached copy exists")
     parser.add_argument("--shard", metavar="I/N", default=None, help="run only shard I of N (0-based) of the jobs, by a stable hash of each job; merge the shards' run folders with `bench merge`")
     cluster = parser.add_argument_group("running on a Dask cluster (pip install codec-bench[cluster]; see README)")
-    cluster.add_argument("--scheduler", metavar="ADDRESS", default=None, help="run the jobs on the Dask cluster of this scheduler (tcp://host:port, or a scheduler file); --jobs is then the number of tasks in flight (default: the cluster's worker threads)")
+    cluster.add_argument("--scheduler", metavar="ADDRESS", default=None, help="run the jobs on the Dask cluster of this scheduler (tcp://host:port, or a scheduler file); --jobs is then the number of tasks in flight (default: twice the cluster's worker threads)")
     cluster.add_argument("--scheduler-timeout", type=float, default=10.0, metavar="SECONDS", help="give up when the scheduler does not answer within this time")
     cluster.add_argument("--shared-storage", action="store_true", help="workers read the image files from the same paths (default: this machine sends each file's bytes)")
     cluster.add_argument("--row-timeout", type=float, default=None, metavar="SECONDS", help="a task running past this many seconds per row becomes error rows and its worker is restarted (default: no limit)")
