@@ -104,4 +104,15 @@ def test_a_broken_plugin_is_listed_as_unavailable_and_skipped(tmp_path):
     assert "broken                 UNAVAILABLE: broken: cannot load broken_codec:Broken (ModuleNotFoundError" in listing.stdout
     run = run_bench("run", "--codecs", "all", "--settings", "jpeg=50", "--limit", "1", "--out", str(tmp_path / "run"), PYTHONPATH=str(plugin))
     (line,) = [line for line in run.stderr.splitlines() if line.startswith("bench: --codecs all:")]
-    assert "cannot run here and are skipped" in line and "broken: cannot load broken_codec:Broken" in line
+    assert "cannot run here and are skipped" in line and "broken (cannot load broken_codec:Broken)" in line
+
+
+def test_skipped_codecs_are_summed_up_by_reason_in_one_short_line():
+    from bench.commands.run import grouped_reasons
+
+    reasons = {
+        "hific": "hific: no HiFiC checkpoint: pass --hific-checkpoint PATH ...",
+        "hific-sparse-matrix": "hific-sparse-matrix: no HiFiC checkpoint: pass --hific-checkpoint PATH ...",
+        "mbt2018": "mbt2018: no weights (e.g. mbt2018-1-3f36cd77.pth.tar); put the zoo's files in ...",
+    }
+    assert grouped_reasons(reasons) == "hific, hific-sparse-matrix (no HiFiC checkpoint); mbt2018 (no weights)"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -196,6 +197,19 @@ def summarize(frame: "pd.DataFrame", metric_columns: list["Column"]) -> str:
     return "\n".join(lines)
 
 
+def grouped_reasons(reasons: dict[str, str]) -> str:
+    """``{"a": "a: no weights (e.g. ...)", "b": "b: no weights ..."}`` -> ``"a, b (no weights)"``.
+
+    The gist of each reason is its text after the name, up to its first ``: ``, `` (`` or ``;``:
+    the full reasons of many codecs would fill a screen, and the listing commands give them.
+    """
+    groups: dict[str, list[str]] = {}
+    for name, reason in reasons.items():
+        gist = re.split(r": | \(|;", reason.removeprefix(f"{name}: "), maxsplit=1)[0].strip()
+        groups.setdefault(gist, []).append(name)
+    return "; ".join(f"{', '.join(names)} ({gist})" for gist, names in groups.items())
+
+
 def run_command(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -213,8 +227,8 @@ def run_command(args: argparse.Namespace) -> int:
     device = args.device if args.scheduler else resolve_device(args.device)
     codecs, skipped = select_codecs(args.codecs, codec_options(args, device))
     if skipped:
-        print(f"bench: --codecs all: {len(skipped)} codec(s) cannot run here and are skipped (see `bench codecs`): "
-              + "; ".join(skipped.values()), file=sys.stderr)
+        print(f"bench: --codecs all: {len(skipped)} codec(s) cannot run here and are skipped "
+              f"(`bench codecs` says what each needs): {grouped_reasons(skipped)}", file=sys.stderr)
     targets = parse_targets(args.target_bpp)
     if targets:
         for name in [name for name, codec in codecs.items() if codec.quality_range is None]:
@@ -227,7 +241,7 @@ def run_command(args: argparse.Namespace) -> int:
         metrics, missing = available_metrics(metrics)
         if missing:
             print(f"bench: --metrics all: {len(missing)} metric(s) not available here and left out: "
-                  + "; ".join(missing.values()), file=sys.stderr)
+                  f"{grouped_reasons(missing)}", file=sys.stderr)
     else:
         for metric in metrics:
             metric.check()
