@@ -54,7 +54,7 @@ def test_a_shipped_checkpoint_loads_safely_and_its_card_says_how_it_was_trained(
 
 
 @pytest.mark.parametrize("rate", RATES)
-def test_each_dense_sparse_pair_differs_only_in_the_sparsity_weight(rate):
+def test_each_dense_sparse_pair_differs_only_in_the_sparsity_term(rate):
     dense, sparse = (card_of(BASELINES / f"{family}-{rate}")["config"] for family in FAMILIES)
     assert dense["loss"]["sparsity"]["weight"] == 0 < sparse["loss"]["sparsity"]["weight"]
     for config in (dense, sparse):

@@ -106,8 +106,15 @@ def read_families_file(path: Path) -> Families:
         entries = paths if isinstance(paths, list) else [paths]
         if not entries or not all(isinstance(entry, str) and entry for entry in entries):
             raise BenchError(f"{source}: family {name!r} needs a checkpoint path or a list of them")
+        family = families.setdefault(str(name), {})
         for entry in entries:
-            families.setdefault(str(name), {}).update(checkpoints_in(path.parent / Path(entry).expanduser(), source))
+            for setting, checkpoint in checkpoints_in(path.parent / Path(entry).expanduser(), source).items():
+                if setting in family and family[setting] != checkpoint:
+                    raise BenchError(
+                        f"{source}: family {name!r} has two checkpoints named {setting!r} ({family[setting]}, {checkpoint});"
+                        " settings are named by file name, so rename or link them (e.g. lo.pt, mi.pt)"
+                    )
+                family[setting] = checkpoint
     return families
 
 
