@@ -11,6 +11,7 @@ import torch
 from bench.codecs.hific.families import baseline_families
 from bench.codecs.hific.sparse_matrix import SparseMatrixHiFiC
 from bench.codecs.hific.entropy_coded import EntropyCodedHiFiC
+from bench.train.config import load_config
 from cli_helpers import REPO_ROOT, run_bench
 
 BASELINES = REPO_ROOT / "baselines"
@@ -62,6 +63,16 @@ def test_each_dense_sparse_pair_differs_only_in_the_sparsity_term(rate):
         config.pop("name")
     assert dense == sparse
 
+
+
+@pytest.mark.parametrize("folder", shipped_folders(), ids=lambda folder: folder.name)
+def test_the_repository_config_of_a_shipped_model_is_the_one_it_was_trained_with(folder):
+    trained = card_of(folder)["config"]
+    repository = json.loads(json.dumps(load_config(REPO_ROOT / "configs" / f"{folder.name.removeprefix('hific-')}.yaml").to_dict()))
+    for config in (trained, repository):  # where the base checkpoint and the data lay on the training machine
+        config.pop("init_from")
+        config["data"].pop("data_dir")
+    assert repository == trained
 
 def test_all_of_baselines_stays_well_under_100_mb():
     assert sum(path.stat().st_size for path in BASELINES.rglob("*") if path.is_file()) < 90 * 2**20
