@@ -64,7 +64,6 @@ def test_each_dense_sparse_pair_differs_only_in_the_sparsity_term(rate):
     assert dense == sparse
 
 
-
 @pytest.mark.parametrize("folder", shipped_folders(), ids=lambda folder: folder.name)
 def test_the_repository_config_of_a_shipped_model_is_the_one_it_was_trained_with(folder):
     trained = card_of(folder)["config"]
@@ -73,6 +72,7 @@ def test_the_repository_config_of_a_shipped_model_is_the_one_it_was_trained_with
         config.pop("init_from")
         config["data"].pop("data_dir")
     assert repository == trained
+
 
 def test_all_of_baselines_stays_well_under_100_mb():
     assert sum(path.stat().st_size for path in BASELINES.rglob("*") if path.is_file()) < 90 * 2**20

@@ -39,6 +39,20 @@ def default_baselines_dir() -> Path:
     return resources.checkout_baselines_dir()
 
 
+def add_setting(settings: dict[str, Path], checkpoint: Path, owner: str) -> None:
+    """Add ``checkpoint`` under its setting name, its file stem; two files of one name are an error.
+
+    ``owner`` names the folder or family for the error.
+    """
+    setting = checkpoint.stem
+    if settings.get(setting, checkpoint) != checkpoint:
+        raise BenchError(
+            f"{owner} has two checkpoints named {setting!r} ({settings[setting]}, {checkpoint});"
+            " settings are named by file name, so rename or link them (e.g. lo.pt, mi.pt)"
+        )
+    settings[setting] = checkpoint
+
+
 def checkpoints_in(path: Path, source: str) -> dict[str, Path]:
     """Setting name -> file for a checkpoint file or a folder of checkpoint files.
 
@@ -47,7 +61,10 @@ def checkpoints_in(path: Path, source: str) -> dict[str, Path]:
     if path.is_file():
         return {path.stem: path}
     if path.is_dir():
-        found = {p.stem: p for p in sorted(path.iterdir()) if p.suffix in CHECKPOINT_SUFFIXES and p.is_file()}
+        found: dict[str, Path] = {}
+        for checkpoint in sorted(path.iterdir()):
+            if checkpoint.suffix in CHECKPOINT_SUFFIXES and checkpoint.is_file():
+                add_setting(found, checkpoint, f"{source}: folder {path}")
         if found:
             return found
         raise BenchError(f"{source}: folder {path} holds no checkpoint ({', '.join(CHECKPOINT_SUFFIXES)} files)")
@@ -108,13 +125,8 @@ def read_families_file(path: Path) -> Families:
             raise BenchError(f"{source}: family {name!r} needs a checkpoint path or a list of them")
         family = families.setdefault(str(name), {})
         for entry in entries:
-            for setting, checkpoint in checkpoints_in(path.parent / Path(entry).expanduser(), source).items():
-                if setting in family and family[setting] != checkpoint:
-                    raise BenchError(
-                        f"{source}: family {name!r} has two checkpoints named {setting!r} ({family[setting]}, {checkpoint});"
-                        " settings are named by file name, so rename or link them (e.g. lo.pt, mi.pt)"
-                    )
-                family[setting] = checkpoint
+            for checkpoint in checkpoints_in(path.parent / Path(entry).expanduser(), source).values():
+                add_setting(family, checkpoint, f"{source}: family {name!r}")
     return families
 
 

@@ -64,13 +64,20 @@ def test_families_file_declares_families_with_paths_relative_to_it(make_model, t
     assert codecs["hific-sparse-sparse-matrix"].settings == ["sparse-lo"]
 
 
-
 def test_families_file_refuses_two_checkpoints_with_one_setting_name(make_model, tmp_path, no_default_baselines):
     for run in ("lo", "mi"):
         save_checkpoint(make_model(), tmp_path / run / "step-0000500.pt")
     (tmp_path / "families.yaml").write_text("families:\n  hific-x: [lo/step-0000500.pt, mi/step-0000500.pt]\n")
     with pytest.raises(BenchError, match="family 'hific-x' has two checkpoints named 'step-0000500' .*rename or link them"):
         hific_codecs(config_files=(str(tmp_path / "families.yaml"),))
+
+
+def test_a_folder_with_two_checkpoints_of_one_name_is_refused(make_model, tmp_path, no_default_baselines):
+    for suffix in (".pt", ".ckpt"):
+        save_checkpoint(make_model(), tmp_path / "run" / f"lo{suffix}")
+    with pytest.raises(BenchError, match="folder .*run has two checkpoints named 'lo' .*rename or link them"):
+        hific_codecs(families=(f"hific-x={tmp_path / 'run'}",))
+
 
 @pytest.mark.parametrize(
     "options, message",
