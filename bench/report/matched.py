@@ -281,6 +281,21 @@ def verdict(comparison: Comparison) -> str:
             + f" compared with {a}."
         )
     if not sentences:
+        # Curves that barely overlap leave no common bpp point and, being short, no BD-rate; the
+        # BD-metric over each image's common range is then the only measured difference.
+        metric_rows = [
+            row for row in comparison.rows
+            if row.kind == "BD-metric" and row.estimate is not None and math.isfinite(row.estimate.low)
+            and not row.quantity.db_of
+        ]
+        if metric_rows:
+            n = max(row.estimate.n_images for row in metric_rows)
+            sentences.append(
+                f"No single bpp lies inside both codecs' ranges; over each image's common range "
+                f"(BD-metric), compared with {a}, {b} " + _join([_point_clause(r) for r in metric_rows])
+                + f" (means over {n} images with 95 % bootstrap intervals)."
+            )
+    if not sentences:
         return f"{a} and {b} could not be compared: their results do not share a bpp range on any metric."
     return " ".join(sentences)
 

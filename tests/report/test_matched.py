@@ -1,4 +1,6 @@
 """Matched-bpp comparison: bootstrap intervals over images on synthetic per-image curves."""
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -70,6 +72,17 @@ def test_verdict_states_direction_and_interval():
     assert "dB [" in text and "lower (worse) in PSNR" in text
     assert "more bits for the same PSNR" in text
 
+
+
+def test_verdict_falls_back_to_bd_metric_when_no_bpp_point_is_common():
+    comparison = compare(synthetic_run(psnr_shift=-0.5), "A", "B")
+    comparison.bpp_points = []
+    comparison.rows = [row for row in comparison.rows if row.kind == "BD-metric"]
+    text = verdict(comparison)
+    assert text.startswith("No single bpp lies inside both codecs' ranges; over each image's common range")
+    low, high = map(float, re.search(r"B is [0-9.]+ dB \[([0-9.]+), ([0-9.]+)\] lower \(worse\) in PSNR", text).groups())
+    assert low <= 0.5 <= high
+    assert f"means over {N_IMAGES} images" in text
 
 def test_common_points_lie_inside_every_image_range():
     run = synthetic_run(psnr_shift=0.0, rate_factor=0.9)
