@@ -252,6 +252,15 @@ def _rate_clause(row: ComparisonRow) -> str:
     return f"{_magnitude(estimate, '%')} {'fewer' if fewer else 'more'} bits for the same {row.quantity.label}"
 
 
+def _rows_with_interval(comparison: Comparison, kind: str) -> list[ComparisonRow]:
+    """The rows of one kind that have an estimate with an interval, without the dB twins of metrics."""
+    return [
+        row for row in comparison.rows
+        if row.kind == kind and row.estimate is not None and math.isfinite(row.estimate.low)
+        and not row.quantity.db_of
+    ]
+
+
 def verdict(comparison: Comparison) -> str:
     """One paragraph in plain words, generated from the comparison's numbers."""
     a, b = comparison.codec_a, comparison.codec_b
@@ -270,11 +279,7 @@ def verdict(comparison: Comparison) -> str:
                 f"At {middle:g} bpp, compared with {a}, {b} " + _join(clauses)
                 + f" (means over {n} images with 95 % bootstrap intervals)."
             )
-    rate_rows = [
-        row for row in comparison.rows
-        if row.kind == "BD-rate" and row.estimate is not None and math.isfinite(row.estimate.low)
-        and not row.quantity.db_of
-    ]
+    rate_rows = _rows_with_interval(comparison, "BD-rate")
     if rate_rows:
         sentences.append(
             f"Over the common quality range (BD-rate), {b} needs " + _join([_rate_clause(r) for r in rate_rows])
@@ -283,11 +288,7 @@ def verdict(comparison: Comparison) -> str:
     if not sentences:
         # Curves that barely overlap leave no common bpp point and, being short, no BD-rate; the
         # BD-metric over each image's common range is then the only measured difference.
-        metric_rows = [
-            row for row in comparison.rows
-            if row.kind == "BD-metric" and row.estimate is not None and math.isfinite(row.estimate.low)
-            and not row.quantity.db_of
-        ]
+        metric_rows = _rows_with_interval(comparison, "BD-metric")
         if metric_rows:
             n = max(row.estimate.n_images for row in metric_rows)
             sentences.append(

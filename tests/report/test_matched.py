@@ -73,7 +73,6 @@ def test_verdict_states_direction_and_interval():
     assert "more bits for the same PSNR" in text
 
 
-
 def test_verdict_falls_back_to_bd_metric_when_no_bpp_point_is_common():
     comparison = compare(synthetic_run(psnr_shift=-0.5), "A", "B")
     comparison.bpp_points = []
@@ -83,6 +82,7 @@ def test_verdict_falls_back_to_bd_metric_when_no_bpp_point_is_common():
     low, high = map(float, re.search(r"B is [0-9.]+ dB \[([0-9.]+), ([0-9.]+)\] lower \(worse\) in PSNR", text).groups())
     assert low <= 0.5 <= high
     assert f"means over {N_IMAGES} images" in text
+
 
 def test_common_points_lie_inside_every_image_range():
     run = synthetic_run(psnr_shift=0.0, rate_factor=0.9)
