@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
 
@@ -20,6 +21,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
     parser.add_argument("--device", default="auto", help="torch device: auto (cuda when available, else cpu), cpu, cuda, cuda:1 ...")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (log.csv is still written)")
+    parser.add_argument(
+        "--seed", type=int, default=None,
+        help="replace the config's seed (discriminator initialisation, data order, noise): "
+        "the same recipe trained again with another seed (default: the config's seed)",
+    )
     parser.set_defaults(func=train_command)
 
 
@@ -30,6 +36,8 @@ def train_command(args: argparse.Namespace) -> int:
 
     device = resolve_device(args.device)
     config = load_config(args.config)
+    if args.seed is not None:
+        config = dataclasses.replace(config, seed=args.seed)
     final = train(config, args.out, device=device, resume=args.resume, progress=not args.no_progress)
     print(f"bench train: wrote {final} (card: {final.parent / 'card.json'})")
     return 0

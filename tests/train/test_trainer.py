@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import yaml
 
 from bench.cli import main
 from bench.codecs.hific import container, entropy_coded
@@ -163,3 +164,26 @@ def test_mixed_precision_keeps_the_entropy_model_in_float32(fixed_batch: torch.T
     assert output.y.dtype == output.x_hat.dtype == torch.bfloat16
     assert output.means.dtype == output.scales.dtype == torch.float32
     assert output.likelihoods["y"].dtype == output.likelihoods["z"].dtype == torch.float32
+
+
+def test_bench_train_seed_changes_discriminator_data_and_noise_and_is_recorded(tmp_path: Path, train_folder: Path, capsys) -> None:
+    config = tmp_path / "tiny.yaml"
+    values = read_yaml(TINY_YAML)
+    values["data"]["folders"] = [str(train_folder)]
+    values.update(stage1_steps=1, stage2_steps=1, checkpoint_every=2, log_every=1)
+    config.write_text(yaml.safe_dump(values))
+    runs = {}
+    for seed in (None, 0, 1):
+        out = tmp_path / f"seed-{seed}"
+        assert main(["train", "--config", str(config), "--out", str(out), "--no-progress"] + (["--seed", str(seed)] if seed is not None else [])) == 0
+        state = torch.load(out / "checkpoints" / "step-0000002.state", weights_only=True)
+        runs[seed] = (load_checkpoint(out / "tiny.pt")[1]["config"]["seed"], state, read_log(out / "log.csv"))
+    capsys.readouterr()
+
+    assert [runs[seed][0] for seed in (None, 0, 1)] == [0, 0, 1]
+    same, other = runs[0][1], runs[1][1]
+    assert all(torch.equal(value, runs[None][1]["discriminator"][key]) for key, value in same["discriminator"].items())
+    assert any(not torch.equal(value, other["discriminator"][key]) for key, value in same["discriminator"].items())
+    assert not torch.equal(same["sampler_rng"], other["sampler_rng"])
+    assert not torch.equal(same["torch_rng"], other["torch_rng"])
+    assert runs[0][2][0]["bpp"] != runs[1][2][0]["bpp"]
