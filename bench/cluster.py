@@ -39,8 +39,9 @@ if TYPE_CHECKING:
 
     from bench.runner import Job, RunPlan
 
-#: Row field carrying a reconstruction's PNG bytes from a worker to the client; never stored.
-RECONSTRUCTION_FIELD = "_reconstruction_png"
+#: Row field carrying a row's files (relative path -> bytes: reconstruction PNG, bitstream) from a worker
+#: to the client, which writes them into the run folder; never stored.
+FILES_FIELD = "_files"
 INSTALL = "install Dask's distributed (pip install codec-bench[cluster])"
 
 
@@ -103,8 +104,8 @@ def worker_threads(client: "Client") -> int:
 # --- worker side ---------------------------------------------------------------------
 
 
-class _ReconstructionsInMemory:
-    """Stands in for the run folder on a worker: keeps reconstructions as PNG bytes."""
+class _FilesInMemory:
+    """Stands in for the run folder on a worker: keeps reconstructions (as PNG) and bitstreams as bytes."""
 
     def __init__(self) -> None:
         self.files: dict[str, bytes] = {}
@@ -115,6 +116,9 @@ class _ReconstructionsInMemory:
         buffer = io.BytesIO()
         Image.fromarray(image).save(buffer, format="PNG")
         self.files[relpath] = buffer.getvalue()
+
+    def save_file(self, data: bytes, relpath: str) -> None:
+        self.files[relpath] = data
 
 
 _prepared: set[int] = set()
@@ -170,24 +174,29 @@ def _threads_here(workers_per_host: dict[str, int]) -> int:
 
 def run_remote_task(
     state: tuple[dict[str, Any], Sequence[Any]], jobs: Sequence["Job"], image_bytes: bytes | None,
-    threads: int | None, workers_per_host: dict[str, int], keep_reconstructions: bool,
+    threads: int | None, workers_per_host: dict[str, int], outputs: tuple[bool, bool, bool],
 ) -> list[dict[str, Any]]:
     """Worker entry point: one task's rows, measured here with the worker's copy of the plan's parts."""
     from bench import runner
+    from bench.processes import limit_threads
 
     codecs, metrics = state
     if id(state) not in _prepared:  # once per worker and plan: the parts stay loaded between tasks
-        runner._limit_threads(threads or _threads_here(workers_per_host))
+        limit_threads(threads or _threads_here(workers_per_host))
         _allow_large_heap()
         _prepared.add(id(state))
     if image_bytes is not None:
         local = _local_copy(jobs[0].image.name, image_bytes)
         jobs = [replace(job, image=replace(job.image, path=local)) for job in jobs]
-    sink = _ReconstructionsInMemory() if keep_reconstructions else None
-    rows = [runner.run_job(job, codecs[job.codec], metrics, sink) for job in jobs]
-    for row in rows:
-        if sink is not None and row.get("recon_path") in sink.files:
-            row[RECONSTRUCTION_FIELD] = sink.files[row["recon_path"]]
+    keep_reconstructions, keep_bitstreams, verify = outputs
+    rows = []
+    for job in jobs:
+        sink = _FilesInMemory()
+        rows.append(runner.run_job(
+            job, codecs[job.codec], metrics, sink if keep_reconstructions else None, sink if keep_bitstreams else None, verify,
+        ))
+        if sink.files:
+            rows[-1][FILES_FIELD] = sink.files
     return rows
 
 
@@ -234,7 +243,8 @@ class DaskBackend:
             # dies with it, and then every task that needs it is cancelled instead of retried.
             data = None if self.shared_storage else Path(task[0].image.path).read_bytes()
             future = self.client.submit(
-                run_remote_task, state, task, data, self.threads, hosts, plan.recon_dir is not None, pure=False,
+                run_remote_task, state, task, data, self.threads, hosts,
+                (plan.recon_dir is not None, plan.bitstream_dir is not None, plan.verify), pure=False,
             )
             in_flight[future] = (task, time.monotonic())
 
@@ -270,11 +280,10 @@ class DaskBackend:
             rows = future.result()
         except KilledWorker as exc:
             return runner.crash_rows(task, plan.codecs, f"Dask worker died while running it, on every retry ({one_line(exc)})")
-        if plan.recon_dir is not None:
-            for row in rows:
-                data = row.pop(RECONSTRUCTION_FIELD, None)
-                if data is not None:
-                    plan.recon_dir.save_reconstruction_bytes(data, row["recon_path"])
+        for row in rows:
+            for relpath, data in row.pop(FILES_FIELD, {}).items():
+                folder = plan.bitstream_dir if relpath == row.get("bitstream_path") else plan.recon_dir
+                folder.save_file(data, relpath)
         return rows
 
     def _stop_overdue(self, in_flight: dict[Any, tuple[list["Job"], float]], finish: Callable, plan: "RunPlan", submit_next: Callable) -> None:

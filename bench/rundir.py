@@ -8,6 +8,7 @@ Layout of ``bench run --out RUN_DIR``::
     metrics.json                    what each metric column holds (label, unit, direction...)
     metadata.json                   versions, machine, command lines and times of every invocation
     recon/<dataset>/<codec>/<point>/<image>.png     reconstructions (``--save-recon``)
+    bitstreams/<dataset>/<codec>/<point>/<image stem><codec's extension>   bitstreams (``--save-bitstreams``)
 
 The writer side is used by ``bench run``, the reader side by ``bench report`` and ``bench
 compare``. Each row names its own reconstruction (``recon_path``, relative to the folder).
@@ -32,6 +33,7 @@ DISTRIBUTION_TABLE = "distribution_metrics"
 METRIC_COLUMNS_FILE = "metrics.json"
 METADATA_FILE = "metadata.json"
 RECON_DIR = "recon"
+BITSTREAM_DIR = "bitstreams"
 
 #: Columns every results table starts with; metric columns follow, then :data:`TRAILING_COLUMNS`.
 BASE_COLUMNS = ("dataset", "image", "width", "height", "codec", "codec_version", "point", "setting", "bytes", "bpp")
@@ -108,8 +110,19 @@ class RunDir:
         Image.fromarray(image).save(path)
         return path
 
-    def save_reconstruction_bytes(self, data: bytes, relpath: str) -> Path:
-        """Write a reconstruction's PNG bytes (made elsewhere, e.g. on a cluster worker) at ``relpath``."""
+    @staticmethod
+    def bitstream_relpath(dataset: str, codec: str, point: str, image_name: str, extension: str) -> str:
+        """``bitstreams/<dataset>/<codec>/<point>/<image stem><extension>``, e.g. ``.../kodim03.jpg``."""
+        return f"{BITSTREAM_DIR}/{dataset}/{codec}/{point}/{Path(image_name).stem}{extension}"
+
+    def has_bitstream(self, row: dict[str, Any]) -> bool:
+        """Whether a store row's bitstream file exists."""
+        relpath = row.get("bitstream_path")
+        return isinstance(relpath, str) and (self.path / relpath).is_file()
+
+    def save_file(self, data: bytes, relpath: str) -> Path:
+        """Write a row's file byte for byte at ``relpath``: its bitstream, or a reconstruction's
+        PNG bytes made elsewhere (on a cluster worker)."""
         path = self.path / relpath
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)

@@ -23,10 +23,8 @@ import functools
 import hashlib
 import multiprocessing
 import os
-import signal
 import socket
 import sys
-import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -36,10 +34,13 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from bench.codecs.base import Codec, Setting, bits_per_pixel
+from bench.conformance import verify_row
 from bench.errors import one_line
 from bench.imageio import ImageReadError, read_image_with_notes, warning_notes
 from bench.metrics.base import DistributionMetric, Metric
+from bench.plausibility import image_checks
 from bench.points import OperatingPoint
+from bench.processes import die_with_parent, limit_threads
 from bench.rundir import RunDir, row_recon_relpath
 from bench.store import FEATURES_FIELD, SIGNATURES_FIELD, ResultStore
 
@@ -78,6 +79,10 @@ class RunPlan:
     target_bpps: Sequence[float] = ()
     #: Where reconstructions are saved (``--save-recon``); None keeps none.
     recon_dir: RunDir | None = None
+    #: Where bitstreams are saved (``--save-bitstreams``); None keeps none.
+    bitstream_dir: RunDir | None = None
+    #: Decode each bitstream again with the codec's reference decoder (``--verify``, ``bench/conformance.py``).
+    verify: bool = False
     #: Torch device of learned codecs and network metrics (resolved: ``cpu``, ``cuda``, ``cuda:1``).
     device: str = "cpu"
     #: ``(index, count)``: only the jobs of shard ``index`` of ``count`` (see :func:`shard_of`).
@@ -113,7 +118,7 @@ _worker_state: dict[str, Any] = {}
 def _init_worker(plan: RunPlan, threads: int | None, devices: Sequence[str], counter: Any, parent_pid: int | None) -> None:
     """Set a worker up: die with the parent, torch threads, its own device."""
     if parent_pid is not None:
-        _die_with_parent(parent_pid)
+        die_with_parent(parent_pid)
     if counter is not None:
         with counter.get_lock():
             index = counter.value
@@ -122,37 +127,10 @@ def _init_worker(plan: RunPlan, threads: int | None, devices: Sequence[str], cou
         index = 0
     device = devices[index % len(devices)]
     if threads is not None:
-        _limit_threads(threads)
+        limit_threads(threads)
     for part in [*plan.codecs.values(), *plan.metrics]:
         part.use_device(device)
-    _worker_state.update(codecs=plan.codecs, metrics=plan.metrics, recon_dir=plan.recon_dir, device=device)
-
-
-def _limit_threads(threads: int) -> None:
-    """Torch (and the OpenMP/MKL pools under it) on ``threads`` threads, whether it is imported yet or not."""
-    for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[variable] = str(threads)
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        torch.set_num_threads(threads)
-
-
-def _die_with_parent(parent_pid: int) -> None:
-    """End this worker as soon as ``parent_pid`` is gone, even after ``kill -9`` of it."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        PR_SET_PDEATHSIG = 1
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent_pid:  # the parent died before the signal was armed
-        os._exit(1)
-
-    def watch() -> None:  # elsewhere (and as a second guard): poll the parent
-        while os.getppid() == parent_pid:
-            time.sleep(1.0)
-        os._exit(1)
-
-    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+    _worker_state.update(plan=plan, device=device)
 
 
 @functools.lru_cache(maxsize=IMAGE_CACHE_SIZE)
@@ -192,8 +170,16 @@ def _encode(job: Job, codec: Codec, reference: np.ndarray) -> tuple[Setting, Any
     return setting, encoded, (time.perf_counter() - started) / n_encodes, n_encodes
 
 
-def run_job(job: Job, codec: Codec, metrics: Sequence[Metric], recon_dir: RunDir | None = None) -> dict[str, Any]:
+def run_job(
+    job: Job, codec: Codec, metrics: Sequence[Metric], recon_dir: RunDir | None = None,
+    bitstream_dir: RunDir | None = None, verify: bool = False,
+) -> dict[str, Any]:
     """Encode, decode and measure one job; any failure becomes a row with status=error.
+
+    Every row gets the plausibility columns of :func:`bench.plausibility.image_checks`; with
+    ``verify``, the reference decoder's check (:func:`bench.conformance.verify_row`).
+    Reconstructions and bitstreams are written under ``recon_dir`` and ``bitstream_dir``
+    when given (anything with ``save_reconstruction`` / ``save_file``, e.g. a :class:`RunDir`).
 
     Warnings of the libraries used stay out of the terminal: those of reading the image go
     into ``input_note`` (of every row of that image), the others into ``warnings``.
@@ -201,14 +187,17 @@ def run_job(job: Job, codec: Codec, metrics: Sequence[Metric], recon_dir: RunDir
     row = _base_row(job, codec)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        _measure(job, codec, metrics, recon_dir, row)
+        _measure(job, codec, metrics, row, recon_dir, bitstream_dir, verify)
     notes = warning_notes(caught)
     if notes:
         row["warnings"] = "; ".join(notes)
     return row
 
 
-def _measure(job: Job, codec: Codec, metrics: Sequence[Metric], recon_dir: RunDir | None, row: dict[str, Any]) -> None:
+def _measure(
+    job: Job, codec: Codec, metrics: Sequence[Metric], row: dict[str, Any],
+    recon_dir: RunDir | None, bitstream_dir: RunDir | None, verify: bool,
+) -> None:
     try:
         reference, input_notes = _reference(job.image.path)
         if input_notes:
@@ -234,6 +223,9 @@ def _measure(job: Job, codec: Codec, metrics: Sequence[Metric], recon_dir: RunDi
         )
         if job.point.target_bpp is not None:
             row["n_encodes"] = n_encodes
+        row.update(image_checks(reference, reconstruction, row["bpp"]))
+        if verify:
+            row.update(verify_row(codec, encoded.bitstream, reconstruction))
         features: dict[str, np.ndarray] = {}
         for metric in metrics:
             if isinstance(metric, DistributionMetric):
@@ -248,6 +240,10 @@ def _measure(job: Job, codec: Codec, metrics: Sequence[Metric], recon_dir: RunDi
             relpath = RunDir.recon_relpath(job.image.dataset, job.codec, job.point.label, job.image.name)
             recon_dir.save_reconstruction(reconstruction, relpath)
             row["recon_path"] = relpath
+        if bitstream_dir is not None:
+            relpath = RunDir.bitstream_relpath(job.image.dataset, job.codec, job.point.label, job.image.name, codec.file_extension)
+            bitstream_dir.save_file(encoded.bitstream, relpath)
+            row["bitstream_path"] = relpath
     except ImageReadError as exc:
         row.update(status="error", error=str(exc))
     except Exception as exc:  # noqa: BLE001 - one failing job must not stop the run
@@ -256,8 +252,11 @@ def _measure(job: Job, codec: Codec, metrics: Sequence[Metric], recon_dir: RunDi
 
 def run_task(jobs: Sequence[Job]) -> list[dict[str, Any]]:
     """Worker entry point: the jobs of one task, with the worker's codecs and metrics."""
-    state = _worker_state
-    return [run_job(job, state["codecs"][job.codec], state["metrics"], state["recon_dir"]) for job in jobs]
+    plan: RunPlan = _worker_state["plan"]
+    return [
+        run_job(job, plan.codecs[job.codec], plan.metrics, plan.recon_dir, plan.bitstream_dir, plan.verify)
+        for job in jobs
+    ]
 
 
 # --- main side -----------------------------------------------------------------------
@@ -311,6 +310,10 @@ def _needs_work(row: dict[str, Any], plan: RunPlan) -> bool:
             return True
         if not isinstance(metric, DistributionMetric) and any(column not in row for column in metric.column_names()):
             return True
+    if plan.verify and not isinstance(row.get("reference_check"), str):
+        return True
+    if plan.bitstream_dir is not None and not plan.bitstream_dir.has_bitstream(row):
+        return True
     return plan.recon_dir is not None and not plan.recon_dir.has_reconstruction(row)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pandas as pd
 
@@ -116,3 +117,33 @@ def test_skipped_codecs_are_summed_up_by_reason_in_one_short_line():
         "mbt2018": "mbt2018: no weights (e.g. mbt2018-1-3f36cd77.pth.tar); put the zoo's files in ...",
     }
     assert grouped_reasons(reasons) == "hific, hific-sparse-matrix (no HiFiC checkpoint); mbt2018 (no weights)"
+
+
+def test_verify_checks_every_row_with_its_reference_decoder_and_keeps_the_bitstreams(tmp_path, kodak_dir):
+
+    images = tmp_path / "images"
+    images.mkdir()
+    for name in ("kodim03.png", "kodim23.png"):
+        (images / name).write_bytes((kodak_dir / name).read_bytes())
+    run = ("run", "--codecs", "jpeg,webp", "--settings", "jpeg=20,80", "--settings", "webp=50", "--images", str(images),
+           "--metrics", "psnr", "--jobs", "1", "--out", str(tmp_path / "run"))
+    first = run_bench(*run)
+    assert first.returncode == 0, first.stderr
+    assert "reference decoding" not in first.stdout
+    table = pd.read_csv(tmp_path / "run" / "results.csv")
+    assert "reference_check" not in table and (table["suspect"].isna()).all() and (table["max_abs_error"] > 0).all()
+
+    # On the finished run: every row is measured again for the check it lacks.
+    verified = run_bench(*run, "--verify", "--save-bitstreams")
+    assert verified.returncode == 0, verified.stderr
+    assert "0 already done, 6 to run" in verified.stderr
+    lines = verified.stdout.splitlines()
+    assert lines[lines.index("bench: reference decoding (--verify):") + 1].split()[:6] == ["jpeg", "checked", "4/4", "worst", "diff", "0"]
+    table = pd.read_csv(tmp_path / "run" / "results.csv")
+    assert (table["reference_check"] == "ok").all()
+    assert set(table["reference_decoder"].str.split().str[0]) == {"djpeg", "dwebp"}
+    for row in table.itertuples():
+        path = tmp_path / "run" / row.bitstream_path
+        assert path.name == Path(row.image).stem + (".jpg" if row.codec == "jpeg" else ".webp")
+        assert path.stat().st_size == row.bytes
+    assert run_bench(*run, "--verify", "--save-bitstreams").stderr.count("6 already done, 0 to run") == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench.codecs.base import PillowCodec, Setting
+from bench.conformance import CommandLineDecoder
 
 
 class AVIF(PillowCodec):
@@ -12,6 +13,11 @@ class AVIF(PillowCodec):
     quality_range = (0, 100)
     default_settings = (5, 15, 25, 35, 45, 55, 65, 75)
     description = "AVIF (libavif/aom), 4:2:0, speed 6, one thread"
+    reference_decoder = CommandLineDecoder(
+        tool="avifdec", package="libavif-bin", arguments=("{input}", "{output}"), input_suffix=".avif",
+        output_suffix=".png", version_args=("--version",),
+    )
+    file_extension = ".avif"
 
     def save_options(self, setting: Setting) -> dict[str, Any]:
         # One encoder thread: the runner parallelises across jobs, and timings stay comparable.

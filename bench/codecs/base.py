@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Sequence
 if TYPE_CHECKING:
     import numpy as np
 
+    from bench.conformance import ReferenceDecoder
+
 #: A codec's own setting value: int/float for a quality knob, str for a checkpoint name.
 Setting = int | float | str
 
@@ -75,6 +77,11 @@ class Codec:
     description: ClassVar[str] = ""
     #: The dataclass of options :meth:`instances` takes (None: the codec takes none).
     Options: ClassVar[type | None] = None
+    #: An independent decoder of this codec's bitstreams, used by ``bench run --verify``
+    #: (``bench/conformance.py``); None when there is none.
+    reference_decoder: ClassVar["ReferenceDecoder | None"] = None
+    #: File name extension of a saved bitstream (``--save-bitstreams``), e.g. ``.jpg``.
+    file_extension: ClassVar[str] = ".bin"
 
     @classmethod
     def instances(cls, options: Any = None) -> dict[str, "Codec"]:
@@ -138,6 +145,11 @@ class Codec:
         They are reported beside the real size, never instead of it. The default has none.
         """
         return {}
+
+    def decoded_latent(self, bitstream: bytes) -> np.ndarray:
+        """For learned codecs: the latent the entropy decoder recovers from ``bitstream`` (before
+        the synthesis network), which a second decode must reproduce bit for bit."""
+        raise NotImplementedError(f"{self.name} does not expose its decoded latent")
 
     def describe_settings(self) -> str:
         return ", ".join(str(s) for s in self.settings)

@@ -25,7 +25,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from bench.codecs.base import Codec, CodecUnavailable, Setting
+from bench.codecs.entropy_symbols import decoded_symbols
 from bench.codecs.varint import Reader, write_bytes, write_varint
+from bench.conformance import FreshProcessDecoder
 
 if TYPE_CHECKING:
     import torch
@@ -94,6 +96,8 @@ class CompressAIZoo(Codec):
     """One CompressAI zoo architecture trained for one metric; settings are quality indexes."""
 
     library = "compressai"
+    reference_decoder = FreshProcessDecoder()
+    file_extension = ".cz"
     Options: ClassVar[type] = CompressAIOptions
 
     def __init__(self, architecture: str, metric: str, options: CompressAIOptions | None = None) -> None:
@@ -166,11 +170,12 @@ class CompressAIZoo(Codec):
         """The zoo model of ``quality``, loaded once per process, CDF tables built, in eval mode."""
         if quality not in self._models:
             import torch
-            from compressai.zoo.pretrained import load_pretrained
 
             from bench.device import resolve_device
 
-            zoo = _zoo()
+            zoo = _zoo()  # first: it makes torchvision importable, which compressai imports
+            from compressai.zoo.pretrained import load_pretrained
+
             path = self.weight_files().get(self.parse_setting(str(quality)))
             if path is not None:
                 state = torch.load(path, map_location="cpu", weights_only=True)
@@ -206,18 +211,30 @@ class CompressAIZoo(Codec):
             write_bytes(out, strings[0])
         return bytes(out)
 
-    def decode(self, bitstream: bytes) -> np.ndarray:
-        import torch
-
+    def _read(self, bitstream: bytes) -> tuple[Any, int, int, list[list[bytes]], tuple[int, int]]:
+        """The model a bitstream names, the image's height and width, and the model's strings and shape."""
         reader = Reader(bitstream, FORMAT_NAME)
         reader.expect_magic(MAGIC, FORMAT_VERSION)
-        quality = reader.take(1)[0]
+        model = self.model(reader.take(1)[0])
         height, width = reader.varint(), reader.varint()
         shape = (reader.varint(), reader.varint())
         strings = [[reader.sized_bytes()] for _ in range(reader.varint())]
+        return model, height, width, strings, shape
+
+    def decode(self, bitstream: bytes) -> np.ndarray:
+        import torch
+
+        model, height, width, strings, shape = self._read(bitstream)
         with torch.no_grad():
-            x_hat = self.model(quality).decompress(strings, shape)["x_hat"][0, :, :height, :width]
+            x_hat = model.decompress(strings, shape)["x_hat"][0, :, :height, :width]
         return torch.round(x_hat.clamp(0, 1) * 255).to(torch.uint8).permute(1, 2, 0).cpu().numpy()
+
+    def decoded_latent(self, bitstream: bytes) -> np.ndarray:
+        import torch
+
+        model, _, _, strings, shape = self._read(bitstream)
+        with torch.no_grad():
+            return decoded_symbols(model, model.decompress, strings, shape)
 
 
 def _to_tensor(image: np.ndarray, device: "torch.device") -> "torch.Tensor":

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench.codecs.base import PillowCodec, Setting
+from bench.conformance import CommandLineDecoder
 
 
 class HEVC(PillowCodec):
@@ -17,6 +18,12 @@ class HEVC(PillowCodec):
     quality_range = (0, 100)
     default_settings = (1, 5, 12, 20, 28, 36, 44, 52)
     description = "HEVC intra in HEIF (x265/libde265), 4:2:0, one thread"
+    # libheif's own tool; its YCbCr -> RGB conversion rounds differently from pillow-heif's.
+    reference_decoder = CommandLineDecoder(
+        tool="heif-convert", package="libheif-examples", arguments=("{input}", "{output}"), input_suffix=".heic",
+        output_suffix=".png", tolerance=1,
+    )
+    file_extension = ".heic"
 
     def _import_plugin(self) -> None:
         import pillow_heif

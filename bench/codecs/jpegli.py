@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from bench.codecs.base import PillowCodec, Setting
+from bench.codecs.jpeg import DJPEG
 
 
 class JPEGli(PillowCodec):
@@ -20,6 +21,8 @@ class JPEGli(PillowCodec):
     # Mean Kodak bpp from about 0.27 (q1: jpegli's floor) to 2.1 (q90).
     default_settings = (1, 10, 20, 35, 50, 65, 80, 90)
     description = "jpegli (pyjpegli) encoder, its defaults; decoded by libjpeg-turbo (Pillow)"
+    reference_decoder = DJPEG
+    file_extension = ".jpg"
 
     def check_available(self) -> None:
         from bench.codecs.base import CodecUnavailable

@@ -61,6 +61,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_device_argument(parser)
     add_metric_arguments(parser)
     parser.add_argument("--save-recon", action="store_true", help="keep reconstructions as PNG under RUN_DIR/recon/<dataset>/<codec>/<point>/")
+    parser.add_argument("--save-bitstreams", action="store_true", help="keep each row's bitstream under RUN_DIR/bitstreams/<dataset>/<codec>/<point>/ (image stem + the codec's extension)")
+    parser.add_argument("--verify", action="store_true", help="decode every bitstream again with the codec's independent reference decoder (djpeg, dwebp, ...; learned codecs: a fresh process) and record the largest difference per row (docs/checks.md)")
     parser.add_argument("--retry-errors", action="store_true", help="run again the jobs whose rows have status=error")
     parser.add_argument("--no-download", action="store_true", help="never download a dataset; fail if no local or cached copy exists")
     parser.add_argument("--shard", metavar="I/N", default=None, help="run only shard I of N (0-based) of the jobs, by a stable hash of each job; merge the shards' run folders with `bench merge`")
@@ -197,6 +199,23 @@ def summarize(frame: "pd.DataFrame", metric_columns: list["Column"]) -> str:
     return "\n".join(lines)
 
 
+def print_checks(frame: "pd.DataFrame", run_dir: "RunDir") -> None:
+    """The conformance table (rows verified by a reference decoder) and the rows flagged as suspicious."""
+    from bench.conformance import conformance_table, format_conformance
+    from bench.plausibility import flag_counts, flag_rows
+
+    table = conformance_table(frame)
+    if not table.empty:
+        print("bench: reference decoding (--verify):")
+        print(format_conformance(table))
+    flags = flag_rows(frame)
+    if not flags.empty:
+        counts = ", ".join(f"{codec} {count}" for codec, count in flag_counts(flags).items())
+        first = flags.iloc[0]
+        print(f"bench: suspicious rows (docs/checks.md): {counts}; e.g. {first['image']} / {first['codec']} / "
+              f"{first['point']}: {first['reason']} (all in `bench report {run_dir.path}`)")
+
+
 def grouped_reasons(reasons: dict[str, str]) -> str:
     """``{"a": "a: no weights (e.g. ...)", "b": "b: no weights ..."}`` -> ``"a, b (no weights)"``.
 
@@ -250,7 +269,8 @@ def run_command(args: argparse.Namespace) -> int:
     report_skipped(skipped, run_dir)
     plan = runner.RunPlan(
         images=images, codecs=codecs, metrics=metrics, settings=settings, target_bpps=targets,
-        recon_dir=run_dir if args.save_recon else None, device="cpu" if args.scheduler else device, shard=shard,
+        recon_dir=run_dir if args.save_recon else None, bitstream_dir=run_dir if args.save_bitstreams else None,
+        verify=args.verify, device="cpu" if args.scheduler else device, shard=shard,
     )
     backend = cluster_backend(args, codecs, metrics) if args.scheduler else None
     with tqdm(unit="job", disable=None, file=sys.stderr) as progress:
@@ -272,6 +292,7 @@ def run_command(args: argparse.Namespace) -> int:
     errors = frame[frame["status"] != "ok"]
     print(f"bench: {len(frame)} rows in {run_dir.results_csv}")
     print(summarize(frame, result.metric_columns))
+    print_checks(frame, run_dir)
     if table is not None:
         print(f"bench: {len(table)} groups in {run_dir.distribution_csv}")
         print(distribution.format_table(table))

@@ -15,6 +15,7 @@ import jinja2
 
 from bench.errors import BenchError
 from bench.report.bdrate import bd_metric, bd_rate
+from bench.report.checks import checks_section
 from bench.report.curves import mean_curve
 from bench.report.matched import compare, comparison_table, verdict
 from bench.report.plots import rd_plot
@@ -25,7 +26,9 @@ from bench.report.viewer import CROP_QUALITY, CROP_SIZE, build_viewer
 #: Per-image table columns before the metrics' own, in order, when the run has them.
 LEADING_COLUMNS = ("image", "codec", "point", "setting", "bpp")
 #: Columns of the results table the per-image table leaves out (they describe the run, not the row).
-HIDDEN_COLUMNS = ("dataset", "width", "height", "codec_version", "status", "error", "recon_path")
+HIDDEN_COLUMNS = (
+    "dataset", "width", "height", "codec_version", "status", "error", "recon_path", "bitstream_path", "reference_decoder",
+)
 
 
 def parse_pair(text: str) -> tuple[str, str]:
@@ -158,6 +161,7 @@ def build_report(
         comparisons.append({"a": a, "b": b, "points": comparison.bpp_points, "verdict": verdict(comparison),
                             "columns": list(table.columns), "rows": table.values.tolist()})
     viewer = build_viewer(run, originals, viewer_images)
+    checks = checks_section(run, originals)
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("bench.report", "templates"), autoescape=True,
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
@@ -166,7 +170,7 @@ def build_report(
         title=f"codec-bench report: {', '.join(run.datasets)}",
         header=_header(run), notes=notes, anchor=anchor, plots=plots, bd_tables=_bd_tables(run, anchor),
         published=published, comparisons=comparisons, viewer=viewer, crop_size=CROP_SIZE, crop_quality=CROP_QUALITY,
-        table=_per_image_table(run),
+        table=_per_image_table(run), checks=checks,
     )
     return _write(html, Path(output))
 

@@ -48,7 +48,8 @@ def crop_data_uri(image: np.ndarray, box: tuple[int, int, int, int]) -> str:
     return "data:image/webp;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _read(path: Path | None) -> np.ndarray | None:
+def read_if_present(path: Path | None) -> np.ndarray | None:
+    """The image at ``path``, or None when there is no such readable file."""
     if path is None or not path.is_file():
         return None
     try:
@@ -71,7 +72,7 @@ def build_viewer(run: RunData, originals: Mapping[str, Path], max_images: int = 
     missing_originals = 0
     for image in images[:max_images]:
         rows = run.results[run.results["image"] == image].sort_values(["codec", "bpp"])
-        original = _read(originals.get(image))
+        original = read_if_present(originals.get(image))
         missing_originals += original is None
         entry: dict[str, Any] = {"name": image, "original": None, "recons": []}
         box = None
@@ -79,7 +80,7 @@ def build_viewer(run: RunData, originals: Mapping[str, Path], max_images: int = 
             box = centre_crop_box(*original.shape[:2])
             entry["original"] = crop_data_uri(original, box)
         for _, row in rows.iterrows():
-            reconstruction = _read(run.reconstruction(row))
+            reconstruction = read_if_present(run.reconstruction(row))
             if reconstruction is None:
                 continue
             box = box or centre_crop_box(*reconstruction.shape[:2])

@@ -64,3 +64,18 @@ def test_round_trip_through_real_bitstreams(architecture, tmp_path, kodim01_crop
                                                         (0, 20, 0, 56), mode="replicate"))["strings"]
     assert 0 < len(bitstream) - sum(len(s[0]) for s in strings) < 20
     assert bits_per_pixel(bitstream, image) > 0
+
+
+@pytest.mark.parametrize("architecture", ["bmshj2018-hyperprior", "mbt2018"])
+def test_a_fresh_process_recovers_the_same_symbols_and_image(architecture, tmp_path, kodim01_crop):
+    from bench.conformance import verify_row
+
+    save_random_weights(tmp_path, architecture, "mse", 1)
+    codec = CompressAIZoo(architecture, "mse", CompressAIOptions(weights_dir=tmp_path, device="cpu"))
+    image = np.ascontiguousarray(kodim01_crop[:64, :128])
+    bitstream = codec.encode(image, 1)
+    symbols = codec.decoded_latent(bitstream)
+    # Every symbol of y and z: one per latent value (the hyperprior's y has 4 x 8 positions here).
+    assert symbols.dtype == np.int64 and symbols.size == codec.model(1).M * 4 * 8 + codec.model(1).N * 1 * 2
+    check = verify_row(codec, bitstream, codec.decode(bitstream))
+    assert check["reference_check"] == "ok" and check["reference_max_diff"] <= 1

@@ -113,3 +113,18 @@ def reconstruct(model: "HiFiC", y_hat: "torch.Tensor", height: int, width: int) 
         x_hat = model.generator(y_hat)[0, :, :height, :width]
     pixels = torch.round(x_hat.clamp(0.0, 1.0) * 255.0).to(torch.uint8)
     return pixels.permute(1, 2, 0).cpu().numpy()
+
+
+@dataclass
+class DecodedLatent:
+    """What a decoder recovers from a HiFiC bitstream before the generator runs."""
+
+    header: Header
+    #: The coded symbols round(y - means): integers, identical on every machine.
+    residual: "torch.Tensor"
+    #: The decoder's means (floats from the hyper-synthesis network).
+    means: "torch.Tensor"
+
+    def reconstruct(self, model: "HiFiC") -> np.ndarray:
+        """The decoded image: the generator's output for y_hat = residual + means."""
+        return reconstruct(model, self.residual + self.means, self.header.height, self.header.width)

@@ -65,12 +65,16 @@ def encode_image(model: "HiFiC", image: np.ndarray, model_id: str, fingerprint: 
     return pack(container.header_for(image, x, model_id, fingerprint, strings.z_size), strings), latents
 
 
-def decode_image(model: "HiFiC", data: bytes, fingerprint: int) -> np.ndarray:
-    """Decode bytes from :func:`encode_image` with the model they were written with."""
+def decode_residual(model: "HiFiC", data: bytes, fingerprint: int) -> container.DecodedLatent:
+    """The header, residual symbols and means of bytes from :func:`encode_image`, with the model they were written with."""
     header, strings = unpack(data)
     container.check_fingerprint(header, fingerprint)
-    y_hat = model.decompress(strings)
-    return container.reconstruct(model, y_hat, header.height, header.width)
+    return container.DecodedLatent(header, *model.decompress_residual(strings))
+
+
+def decode_image(model: "HiFiC", data: bytes, fingerprint: int) -> np.ndarray:
+    """Decode bytes from :func:`encode_image` with the model they were written with."""
+    return decode_residual(model, data, fingerprint).reconstruct(model)
 
 
 class EntropyCodedHiFiC(HiFiCCodec):
@@ -78,12 +82,13 @@ class EntropyCodedHiFiC(HiFiCCodec):
 
     description = "HiFiC (Mentzer et al. 2020), CompressAI entropy coding; settings are checkpoints"
     bitstream_suffix = ""
+    file_extension = ".hfc"
 
     def encode_image(self, model: "HiFiC", image: np.ndarray, setting: str, model_fingerprint: int) -> tuple[bytes, "EncodedLatents"]:
         return encode_image(model, image, setting, model_fingerprint)
 
-    def decode_image(self, model: "HiFiC", data: bytes, model_fingerprint: int) -> np.ndarray:
-        return decode_image(model, data, model_fingerprint)
+    def decode_residual(self, model: "HiFiC", data: bytes, model_fingerprint: int) -> container.DecodedLatent:
+        return decode_residual(model, data, model_fingerprint)
 
     def model_id(self, data: bytes) -> str:
         return read_header(data).model_id

@@ -19,11 +19,13 @@ import numpy as np
 from bench.codecs.base import Codec, CodecUnavailable, EncodeResult, Setting
 from bench.codecs.hific.families import families_from_options
 from bench.codecs.hific.options import HiFiCOptions
+from bench.conformance import FreshProcessDecoder
 from bench.models.hific.rates import target_rate_of
 
 # Torch, CompressAI and the networks load when a model is first needed (``prepare``), so that
 # listing or selecting codecs stays fast.
 if TYPE_CHECKING:
+    from bench.codecs.hific.container import DecodedLatent
     from bench.models.hific.model import EncodedLatents, HiFiC
 
 NO_CHECKPOINT = (
@@ -41,6 +43,7 @@ class HiFiCCodec(Codec):
     #: Appended to the family name to give the codec name ("" for the entropy-coded format).
     bitstream_suffix: ClassVar[str] = ""
     Options: ClassVar[type] = HiFiCOptions
+    reference_decoder = FreshProcessDecoder()
 
     def __init__(self, family: str, checkpoints: Mapping[str, Path], device: str = "auto") -> None:
         self.name = family + self.bitstream_suffix
@@ -114,8 +117,12 @@ class HiFiCCodec(Codec):
         """The bitstream of ``image`` and the encoder's latents it codes."""
         raise NotImplementedError
 
-    def decode_image(self, model: "HiFiC", data: bytes, model_fingerprint: int) -> np.ndarray:
+    def decode_residual(self, model: "HiFiC", data: bytes, model_fingerprint: int) -> "DecodedLatent":
+        """The symbols round(y - means) the bitstream codes, with its header and the decoder's means."""
         raise NotImplementedError
+
+    def decode_image(self, model: "HiFiC", data: bytes, model_fingerprint: int) -> np.ndarray:
+        return self.decode_residual(model, data, model_fingerprint).reconstruct(model)
 
     def model_id(self, data: bytes) -> str:
         """The checkpoint name a bitstream of this format was written with."""
@@ -138,6 +145,12 @@ class HiFiCCodec(Codec):
     def decode(self, bitstream: bytes) -> np.ndarray:
         model, model_fingerprint, _ = self.model(self.model_id(bitstream))
         return self.decode_image(model, bitstream, model_fingerprint)
+
+    def decoded_latent(self, bitstream: bytes) -> np.ndarray:
+        """The residual symbols (integers): y_hat adds the means, floats that may differ by
+        rounding between machines, so they are not part of what must be bit-exact."""
+        model, model_fingerprint, _ = self.model(self.model_id(bitstream))
+        return self.decode_residual(model, bitstream, model_fingerprint).residual.cpu().numpy()
 
     def analyse(self, image: np.ndarray, setting: Setting, encoded: EncodeResult) -> dict[str, float]:
         """``bpp_estimate`` from the likelihoods, ``target_rate``, latent statistics, the format's own columns.

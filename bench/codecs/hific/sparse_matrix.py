@@ -89,11 +89,7 @@ def unpack(data: bytes) -> tuple[container.Header, SparseLatents]:
 
 def decoded_means(model: "HiFiC", z_string: bytes, z_size: tuple[int, int]) -> "torch.Tensor":
     """The coding means mu from the z string, as the entropy-coded decoder computes them."""
-    import torch
-
-    with torch.no_grad():
-        z_hat = model.hyperprior.z_prior.decompress([z_string], z_size)
-        return model.hyperprior.entropy_parameters(z_hat)[0]
+    return model.decoded_entropy_parameters(z_string, z_size)[0]
 
 
 def encode_image(
@@ -111,22 +107,22 @@ def encode_image(
     return pack(header, SparseLatents(latents.z_string, pack_payload(streams, layout))), latents
 
 
-def decode_latent(model: "HiFiC", header: container.Header, latents: SparseLatents) -> "torch.Tensor":
-    """y_hat (1, C, 4 z_h, 4 z_w) from the z string and the sparse payload."""
+def decode_residual(model: "HiFiC", data: bytes, fingerprint: int) -> container.DecodedLatent:
+    """The header, residual symbols (1, C, 4 z_h, 4 z_w) and means of bytes from :func:`encode_image`."""
     import torch
 
+    header, latents = unpack(data)
+    container.check_fingerprint(header, fingerprint)
     means = decoded_means(model, latents.z_string, header.z_size)
     streams, layout = unpack_payload(latents.payload)
     symbols = decode_symbols(streams, means.numel(), layout)
     residual = torch.from_numpy(symbols).to(means.device, means.dtype).reshape(means.shape)
-    return residual + means
+    return container.DecodedLatent(header, residual, means)
 
 
 def decode_image(model: "HiFiC", data: bytes, fingerprint: int) -> np.ndarray:
     """Decode bytes from :func:`encode_image` with the model they were written with."""
-    header, latents = unpack(data)
-    container.check_fingerprint(header, fingerprint)
-    return container.reconstruct(model, decode_latent(model, header, latents), header.height, header.width)
+    return decode_residual(model, data, fingerprint).reconstruct(model)
 
 
 def stream_sizes(data: bytes) -> dict[str, float]:
@@ -140,12 +136,13 @@ class SparseMatrixHiFiC(HiFiCCodec):
 
     description = "HiFiC checkpoints; residual as sparse matrix (run lengths + values, zstd), z entropy-coded"
     bitstream_suffix = "-sparse-matrix"
+    file_extension = ".hfs"
 
     def encode_image(self, model: "HiFiC", image: np.ndarray, setting: str, model_fingerprint: int) -> tuple[bytes, "EncodedLatents"]:
         return encode_image(model, image, setting, model_fingerprint)
 
-    def decode_image(self, model: "HiFiC", data: bytes, model_fingerprint: int) -> np.ndarray:
-        return decode_image(model, data, model_fingerprint)
+    def decode_residual(self, model: "HiFiC", data: bytes, model_fingerprint: int) -> container.DecodedLatent:
+        return decode_residual(model, data, model_fingerprint)
 
     def model_id(self, data: bytes) -> str:
         return container.read_header(Reader(data, FORMAT_NAME), MAGIC, FORMAT_VERSION).model_id

@@ -156,13 +156,24 @@ class HiFiC(nn.Module):
         return LatentStrings(latents.z_string, y_string, latents.z_size, ambiguous.tolist()), latents
 
     @torch.no_grad()
-    def decompress(self, strings: LatentStrings) -> torch.Tensor:
-        """Recover the quantized latent y_hat (1, C, h, w) from its strings."""
-        z_hat = self.hyperprior.z_prior.decompress([strings.z_string], strings.z_size)
-        means, scales = self.hyperprior.entropy_parameters(z_hat)
+    def decoded_entropy_parameters(self, z_string: bytes, z_size: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """The means and scales of y from a z string, as every decoder computes them."""
+        z_hat = self.hyperprior.z_prior.decompress([z_string], z_size)
+        return self.hyperprior.entropy_parameters(z_hat)
+
+    @torch.no_grad()
+    def decompress_residual(self, strings: LatentStrings) -> tuple[torch.Tensor, torch.Tensor]:
+        """The coded symbols round(y - means) (1, C, h, w) from their strings, and the means."""
+        means, scales = self.decoded_entropy_parameters(strings.z_string, strings.z_size)
         ambiguous = torch.tensor(strings.ambiguous, dtype=torch.int64)
         indexes = scale_indexes(scales, self.config, ambiguous)
-        return self.hyperprior.y_prior.decompress([strings.y_string], indexes, means=means)
+        return self.hyperprior.y_prior.decompress([strings.y_string], indexes), means
+
+    @torch.no_grad()
+    def decompress(self, strings: LatentStrings) -> torch.Tensor:
+        """Recover the quantized latent y_hat = residual + means (1, C, h, w) from its strings."""
+        residual, means = self.decompress_residual(strings)
+        return residual + means
 
     def update(self, force: bool = True) -> None:
         """Build the CDF tables of both entropy models (needed before ``compress``)."""

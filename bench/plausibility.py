@@ -1,0 +1,161 @@
+"""Rows a careful researcher would look at twice: damaged reconstructions and curves that make no sense.
+
+A decoder that damages its output is not always caught by a second decoder (there may be
+none), so every run also checks what the numbers themselves say. Two kinds of check:
+
+Per row, on the images (:func:`image_checks`, in the worker, columns ``max_abs_error`` and
+``suspect``):
+
+* **off by more than half the range at a high rate**: some pixel differs from the original by
+  more than :data:`HALF_RANGE` grey levels although the row spends at least
+  :data:`HIGH_RATE_BPP` bits per pixel (no working codec does that at such a rate; a value that
+  wrapped around 8 bits does);
+* **constant**: the decoded image has one value while the original does not;
+* **shifted**: the decoded image matches the original better when moved by a few pixels than
+  where it is (the error at the best offset is under :data:`SHIFT_RATIO` of the error in place).
+
+Across rows, on the results table (:func:`flag_rows`, with PSNR):
+
+* **falls while bpp rises**: on one image's curve, PSNR drops more than :data:`DROP_DB` below the
+  best PSNR the codec reached on that image at a lower bpp;
+* **far below the codec's own curve**: PSNR is more than :data:`BELOW_DB` under the median PSNR of
+  the codec's other images at the same bpp (each interpolated in log bpp; at least
+  :data:`MIN_OTHER_IMAGES` of them must reach that bpp).
+
+The thresholds were set on the committed Kodak run (``reports/kodak``): none of the correct
+codecs there raises a flag (their largest drop is 1.3 dB, HiFiC's generative decoder; the
+largest distance below the median is 9.9 dB, kodim13, the hardest image), while the HTJ2K rows
+as first committed (a decoder that wrapped saturated pixels) raise several.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+HALF_RANGE = 128
+HIGH_RATE_BPP = 1.0
+SHIFT_RATIO = 0.5
+#: Largest offset tried, in pixels, in each direction.
+MAX_SHIFT = 4
+#: Side of the central crop the shift check compares (it need not see the whole image).
+SHIFT_CROP = 256
+DROP_DB = 2.0
+BELOW_DB = 12.0
+MIN_OTHER_IMAGES = 5
+#: Columns of :func:`flag_rows`' table.
+FLAG_COLUMNS = ("codec", "image", "point", "bpp", "psnr", "reason", "recon_path", "dataset")
+
+
+def image_checks(reference: np.ndarray, reconstruction: np.ndarray, bits_per_pixel: float) -> dict[str, Any]:
+    """``max_abs_error`` (grey levels) and ``suspect`` (why the reconstruction looks damaged, or "")."""
+    error = np.abs(reference.astype(np.int16) - reconstruction.astype(np.int16))
+    max_abs_error = int(error.max())
+    reasons = []
+    if max_abs_error > HALF_RANGE and bits_per_pixel >= HIGH_RATE_BPP:
+        reasons.append(f"pixels off by up to {max_abs_error} grey levels at {bits_per_pixel:.2f} bpp")
+    if np.ptp(reconstruction) == 0 and np.ptp(reference) > 0:
+        reasons.append(f"the decoded image is constant ({int(reconstruction.flat[0])})")
+    elif max_abs_error > 0:
+        shift = best_shift(reference, reconstruction)
+        if shift is not None:
+            reasons.append(f"the decoded image is shifted by {shift[1]} px across and {shift[0]} px down")
+    return {"max_abs_error": max_abs_error, "suspect": "; ".join(reasons)}
+
+
+def best_shift(reference: np.ndarray, reconstruction: np.ndarray) -> tuple[int, int] | None:
+    """``(down, across)``: the offset of ``reconstruction`` against ``reference`` when moving it by
+    up to :data:`MAX_SHIFT` pixels makes the error clearly smaller (under :data:`SHIFT_RATIO` of
+    the error in place); None when it stays best in place."""
+    height, width = reference.shape[:2]
+    if min(height, width) <= 4 * MAX_SHIFT:
+        return None
+    top, left = max(0, (height - SHIFT_CROP) // 2), max(0, (width - SHIFT_CROP) // 2)
+    bottom, right = min(height, top + SHIFT_CROP), min(width, left + SHIFT_CROP)
+    gray_reference = reference.astype(np.float32).mean(axis=2)
+    gray_reconstruction = reconstruction.astype(np.float32).mean(axis=2)
+    # A band of MAX_SHIFT pixels around the crop stays inside the image, so every offset compares as many pixels.
+    top, left = max(top, MAX_SHIFT), max(left, MAX_SHIFT)
+    bottom, right = min(bottom, height - MAX_SHIFT), min(width - MAX_SHIFT, right)
+    target = gray_reference[top:bottom, left:right]
+
+    def error_at(down: int, across: int) -> float:
+        moved = gray_reconstruction[top + down : bottom + down, left + across : right + across]
+        return float(np.mean((moved - target) ** 2))
+
+    in_place = error_at(0, 0)
+    errors = {
+        (down, across): error_at(down, across)
+        for down in range(-MAX_SHIFT, MAX_SHIFT + 1) for across in range(-MAX_SHIFT, MAX_SHIFT + 1) if (down, across) != (0, 0)
+    }
+    offset = min(errors, key=errors.__getitem__)
+    return (offset[0], offset[1]) if errors[offset] < SHIFT_RATIO * in_place else None
+
+
+def flag_rows(frame: "pd.DataFrame") -> "pd.DataFrame":
+    """Every suspicious ok row of a results table, one row per reason (columns :data:`FLAG_COLUMNS`)."""
+    import pandas as pd
+
+    ok = frame[frame["status"] == "ok"]
+    flags: list[dict[str, Any]] = []
+    if "suspect" in ok:
+        for row in ok[ok["suspect"].fillna("").astype(str) != ""].to_dict("records"):
+            flags.append(_flag(row, str(row["suspect"])))
+    if "psnr" in ok:
+        finite = ok[np.isfinite(pd.to_numeric(ok["psnr"], errors="coerce")) & (pd.to_numeric(ok["bpp"], errors="coerce") > 0)]
+        for _, group in finite.groupby(["dataset", "codec"], sort=True):
+            flags.extend(_curve_flags(group))
+    columns = list(FLAG_COLUMNS)
+    if not flags:
+        return pd.DataFrame(columns=columns)
+    table = pd.DataFrame.from_records(flags, columns=columns)
+    return table.sort_values(["codec", "image", "bpp"], kind="stable").reset_index(drop=True)
+
+
+def _flag(row: dict[str, Any], reason: str) -> dict[str, Any]:
+    return {
+        "codec": row["codec"], "image": row["image"], "point": row["point"], "bpp": float(row["bpp"]),
+        "psnr": float(row.get("psnr", float("nan"))), "reason": reason, "recon_path": row.get("recon_path"),
+        "dataset": row["dataset"],
+    }
+
+
+def _curve_flags(group: "pd.DataFrame") -> list[dict[str, Any]]:
+    """The falls-while-bpp-rises and far-below-the-curve flags of one codec on one dataset."""
+    rows = group.sort_values(["image", "bpp"]).to_dict("records")
+    images = np.array([row["image"] for row in rows])
+    here = np.log(np.array([row["bpp"] for row in rows], dtype=float))
+    psnr = np.array([row["psnr"] for row in rows], dtype=float)
+    # Each image's curve read at every row's bpp (NaN outside the bpp range that image covers).
+    names = list(dict.fromkeys(images))
+    at_bpp = np.full((len(names), len(rows)), np.nan)
+    for index, name in enumerate(names):
+        mine = images == name
+        inside = (here >= here[mine].min()) & (here <= here[mine].max())
+        at_bpp[index, inside] = np.interp(here[inside], here[mine], psnr[mine])
+    flags = []
+    best_below, previous_image = -np.inf, None
+    for column, row in enumerate(rows):
+        if row["image"] != previous_image:
+            best_below, previous_image = -np.inf, row["image"]
+        value = psnr[column]
+        if best_below - value > DROP_DB:
+            flags.append(_flag(row, f"PSNR falls {best_below - value:.1f} dB below this image's best at a lower bpp"))
+        best_below = max(best_below, value)
+        others = at_bpp[[index for index, name in enumerate(names) if name != row["image"]], column]
+        others = others[~np.isnan(others)]
+        if len(others) >= MIN_OTHER_IMAGES:
+            below = float(np.median(others)) - value
+            if below > BELOW_DB:
+                flags.append(_flag(row, f"PSNR {below:.1f} dB below the median of the codec's other {len(others)} images at this bpp"))
+    return flags
+
+
+def flag_counts(flags: "pd.DataFrame") -> dict[str, int]:
+    """Flagged rows per codec (a row with two reasons counts once)."""
+    if flags.empty:
+        return {}
+    return {str(codec): int(count) for codec, count in flags.drop_duplicates(["codec", "image", "point"]).groupby("codec").size().items()}

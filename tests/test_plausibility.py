@@ -1,0 +1,80 @@
+"""Suspicious rows: damaged reconstructions and curves that make no sense are flagged
+(``bench/plausibility.py``), and today's correct codecs on Kodak raise no flag."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bench.plausibility import BELOW_DB, DROP_DB, flag_counts, flag_rows, image_checks
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_a_faithful_reconstruction_raises_nothing(kodim01):
+    from bench.codecs.jpeg import JPEG
+
+    codec = JPEG()
+    bitstream = codec.encode(kodim01, 90)
+    checks = image_checks(kodim01, codec.decode(bitstream), 8 * len(bitstream) / (512 * 768))
+    assert checks["suspect"] == ""
+    assert 0 < checks["max_abs_error"] < 128
+    assert image_checks(kodim01, kodim01.copy(), 3.0) == {"max_abs_error": 0, "suspect": ""}
+
+
+def test_pixels_off_by_more_than_half_the_range_are_suspect_only_at_a_high_rate(kodim01):
+    wrapped = kodim01.copy()
+    wrapped[kodim01 >= 240] = 118
+    error = int(np.abs(kodim01.astype(int) - wrapped).max())
+    assert image_checks(kodim01, wrapped, 1.5)["suspect"] == f"pixels off by up to {error} grey levels at 1.50 bpp"
+    assert image_checks(kodim01, wrapped, 0.5)["suspect"] == ""
+
+
+def test_a_constant_image_is_suspect(kodim01):
+    assert image_checks(kodim01, np.full_like(kodim01, 7), 0.1)["suspect"] == "the decoded image is constant (7)"
+
+
+@pytest.mark.parametrize("down, across", [(2, -3), (0, 1), (-4, 0)])
+def test_a_shifted_image_is_suspect_with_its_offset(kodim01, down, across):
+    shifted = np.roll(kodim01, (down, across), axis=(0, 1))
+    assert image_checks(kodim01, shifted, 0.5)["suspect"] == f"the decoded image is shifted by {across} px across and {down} px down"
+
+
+def test_the_htj2k_rows_as_first_committed_raise_flags_on_kodim20():
+    """The rows measured with the decoder that wrapped saturated pixels (reports/kodak before the fix)."""
+    flags = flag_rows(pd.read_csv(FIXTURES / "htj2k_wrapping_kodak.csv"))
+    assert flag_counts(flags) == {"htj2k": 7}
+    assert set(flags["image"]) == {"kodim20.png"}
+    falls = flags[flags["reason"].str.startswith("PSNR falls")]
+    assert list(falls["point"].astype(str)) == ["200", "140", "100"]
+    assert all(float(reason.split()[2]) >= DROP_DB for reason in falls["reason"])  # printed to 0.1 dB
+    below = flags[flags["reason"].str.contains("below the median")]
+    assert all(float(reason.split()[1]) > BELOW_DB for reason in below["reason"])
+
+
+def test_the_committed_kodak_report_raises_no_flag():
+    """Every codec of reports/kodak (classical and learned, HTJ2K re-measured) passes the thresholds."""
+    table = pd.read_csv(REPO / "reports" / "kodak" / "results.csv")
+    assert set(table["codec"]) >= {"jpeg", "htj2k", "hevc", "hific-cpu-dense", "hific-cpu-sparse-sparse-matrix"}
+    assert flag_rows(table).empty
+
+
+def test_a_run_with_the_wrapping_decoder_is_caught_by_verification_and_flags(tmp_path, kodak_dir):
+    from bench.benchmark import run_benchmark
+    from bench.metrics.psnr import PSNR
+    from bench.runner import ImageSource, RunPlan
+    from test_conformance import WrappingJPEG2000
+
+    images = [ImageSource("kodak", name, kodak_dir / name) for name in ("kodim19.png", "kodim20.png")]
+    codec = WrappingJPEG2000()
+    plan = RunPlan(images=images, codecs={codec.name: codec}, metrics=[PSNR()], settings={codec.name: [8]}, verify=True)
+    table = run_benchmark(plan, tmp_path / "run", jobs=1).results
+
+    assert (table["bpp"] > 1.0).all()
+    assert table["reference_check"].str.startswith("mismatch: max difference 137 > 0 allowed").all()
+    flags = flag_rows(table)
+    assert list(flags["image"]) == ["kodim19.png", "kodim20.png"]
+    assert flags["reason"].str.startswith("pixels off by up to 137 grey levels at").all()
