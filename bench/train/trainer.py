@@ -132,7 +132,7 @@ class Trainer:
         autocast = torch.autocast("cuda", dtype=torch.bfloat16) if self.autocast else nullcontext()
         with autocast:
             output = self.model(x)
-        bpp = bpp_from_likelihoods(output.likelihoods, x.shape[-2] * x.shape[-1])
+        bpp = bpp_from_likelihoods(output.likelihoods, x.shape[-2] * x.shape[-1], self.model.config.likelihood_epsilon)
         rate_lambda = losses.rate_lambda(bpp.item(), loss_config)
         mse = losses.mse_255(x, output.x_hat)
         lpips = losses.lpips_loss(self.lpips, x, output.x_hat)

@@ -98,6 +98,6 @@ def test_htj2k_setting_is_the_quantisation_step_in_thousandths(kodim01):
     codec = all_codecs()["htj2k"]
     bitstream = codec.encode(kodim01, 100)
     assert bitstream == bytes(imagecodecs.htj2k_encode(kodim01, level=0.1))
-    decoded = codec.decode(bitstream)
-    assert np.array_equal(decoded, imagecodecs.htj2k_decode(bitstream))
+    # Decoded by OpenJPEG (imagecodecs' OpenJPH binding wraps overflowing samples: docs/checks.md).
+    assert np.array_equal(codec.decode(bitstream), imagecodecs.jpeg2k_decode(bitstream))
     assert len(codec.encode(kodim01, 200)) < len(bitstream) < len(codec.encode(kodim01, 50))

@@ -62,13 +62,31 @@ def basicsr_niqe(tmp_path_factory):
 
 
 @pytest.mark.parametrize("name", ["kodim01.png", "kodim07.png", "kodim23.png"])
+def test_niqe_equals_basicsr_given_basicsr_s_half_size_image(basicsr_niqe, kodak_dir, name, monkeypatch):
+    """Everything but the resize agrees to float64 rounding: with basicsr's own half-size image
+    in place of ours, the scores agree to 1e-7 (the rest: scipy's correlate against convolve)."""
+    from bench.imageio import read_image
+
+    module, matlab, params = basicsr_niqe
+    gray = ours.rgb_to_gray(read_image(kodak_dir / name))
+    expected = module.niqe(gray, params["mu_pris_param"], params["cov_pris_param"], params["gaussian_window"])
+    monkeypatch.setattr(ours, "imresize_half", lambda image: matlab.imresize(image / 255.0, 0.5, antialiasing=True) * 255.0)
+    assert NIQE().measure(None, read_image(kodak_dir / name))["niqe"] == pytest.approx(expected, rel=1e-7)
+
+
+@pytest.mark.parametrize("name", ["kodim01.png", "kodim07.png", "kodim23.png"])
 def test_niqe_equals_basicsr_on_the_same_gray_image(basicsr_niqe, kodak_dir, name):
+    """basicsr's MATLAB imresize runs in torch float32 (ours in float64, as MATLAB on doubles), so
+    its half-size image differs from ours by up to 3e-5 grey levels. That moves the scale-2
+    features by about 1e-5 relative and can move a block's shape parameter to the neighbouring
+    point of the 0.001 grid it is fitted on: on kodim07 the scores differ by 2.2e-5 relative on
+    one machine and not on another. Hence 1e-4 here; a wrong feature moves NIQE by far more."""
     from bench.imageio import read_image
 
     module, _, params = basicsr_niqe
     gray = ours.rgb_to_gray(read_image(kodak_dir / name))
     expected = module.niqe(gray, params["mu_pris_param"], params["cov_pris_param"], params["gaussian_window"])
-    assert NIQE().measure(None, read_image(kodak_dir / name))["niqe"] == pytest.approx(expected, rel=1e-5)
+    assert NIQE().measure(None, read_image(kodak_dir / name))["niqe"] == pytest.approx(expected, rel=1e-4)
 
 
 def test_matlab_imresize_and_window_equal_basicsr(basicsr_niqe, kodim01):

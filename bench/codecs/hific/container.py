@@ -7,11 +7,15 @@ its own magic bytes and format version, then writes its own body::
     version      1 byte   the format's own version
     model id     1 byte length + UTF-8 name of the checkpoint (the codec setting)
     fingerprint  4 bytes  big-endian CRC-32 of the model's config and CDF tables
+    rules        1 byte   the coding rules (``bench.models.hific.config.coding_rules``);
+                          since the formats' version 2 (version 1: 0, codec-bench's own)
     height, width         of the original image (unsigned LEB128 varints)
-    pad_bottom, pad_right 1 byte each (the image was padded to a multiple of 64)
+    pad_bottom, pad_right 1 byte each (the image was padded to a multiple of 64, or of 16
+                          under the Justin-Tan port's rules)
     z height, z width     spatial size of the hyper-latent (varints)
 
-Decoding reads nothing but these bytes (and the model they name).
+Decoding reads nothing but these bytes (and the model they name). A decoder whose model
+follows other rules than the header states refuses the bytes instead of guessing.
 """
 from __future__ import annotations
 
@@ -28,7 +32,12 @@ from bench.codecs.varint import Reader, write_bytes, write_varint
 if TYPE_CHECKING:
     import torch
 
+    from bench.models.hific.config import HiFiCConfig
     from bench.models.hific.model import HiFiC
+
+
+#: The first version of each format whose header holds the rules byte.
+RULES_SINCE_VERSION = 2
 
 
 @dataclass
@@ -41,6 +50,8 @@ class Header:
     pad_right: int
     #: Spatial size of z; y is four times larger in each dimension.
     z_size: tuple[int, int]
+    #: The coding rules' flags (``coding_rules``).
+    rules: int = 0
 
 
 def write_header(magic: bytes, version: int, header: Header) -> bytearray:
@@ -53,6 +64,8 @@ def write_header(magic: bytes, version: int, header: Header) -> bytearray:
     out.append(len(model_id))
     out += model_id
     out += struct.pack(">I", header.fingerprint)
+    if version >= RULES_SINCE_VERSION:
+        out.append(header.rules)
     for value in (header.height, header.width):
         write_varint(out, value)
     out += bytes((header.pad_bottom, header.pad_right))
@@ -61,23 +74,27 @@ def write_header(magic: bytes, version: int, header: Header) -> bytearray:
     return out
 
 
-def read_header(reader: Reader, magic: bytes, version: int) -> Header:
-    """The common header, after checking the format's magic bytes and version."""
-    reader.expect_magic(magic, version)
+def read_header(reader: Reader, magic: bytes, versions: tuple[int, ...]) -> Header:
+    """The common header, after checking the format's magic bytes and that its version is one of ``versions``."""
+    version = reader.expect_magic(magic, versions)
     model_id = reader.take(reader.take(1)[0]).decode("utf-8")
     (fingerprint,) = struct.unpack(">I", reader.take(4))
+    rules = reader.take(1)[0] if version >= RULES_SINCE_VERSION else 0
     height, width = reader.varint(), reader.varint()
     pad_bottom, pad_right = reader.take(2)
     z_size = (reader.varint(), reader.varint())
-    return Header(model_id, fingerprint, height, width, pad_bottom, pad_right, z_size)
+    return Header(model_id, fingerprint, height, width, pad_bottom, pad_right, z_size, rules)
 
 
-def image_to_tensor(image: np.ndarray, device: "torch.device | str" = "cpu") -> "torch.Tensor":
-    """H x W x 3 uint8 -> (1, 3, H', W') float in [0, 1], edge-padded to multiples of 64."""
+def image_to_tensor(image: np.ndarray, config: "HiFiCConfig", device: "torch.device | str" = "cpu") -> "torch.Tensor":
+    """H x W x 3 uint8 -> (1, 3, H', W') float in [0, 1], padded by the model's ``padding`` rule:
+    edge-replicated to multiples of 64 (ours: it works for any size), or reflected to multiples
+    of 16 (the Justin-Tan port's; its model pads y to multiples of 4 in turn)."""
     import torch
     import torch.nn.functional as F
 
     from bench.models.hific.config import PAD_MULTIPLE
+    from bench.models.hific.model import reflect_pad
 
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
         raise ValueError(f"HiFiC codes H x W x 3 uint8 RGB images, got shape {image.shape} dtype {image.dtype}")
@@ -85,15 +102,33 @@ def image_to_tensor(image: np.ndarray, device: "torch.device | str" = "cpu") -> 
     if height == 0 or width == 0:
         raise ValueError(f"HiFiC cannot code an empty image ({height}x{width}); check the image file")
     x = torch.from_numpy(np.array(image, copy=True)).to(device).permute(2, 0, 1)[None].float() / 255.0
+    if config.padding == "reflect16":
+        return reflect_pad(x, (-height) % 16, (-width) % 16)
     padded_height, padded_width = (math.ceil(side / PAD_MULTIPLE) * PAD_MULTIPLE for side in (height, width))
-    # Edge replication works for any size (reflection needs the pad to be smaller than the image).
     return F.pad(x, (0, padded_width - width, 0, padded_height - height), mode="replicate")
 
 
-def header_for(image: np.ndarray, x: "torch.Tensor", model_id: str, fingerprint: int, z_size: tuple[int, int]) -> Header:
-    """The header of ``image``, coded as the padded tensor ``x`` from :func:`image_to_tensor`."""
+def header_for(image: np.ndarray, x: "torch.Tensor", model: "HiFiC", model_id: str, fingerprint: int, z_size: tuple[int, int]) -> Header:
+    """The header of ``image``, coded by ``model`` as the padded tensor ``x`` from :func:`image_to_tensor`."""
+    from bench.models.hific.config import coding_rules
+
     height, width = image.shape[:2]
-    return Header(model_id, fingerprint, height, width, x.shape[2] - height, x.shape[3] - width, tuple(z_size))
+    return Header(
+        model_id, fingerprint, height, width, x.shape[2] - height, x.shape[3] - width, tuple(z_size), coding_rules(model.config),
+    )
+
+
+def check_model(header: Header, model: "HiFiC", fingerprint: int) -> None:
+    """Refuse bytes written under other coding rules, or by another model, than the one about to decode them."""
+    from bench.models.hific.config import coding_rules, describe_rules
+
+    rules = coding_rules(model.config)
+    if header.rules != rules:
+        raise ValueError(
+            f"HiFiC bitstream was coded with {describe_rules(header.rules)}, but checkpoint {header.model_id!r} "
+            f"follows {describe_rules(rules)}; decode with the checkpoint that wrote it"
+        )
+    check_fingerprint(header, fingerprint)
 
 
 def check_fingerprint(header: Header, fingerprint: int) -> None:
@@ -110,7 +145,7 @@ def reconstruct(model: "HiFiC", y_hat: "torch.Tensor", height: int, width: int) 
     import torch
 
     with torch.no_grad():
-        x_hat = model.generator(y_hat)[0, :, :height, :width]
+        x_hat = model.synthesize(y_hat)[0, :, :height, :width]
     pixels = torch.round(x_hat.clamp(0.0, 1.0) * 255.0).to(torch.uint8)
     return pixels.permute(1, 2, 0).cpu().numpy()
 

@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     from bench.models.hific.model import EncodedLatents, HiFiC, LatentStrings
 
 MAGIC = b"HF"
-FORMAT_VERSION = 1
+#: Written now; version 1 (no rules byte: codec-bench's own rules) is still read.
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 FORMAT_NAME = "entropy-coded HiFiC"
 
 
@@ -43,7 +45,7 @@ def unpack(data: bytes) -> tuple[container.Header, "LatentStrings"]:
     from bench.models.hific.model import LatentStrings
 
     reader = Reader(data, FORMAT_NAME)
-    header = container.read_header(reader, MAGIC, FORMAT_VERSION)
+    header = container.read_header(reader, MAGIC, READABLE_VERSIONS)
     ambiguous, position = [], 0
     for _ in range(reader.varint()):
         position += reader.varint()
@@ -55,20 +57,20 @@ def unpack(data: bytes) -> tuple[container.Header, "LatentStrings"]:
 
 def read_header(data: bytes) -> container.Header:
     """Parse only the header (to pick the model before decoding)."""
-    return container.read_header(Reader(data, FORMAT_NAME), MAGIC, FORMAT_VERSION)
+    return container.read_header(Reader(data, FORMAT_NAME), MAGIC, READABLE_VERSIONS)
 
 
 def encode_image(model: "HiFiC", image: np.ndarray, model_id: str, fingerprint: int) -> tuple[bytes, "EncodedLatents"]:
     """Compress one image to bytes; also return the encoder's latents (``.y_hat``: what the decoder recovers)."""
-    x = container.image_to_tensor(image, next(model.parameters()).device)
+    x = container.image_to_tensor(image, model.config, next(model.parameters()).device)
     strings, latents = model.compress(x)
-    return pack(container.header_for(image, x, model_id, fingerprint, strings.z_size), strings), latents
+    return pack(container.header_for(image, x, model, model_id, fingerprint, strings.z_size), strings), latents
 
 
 def decode_residual(model: "HiFiC", data: bytes, fingerprint: int) -> container.DecodedLatent:
     """The header, residual symbols and means of bytes from :func:`encode_image`, with the model they were written with."""
     header, strings = unpack(data)
-    container.check_fingerprint(header, fingerprint)
+    container.check_model(header, model, fingerprint)
     return container.DecodedLatent(header, *model.decompress_residual(strings))
 
 

@@ -162,7 +162,7 @@ class HiFiCCodec(Codec):
 
         model, _, card = self.model(str(setting))
         latents: EncodedLatents = encoded.context
-        estimate = bpp_from_likelihoods(model.likelihoods(latents), image.shape[0] * image.shape[1])
+        estimate = bpp_from_likelihoods(model.likelihoods(latents), image.shape[0] * image.shape[1], model.config.likelihood_epsilon)
         target = float(card.get("target_rate", target_rate_of(str(setting))))
         return {
             "bpp_estimate": float(estimate), "target_rate": target,

@@ -41,7 +41,9 @@ if TYPE_CHECKING:
     from bench.models.hific.model import EncodedLatents, HiFiC
 
 MAGIC = b"HS"
-FORMAT_VERSION = 1
+#: Written now; version 1 (no rules byte: codec-bench's own rules) is still read.
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 FORMAT_NAME = "sparse-matrix HiFiC"
 _PAYLOAD_HEADER = struct.Struct(">BII")
 
@@ -81,7 +83,7 @@ def pack(header: container.Header, latents: SparseLatents) -> bytes:
 
 def unpack(data: bytes) -> tuple[container.Header, SparseLatents]:
     reader = Reader(data, FORMAT_NAME)
-    header = container.read_header(reader, MAGIC, FORMAT_VERSION)
+    header = container.read_header(reader, MAGIC, READABLE_VERSIONS)
     reader.varint()  # reserved
     z_string = reader.sized_bytes()
     return header, SparseLatents(z_string, reader.sized_bytes())
@@ -100,10 +102,10 @@ def encode_image(
     The latents are those of the entropy-coded format (``HiFiC.encode_latents``): the
     means come from the *decoded* z_hat, so the decoder recomputes the very same means.
     """
-    x = container.image_to_tensor(image, next(model.parameters()).device)
+    x = container.image_to_tensor(image, model.config, next(model.parameters()).device)
     latents = model.encode_latents(x)
     streams = encode_symbols(latents.residual.cpu().numpy().astype(np.int64), layout)
-    header = container.header_for(image, x, model_id, fingerprint, latents.z_size)
+    header = container.header_for(image, x, model, model_id, fingerprint, latents.z_size)
     return pack(header, SparseLatents(latents.z_string, pack_payload(streams, layout))), latents
 
 
@@ -112,7 +114,7 @@ def decode_residual(model: "HiFiC", data: bytes, fingerprint: int) -> container.
     import torch
 
     header, latents = unpack(data)
-    container.check_fingerprint(header, fingerprint)
+    container.check_model(header, model, fingerprint)
     means = decoded_means(model, latents.z_string, header.z_size)
     streams, layout = unpack_payload(latents.payload)
     symbols = decode_symbols(streams, means.numel(), layout)
@@ -145,7 +147,7 @@ class SparseMatrixHiFiC(HiFiCCodec):
         return decode_residual(model, data, model_fingerprint)
 
     def model_id(self, data: bytes) -> str:
-        return container.read_header(Reader(data, FORMAT_NAME), MAGIC, FORMAT_VERSION).model_id
+        return container.read_header(Reader(data, FORMAT_NAME), MAGIC, READABLE_VERSIONS).model_id
 
     def bitstream_info(self, data: bytes) -> dict[str, float]:
         return stream_sizes(data)

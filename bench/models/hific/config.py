@@ -42,7 +42,8 @@ class HiFiCConfig:
     scale_min: float = 0.11
     scale_max: float = 256.0
     scale_levels: int = 64
-    #: Means are rounded to multiples of this before coding (see ``hyperprior.py``).
+    #: Means are rounded to multiples of this before coding (see ``entropy.py``); 0 codes
+    #: around the means as the network gives them (the Justin-Tan port).
     mean_step: float = 2.0**-6
     #: A scale whose log lies within this (relative) distance of a table boundary is
     #: listed in the bitstream as ambiguous, so float noise cannot flip its index.
@@ -52,15 +53,42 @@ class HiFiCConfig:
     #: The Justin-Tan port's factorized prior applies its tanh "factor" after the last
     #: layer too; CompressAI's does not. True only for models mapped from that port.
     z_prior_final_factor: bool = False
+    # -- coding rules: how the image becomes symbols (see ``coding_rules``). Our models use
+    # -- the defaults; models mapped from the Justin-Tan port use that port's rules.
+    #: z's symbols: ``median``, round(z - median) + median (CompressAI's EntropyBottleneck);
+    #: ``integer``, z rounded itself (the port; the prior's medians are then 0).
+    z_quantization: str = "median"
+    #: Ties of every rounding: ``half_even`` (torch.round) or ``half_up`` (floor(v + 0.5), the port's).
+    rounding: str = "half_even"
+    #: ``replicate64``: x edge-replicated to multiples of 64. ``reflect16``: x reflected to
+    #: multiples of 16, then y to multiples of 4 (the port's).
+    padding: str = "replicate64"
+    #: The standardized distribution of y given its mean and scale: ``gaussian`` or ``logistic``.
+    likelihood: str = "gaussian"
+    #: The port's ``-norm``: the encoder sees 2x - 1 and the image is (tanh(G(y_hat)) + 1) / 2.
+    normalize_input: bool = False
+    #: Added to each likelihood before its log when estimating bits (the port counts -log2(p + 1e-9)).
+    #: It changes the rate estimate, never the bitstream.
+    likelihood_epsilon: float = 0.0
 
     def __post_init__(self) -> None:
         if len(self.encoder_channels) != 5 or len(self.generator_channels) != 5:
             raise ValueError("HiFiCConfig: encoder_channels and generator_channels need 5 widths each")
         if self.residual_blocks < 0:
             raise ValueError("HiFiCConfig: residual_blocks must be >= 0")
+        for field_name, allowed in RULE_CHOICES.items():
+            if getattr(self, field_name) not in allowed:
+                raise ValueError(f"HiFiCConfig: {field_name} {getattr(self, field_name)!r}; choose one of {', '.join(allowed)}")
 
     def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+        """The configuration as JSON. Coding rules at their defaults are left out, so that a
+        model's JSON (and the fingerprint its bitstreams carry) reads as it did before the
+        rules were configurable."""
+        values = dataclasses.asdict(self)
+        for name, default in RULE_DEFAULTS.items():
+            if values[name] == default:
+                del values[name]
+        return json.dumps(values, sort_keys=True)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "HiFiCConfig":
@@ -77,6 +105,44 @@ class HiFiCConfig:
 
     def replace(self, **changes: Any) -> "HiFiCConfig":
         return dataclasses.replace(self, **changes)
+
+
+#: Allowed values of the coding-rule fields that take names.
+RULE_CHOICES = {
+    "z_quantization": ("median", "integer"),
+    "rounding": ("half_even", "half_up"),
+    "padding": ("replicate64", "reflect16"),
+    "likelihood": ("gaussian", "logistic"),
+}
+RULE_DEFAULTS = {
+    field.name: field.default for field in dataclasses.fields(HiFiCConfig)
+    if field.name in (*RULE_CHOICES, "normalize_input", "likelihood_epsilon")
+}
+#: The Justin-Tan port's rules (its ``src/hyperprior.py``, ``src/compression/``, ``src/model.py``).
+PORT_RULES = {
+    "z_quantization": "integer", "rounding": "half_up", "padding": "reflect16", "mean_step": 0.0, "likelihood_epsilon": 1e-9,
+}
+
+
+def coding_rules(config: HiFiCConfig) -> int:
+    """The coding rules as the flag byte a bitstream header carries (0: all of ours)."""
+    flags = (
+        config.z_quantization == "integer",
+        config.rounding == "half_up",
+        config.mean_step == 0.0,
+        config.padding == "reflect16",
+        config.likelihood == "logistic",
+        config.normalize_input,
+    )
+    return sum(1 << bit for bit, flag in enumerate(flags) if flag)
+
+
+def describe_rules(flags: int) -> str:
+    """The flag byte of :func:`coding_rules` in words."""
+    names = ("z rounded without offset", "ties rounded up", "raw means", "reflect padding to 16",
+             "logistic likelihood", "normalised input")
+    chosen = [name for bit, name in enumerate(names) if flags & (1 << bit)]
+    return ", ".join(chosen) or "codec-bench's own rules"
 
 
 PRESETS: dict[str, HiFiCConfig] = {

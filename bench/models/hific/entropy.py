@@ -18,6 +18,11 @@ Two rules remove that failure:
   machine the decoder's means are then bit-identical to the encoder's. Across machines a
   mean can still land on the other side of a grid midpoint; then that one latent value
   differs by ``mean_step`` -- means never select a CDF, so the stream stays in sync.
+  Models of the Justin-Tan port (``mean_step`` 0) code around the raw means, as the port
+  does: the symbols are still exact, and y_hat = symbols + means differs between machines
+  only by the means' last bits.
+
+Rounding itself follows the model's ``rounding`` rule (:func:`quantize`).
 """
 from __future__ import annotations
 
@@ -71,7 +76,16 @@ def scale_indexes(scales: torch.Tensor, config: HiFiCConfig, ambiguous: torch.Te
     return indexes.to(torch.int32).reshape(scales.shape)
 
 
+def quantize(values: torch.Tensor, config: HiFiCConfig) -> torch.Tensor:
+    """``values`` rounded to integers by the model's rule: ties to even (``torch.round``), or
+    up (``floor(v + 0.5)``, as the Justin-Tan port and TensorFlow's HiFiC round)."""
+    if config.rounding == "half_up":
+        return torch.floor(values + 0.5)
+    return torch.round(values)
+
+
 def coding_means(means: torch.Tensor, config: HiFiCConfig) -> torch.Tensor:
-    """Means rounded to multiples of ``mean_step`` (non-finite values become 0)."""
+    """Means rounded to multiples of ``mean_step``, or as they are when it is 0 (non-finite values become 0)."""
+    finite = torch.nan_to_num(means, nan=0.0, posinf=0.0, neginf=0.0)
     step = config.mean_step
-    return torch.round(torch.nan_to_num(means, nan=0.0, posinf=0.0, neginf=0.0) / step) * step
+    return torch.round(finite / step) * step if step else finite

@@ -2,6 +2,7 @@
 hyper-synthesis branches giving the mean and the scale of a Gaussian for each y value."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -10,7 +11,7 @@ from torch import nn
 
 from bench._torchvision import ensure_torchvision
 from bench.models.hific.config import HiFiCConfig
-from bench.models.hific.entropy import coding_means, scale_table
+from bench.models.hific.entropy import coding_means, quantize, scale_table
 
 ensure_torchvision()
 from compressai.entropy_models import EntropyBottleneck, GaussianConditional  # noqa: E402
@@ -69,6 +70,23 @@ class FactorizedPrior(EntropyBottleneck):
         return logits + torch.tanh(factor) * torch.tanh(logits)
 
 
+class LogisticConditional(GaussianConditional):
+    """CompressAI's conditional model with the logistic distribution in place of the Gaussian
+    (the Justin-Tan port's ``likelihood_type logistic``): the likelihoods, the CDF tables and
+    the tails all come from these two functions."""
+
+    @staticmethod
+    def _standardized_cumulative(inputs: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(inputs)
+
+    @staticmethod
+    def _standardized_quantile(quantile: float) -> float:
+        return math.log(quantile / (1.0 - quantile))
+
+
+CONDITIONALS = {"gaussian": GaussianConditional, "logistic": LogisticConditional}
+
+
 @dataclass
 class HyperOutput:
     z: torch.Tensor
@@ -86,7 +104,7 @@ class Hyperprior(nn.Module):
         self.synthesis_mean = HyperSynthesis(config.latent_channels, config.hyper_channels)
         self.synthesis_scale = HyperSynthesis(config.latent_channels, config.hyper_channels)
         self.z_prior = FactorizedPrior(config.hyper_channels, config.z_prior_filters, final_factor=config.z_prior_final_factor)
-        self.y_prior = GaussianConditional(scale_table(config), scale_bound=config.scale_min)
+        self.y_prior = CONDITIONALS[config.likelihood](scale_table(config), scale_bound=config.scale_min)
 
     def entropy_parameters(self, z_hat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Means and scales of y given the decoded hyper-latent.
@@ -101,14 +119,33 @@ class Hyperprior(nn.Module):
             means = coding_means(means, self.config)
         return means, scales
 
+    def quantize_z(self, z: torch.Tensor) -> torch.Tensor:
+        """z_hat as coded: round(z - median) + median, or round(z) for ``z_quantization: integer``
+        (whose prior then has medians 0, see :meth:`update`), each with the model's rounding."""
+        if self.config.z_quantization == "integer":
+            return quantize(z, self.config)
+        medians = self.z_prior._get_medians().detach()
+        return quantize(z - medians, self.config) + medians
+
     def forward(self, y: torch.Tensor) -> HyperOutput:
         z = self.analysis(y)
-        # Training: z + uniform noise; otherwise z rounded about the prior's medians, as coded.
-        z_hat, z_likelihoods = self.z_prior(z)
+        # Training: z + uniform noise; otherwise z quantized as coded.
+        if self.training:
+            z_hat, z_likelihoods = self.z_prior(z)
+        else:
+            z_hat = self.quantize_z(z)
+            _, z_likelihoods = self.z_prior(z_hat, training=False)
         means, scales = self.entropy_parameters(z_hat)
         return HyperOutput(z=z, z_hat=z_hat, z_likelihoods=z_likelihoods, means=means, scales=scales)
 
     def update(self, force: bool = True) -> None:
-        """Build the entropy coders' CDF tables (call after training, before saving)."""
+        """Build the entropy coders' CDF tables (call after training, before saving).
+
+        With ``z_quantization: integer`` the prior's medians are set to 0 first, so that its
+        tables sit on the integers z is rounded to.
+        """
+        if self.config.z_quantization == "integer":
+            with torch.no_grad():
+                self.z_prior.quantiles[:, 0, 1] = 0.0
         self.z_prior.update(force=force)
         self.y_prior.update_scale_table(scale_table(self.config), force=force)

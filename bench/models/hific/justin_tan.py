@@ -15,6 +15,13 @@ same as ours in the same order; what differs is names and layout:
 
 The port stores no quantiles or CDF tables: loading finds the prior's quantiles with
 CompressAI's search and builds the tables once.
+
+The model follows the port's coding rules (``PORT_RULES`` in ``config.py``), so that it
+decodes as the port does: z rounded without offset, ties rounded up, y coded around the raw
+means, images reflected to multiples of 16 and y to multiples of 4. The port's options that
+change the model are read from its ``args``: ``normalize_input_image`` (``-norm``) and
+``likelihood_type`` (``gaussian`` or ``logistic``); any other option we cannot follow is
+refused in one line naming it.
 """
 from __future__ import annotations
 
@@ -23,7 +30,7 @@ from typing import Any, Mapping
 import torch
 
 from bench.models.hific.checkpoint_file import CheckpointError, few_keys
-from bench.models.hific.config import HiFiCConfig
+from bench.models.hific.config import PORT_RULES, HiFiCConfig
 from bench.models.hific.model import HiFiC
 
 
@@ -75,12 +82,24 @@ def key_map(config: HiFiCConfig) -> list[tuple[str, str, bool]]:
     return pairs
 
 
+#: Port options (its ``args``) that change the model, with the value we can follow.
+UNSUPPORTED_OPTIONS = {"sample_noise": False, "use_latent_mixture_model": False, "use_channel_norm": True}
+LIKELIHOODS = ("gaussian", "logistic")
+
+
 def config_from_state_dict(state: Mapping[str, torch.Tensor], args: Mapping[str, Any]) -> HiFiCConfig:
-    """Read the sizes off the tensors (the port's widths changed between its versions)."""
-    if args.get("sample_noise") or args.get("normalize_input_image") or args.get("use_latent_mixture_model"):
+    """Read the sizes off the tensors (the port's widths changed between its versions), and
+    the options that change coding off ``args``."""
+    for option, supported in UNSUPPORTED_OPTIONS.items():
+        if option in args and bool(args[option]) != supported:
+            raise CheckpointError(
+                f"Justin-Tan checkpoint was trained with {option}={args[option]!r}, which codec-bench cannot "
+                f"decode as the port does (only {option}={supported}); use a checkpoint without it"
+            )
+    likelihood = str(args.get("likelihood_type", "gaussian"))
+    if likelihood not in LIKELIHOODS:
         raise CheckpointError(
-            "Justin-Tan checkpoint uses sample_noise, normalize_input_image or a mixture prior; "
-            "only the standard HiFiC models (hific_low/med/hi) are supported"
+            f"Justin-Tan checkpoint uses likelihood_type={likelihood!r}; codec-bench follows {' and '.join(LIKELIHOODS)} only"
         )
     try:
         encoder = tuple(state[f"Encoder.conv_block{i}.1.weight"].shape[0] for i in range(1, 6))
@@ -102,6 +121,9 @@ def config_from_state_dict(state: Mapping[str, torch.Tensor], args: Mapping[str,
         residual_blocks=blocks,
         z_prior_filters=tuple(state[f"Hyperprior.hyperlatent_likelihood.H_{k}"].shape[1] for k in range(prior_layers - 1)),
         z_prior_final_factor=True,
+        likelihood=likelihood,
+        normalize_input=bool(args.get("normalize_input_image", False)),
+        **PORT_RULES,
     )
 
 
@@ -137,8 +159,9 @@ def load_justin_tan(data: Mapping[str, Any], source: str = "Justin-Tan checkpoin
     with torch.no_grad():
         for key, value in to_ours(state, config).items():
             model.get_parameter(key).copy_(value)
-    # The port keeps no quantiles: search them (median and tails), then build the CDF tables.
+    # The port keeps no quantiles: search them (median and tails), then build the CDF tables
+    # (on the integers: the port's rule sets the medians to 0, see Hyperprior.update).
     model.hyperprior.z_prior.update(force=True, update_quantiles=True)
-    model.hyperprior.y_prior.update()
+    model.hyperprior.update()
     card = {"source": "Justin-Tan/high-fidelity-generative-compression", "steps": data.get("steps")}
     return model, {k: v for k, v in card.items() if v is not None}

@@ -61,7 +61,7 @@ def test_encode_info_comes_from_the_encoder_alone(name, make_model, kodim01_crop
     info = codec.analyse(kodim01_crop, "hific_lo", codec.encode_with_context(kodim01_crop, "hific_lo"))
 
     with torch.no_grad():
-        output = model(container.image_to_tensor(kodim01_crop))
+        output = model(container.image_to_tensor(kodim01_crop, model.config))
     expected = bpp_from_likelihoods(output.likelihoods, 256 * 384).item()
     assert info["bpp_estimate"] == pytest.approx(expected, rel=1e-6)
     assert info["latent_zero_fraction"] == latent_zero_fraction(output.residual)

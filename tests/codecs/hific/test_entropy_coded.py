@@ -21,7 +21,7 @@ def test_decode_equals_generator_output_on_the_encoders_quantized_latent(tiny_mo
     # The latent recovered from the bytes is exactly the model's quantized latent.
     _, strings = entropy_coded.unpack(data)
     assert torch.equal(tiny_model.decompress(strings), y_hat)
-    assert torch.equal(tiny_model(container.image_to_tensor(kodim01_crop)).y_hat, y_hat)
+    assert torch.equal(tiny_model(container.image_to_tensor(kodim01_crop, tiny_model.config)).y_hat, y_hat)
 
 
 def test_bpp_is_from_the_bytes_and_the_estimate_is_close(tiny_model, kodim01_crop):
@@ -29,7 +29,7 @@ def test_bpp_is_from_the_bytes_and_the_estimate_is_close(tiny_model, kodim01_cro
     data, _ = entropy_coded.encode_image(tiny_model, kodim01_crop, "lo", fingerprint(tiny_model))
     bpp = 8 * len(data) / (height * width)
     with torch.no_grad():
-        likelihoods = tiny_model(container.image_to_tensor(kodim01_crop)).likelihoods
+        likelihoods = tiny_model(container.image_to_tensor(kodim01_crop, tiny_model.config)).likelihoods
     estimate_bytes = float(bpp_from_likelihoods(likelihoods, height * width)) * height * width / 8
     assert bpp == pytest.approx(8 * len(data) / (256 * 384))
     # Tolerance: the real stream adds a ~21-byte header and rANS flush bytes per string

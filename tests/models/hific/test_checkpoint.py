@@ -9,6 +9,7 @@ import torch
 
 from bench.codecs.hific import container, entropy_coded
 from bench.models.hific import justin_tan
+from bench.models.hific.config import PORT_RULES
 from bench.models.hific.checkpoint import CheckpointError, fingerprint, load_checkpoint, save_checkpoint
 
 
@@ -113,9 +114,11 @@ def test_justin_tan_layout_round_trips(make_model, kodim01_crop, tmp_path):
     for key, value in model.state_dict().items():
         if not key.endswith(("_quantized_cdf", "_offset", "_cdf_length", "quantiles")):
             assert torch.equal(loaded.state_dict()[key], value), key
-    torch.testing.assert_close(loaded.hyperprior.z_prior.quantiles, model.hyperprior.z_prior.quantiles)
-    # Same latent strings; the headers differ only in the fingerprint (the config is named "justin-tan").
-    assert entropy_coded.unpack(_encode(loaded, kodim01_crop))[1] == entropy_coded.unpack(_encode(model, kodim01_crop))[1]
+    # The same searched tails; the medians are 0, as the port codes z rounded without offset.
+    torch.testing.assert_close(loaded.hyperprior.z_prior.quantiles[:, :, ::2], model.hyperprior.z_prior.quantiles[:, :, ::2])
+    assert not loaded.hyperprior.z_prior.quantiles[:, :, 1].any()
+    assert {key: getattr(loaded.config, key) for key in PORT_RULES} == PORT_RULES
+    assert (loaded.config.likelihood, loaded.config.normalize_input) == ("gaussian", False)
 
 
 def test_justin_tan_missing_key_fails_clearly(make_model, tmp_path):

@@ -40,4 +40,8 @@ def test_encoding_the_old_input_gives_the_old_bytes(old_model, suffix, module):
     model, _ = old_model
     image = read_image(FIXTURES / "input.png")
     data, _ = module.encode_image(model, image, "tiny-lo", fingerprint(model))
-    assert data == (FIXTURES / f"input.{suffix}").read_bytes()
+    old = (FIXTURES / f"input.{suffix}").read_bytes()
+    # Format 2 differs only in its version byte and the rules byte after the fingerprint (0: our own rules).
+    after_fingerprint = 2 + 1 + 1 + len("tiny-lo") + 4
+    assert (old[2], data[2]) == (1, 2)
+    assert data == old[:2] + b"\x02" + old[3:after_fingerprint] + b"\x00" + old[after_fingerprint:]
