@@ -55,3 +55,4 @@ def make_model():
 def tiny_model(make_model):
     """A seeded random-weight HiFiC of the tiny preset, with CDF tables built."""
     return make_model()
+

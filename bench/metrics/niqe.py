@@ -10,13 +10,12 @@ products with 4 neighbours); the score is the Mahalanobis-like distance between 
 multivariate Gaussian of the image's 36 features and that of the pristine model.
 
 The pristine model (``mu_pris_param``, ``cov_pris_param``) is the MATLAB release's
-``modelparameters.mat`` as PyPI basicsr 1.4.2 ships it (``basicsr/metrics/niqe_pris_params.npz``,
-Apache-2.0). It is read from ``<weights dir>/niqe/niqe_pris_params.npz`` when there is one, else
-from an installed basicsr (``pip install --no-deps basicsr==1.4.2``; basicsr is never imported).
+``modelparameters.mat`` as PyPI basicsr 1.4.2 ships it (``niqe_pris_params.npz``, Apache-2.0),
+which ships inside this package (``bench/data/niqe/``, with its provenance). A file at
+``<weights dir>/niqe/niqe_pris_params.npz`` takes its place.
 """
 from __future__ import annotations
 
-import importlib.util
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -39,22 +38,18 @@ class NIQEUnavailable(BenchError):
     pass
 
 
-def find_pristine_params(directory: str | Path | None = None) -> Path:
-    """The pristine-model file: ``<weights dir>/niqe/``, else an installed basicsr's copy."""
-    from bench.constants import WEIGHTS_DIR_ENV
+#: The copy that ships with the package.
+PACKAGED_PARAMS = Path(__file__).resolve().parents[1] / "data" / "niqe" / PARAMS_FILE
 
+
+def find_pristine_params(directory: str | Path | None = None) -> Path:
+    """The pristine-model file: ``<weights dir>/niqe/`` when it has one, else the package's copy."""
     folder = weights_dir(directory)
     if folder is not None and (folder / "niqe" / PARAMS_FILE).is_file():
         return folder / "niqe" / PARAMS_FILE
-    spec = importlib.util.find_spec("basicsr")
-    for location in (spec.submodule_search_locations or []) if spec else []:
-        candidate = Path(location) / "metrics" / PARAMS_FILE
-        if candidate.is_file():
-            return candidate
-    raise NIQEUnavailable(
-        f"niqe: no pristine model ({PARAMS_FILE}); install it with `pip install --no-deps basicsr==1.4.2` "
-        f"or put the file in ${WEIGHTS_DIR_ENV}/niqe/"
-    )
+    if not PACKAGED_PARAMS.is_file():
+        raise NIQEUnavailable(f"niqe: the package's pristine model {PACKAGED_PARAMS} is missing; reinstall codec-bench")
+    return PACKAGED_PARAMS
 
 
 @lru_cache(maxsize=None)

@@ -9,9 +9,15 @@ from PIL import Image
 
 from bench.metrics.butteraugli import Butteraugli, ButteraugliOptions
 from bench.metrics.external import ProgramUnavailable
+from program_helpers import require_program
 
 
-def test_values_are_the_tools_own_on_the_same_files(kodim01, jpeg, tmp_path):
+@pytest.fixture
+def butteraugli_main():
+    require_program("butteraugli_main", "libjxl-devtools")
+
+
+def test_values_are_the_tools_own_on_the_same_files(kodim01, jpeg, tmp_path, butteraugli_main):
     reference, distorted = kodim01, jpeg(kodim01, 30)
     Image.fromarray(reference).save(tmp_path / "a.png")
     Image.fromarray(distorted).save(tmp_path / "b.png")
@@ -21,7 +27,7 @@ def test_values_are_the_tools_own_on_the_same_files(kodim01, jpeg, tmp_path):
     assert values == {"butteraugli_max": float(printed[0]), "butteraugli_3norm": float(printed[2])}
 
 
-def test_identical_is_zero_and_worse_jpeg_is_higher(kodim01, jpeg):
+def test_identical_is_zero_and_worse_jpeg_is_higher(kodim01, jpeg, butteraugli_main):
     crop = np.ascontiguousarray(kodim01[:192, :256])
     metric = Butteraugli()
     assert metric.measure(crop, crop) == {"butteraugli_max": 0.0, "butteraugli_3norm": 0.0}
