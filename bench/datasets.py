@@ -30,6 +30,8 @@ from bench import resources
 from bench.constants import CACHE_DIR_ENV, CATALOG_ENV, DATA_DIR_ENV
 from bench.errors import BenchError
 
+#: ``download: {kind: package}``: the images ship inside the package, under ``bench/data/<local_dir>``.
+PACKAGE_KIND = "package"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".ppm", ".pgm", ".bmp", ".tif", ".tiff", ".webp")
 
 
@@ -147,6 +149,8 @@ def resolve(
     ``download`` is true.
     """
     dataset = get_dataset(name, catalog)
+    if dataset.download.get("kind") == PACKAGE_KIND:
+        return verify(dataset, resources.DATA_DIR / dataset.local_dir)
     data_dir = data_dir or os.environ.get(DATA_DIR_ENV)
     if data_dir:
         root = Path(data_dir)

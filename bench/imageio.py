@@ -57,7 +57,7 @@ def read_image(path: str | Path) -> np.ndarray:
     """
     path = Path(path)
     if not path.is_file():
-        raise ImageReadError(f"{path.name}: no such file")
+        raise ImageReadError(f"{path.name}: no such file ({path.resolve()}); check the path and the working folder")
     if path.stat().st_size == 0:
         raise ImageReadError(f"{path.name}: empty file (0 bytes)")
     try:

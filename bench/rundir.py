@@ -97,9 +97,9 @@ class RunDir:
 
     @staticmethod
     def recon_relpath(dataset: str, codec: str, point: str, image_name: str) -> str:
-        """``recon/<dataset>/<codec>/<point>/<image name>.png`` (``.png`` added unless already there)."""
-        file_name = image_name if image_name.lower().endswith(".png") else image_name + ".png"
-        return f"{RECON_DIR}/{dataset}/{codec}/{point}/{file_name}"
+        """``recon/<dataset>/<codec>/<point>/<image stem>.png``: ``holiday.jpg`` and ``kodim03.png``
+        become ``holiday.png`` and ``kodim03.png`` (a run refuses two images with one stem)."""
+        return f"{RECON_DIR}/{dataset}/{codec}/{point}/{Path(image_name).stem}.png"
 
     def save_reconstruction(self, image: np.ndarray, relpath: str) -> Path:
         """Write a reconstruction losslessly as PNG at ``relpath`` under the folder."""
@@ -213,7 +213,14 @@ class RunDir:
 def row_recon_relpath(row: dict[str, Any]) -> str:
     """Where a store row's reconstruction is: its ``recon_path``, or for rows written before
     rows named it, the old layout (under the setting used, not the point)."""
-    return row.get("recon_path") or RunDir.recon_relpath(row["dataset"], row["codec"], setting_label(row["setting"]), row["image"])
+    return row.get("recon_path") or _legacy_recon_relpath(row["dataset"], row["codec"], setting_label(row["setting"]), row["image"])
+
+
+def _legacy_recon_relpath(dataset: str, codec: str, setting: str, image_name: str) -> str:
+    """Where run folders written before rows named their reconstruction kept it: under the
+    setting's name, with ``.png`` added to the image's name unless it already ended so."""
+    file_name = image_name if image_name.lower().endswith(".png") else image_name + ".png"
+    return f"{RECON_DIR}/{dataset}/{codec}/{setting}/{file_name}"
 
 
 def upgrade_results(table: Any) -> Any:
@@ -231,7 +238,7 @@ def upgrade_results(table: Any) -> Any:
         points = points.where(~targeted, table["target_bpp"].map(lambda value: target_label(value) if value == value else ""))
     table.insert(list(table.columns).index("setting"), "point", points)
     table["recon_path"] = [
-        RunDir.recon_relpath(str(dataset), str(codec), setting_label(setting), str(image))
+        _legacy_recon_relpath(str(dataset), str(codec), setting_label(setting), str(image))
         for dataset, codec, setting, image in zip(table["dataset"], table["codec"], table["setting"], table["image"])
     ]
     return table

@@ -1,12 +1,14 @@
 """The command line as a user meets it: help, listings, clear one-line errors, plug-in codecs."""
 from __future__ import annotations
 
+import math
+import subprocess
 import textwrap
 from pathlib import Path
 
 import pandas as pd
 
-from cli_helpers import make_plugin, run_bench
+from cli_helpers import bench_command, bench_env, make_plugin, run_bench
 
 
 def _one_error_line(result) -> str:
@@ -38,7 +40,10 @@ def test_unknown_metric_and_bad_settings_are_one_clear_line(tmp_path):
 def test_codecs_lists_each_codec_with_library_and_grid():
     result = run_bench("codecs")
     assert result.returncode == 0
-    assert "jpeg                   pillow " in result.stdout
+    (jpeg,) = [line for line in result.stdout.splitlines() if line.startswith("jpeg ")]
+    import PIL
+
+    assert jpeg.split() == ["jpeg", "pillow", PIL.__version__]
     assert "settings: 2, 5, 10, 20, 35, 50, 70, 85" in result.stdout
     assert "pillow-jxl-plugin" in result.stdout and "pillow-heif" in result.stdout
 
@@ -102,10 +107,17 @@ def test_a_broken_plugin_is_listed_as_unavailable_and_skipped(tmp_path):
 
     listing = run_bench("codecs", PYTHONPATH=str(plugin))
     assert listing.returncode == 0
-    assert "broken                 UNAVAILABLE: broken: cannot load broken_codec:Broken (ModuleNotFoundError" in listing.stdout
+    assert "UNAVAILABLE: broken: cannot load broken_codec:Broken (ModuleNotFoundError" in listing.stdout
     run = run_bench("run", "--codecs", "all", "--settings", "jpeg=50", "--limit", "1", "--out", str(tmp_path / "run"), PYTHONPATH=str(plugin))
     (line,) = [line for line in run.stderr.splitlines() if line.startswith("bench: --codecs all:")]
     assert "cannot run here and are skipped" in line and "broken (cannot load broken_codec:Broken)" in line
+
+
+def test_codecs_unavailable_for_one_reason_are_listed_as_one_group():
+    listing = run_bench("codecs").stdout.splitlines()
+    (group,) = [index for index, line in enumerate(listing) if line.startswith("UNAVAILABLE (12 codecs): bmshj2018-factorized, ")]
+    assert listing[group + 1].startswith("    bmshj2018-factorized: no weights (e.g. bmshj2018-factorized-prior-1-")
+    assert not any("mbt2018-mean: no weights" in line for line in listing)
 
 
 def test_skipped_codecs_are_summed_up_by_reason_in_one_short_line():
@@ -147,3 +159,37 @@ def test_verify_checks_every_row_with_its_reference_decoder_and_keeps_the_bitstr
         assert path.name == Path(row.image).stem + (".jpg" if row.codec == "jpeg" else ".webp")
         assert path.stat().st_size == row.bytes
     assert run_bench(*run, "--verify", "--save-bitstreams").stderr.count("6 already done, 0 to run") == 1
+
+
+def test_the_run_summary_compares_codecs_at_common_rates_in_aligned_columns():
+    from bench.commands.run import summarize
+    from bench.metrics.psnr import PSNR
+
+    rows = []
+    for codec, offset in (("a", 0.0), ("a-codec-with-a-long-name", 2.0)):
+        for image in ("x.png", "y.png"):
+            for point, bpp in enumerate((0.2, 0.4, 0.8, 1.6)):
+                # PSNR rises 6 dB per doubling of the rate: 30 dB at 0.4 bpp for codec a.
+                rows.append({"dataset": "d", "codec": codec, "image": image, "point": str(point), "bpp": bpp,
+                             "psnr": 30 + offset + 6 * math.log2(bpp / 0.4), "status": "ok"})
+    rows.append({"dataset": "d", "codec": "a", "image": "z.png", "point": "0", "bpp": None, "psnr": None, "status": "error"})
+    lines = summarize(pd.DataFrame(rows), list(PSNR.columns)).splitlines()
+    assert lines[0].split() == ["codec", "rows", "errors", "median", "bpp", "psnr", "@0.25", "psnr", "@0.5"]
+    assert lines[1].split() == ["a", "9", "1", "0.200-1.600", "25.93", "31.93"]
+    assert lines[2].split() == ["a-codec-with-a-long-name", "8", "0", "0.200-1.600", "27.93", "33.93"]
+    assert len({len(line) for line in lines[:3]}) == 1  # aligned
+
+
+def test_a_first_run_needs_no_dataset_no_out_and_no_network(tmp_path):
+    # No data directory and a cache that holds nothing: the sample images ship with the package.
+    result = subprocess.run(
+        bench_command("run", "--codecs", "jpeg", "--settings", "jpeg=50", "--metrics", "psnr", "--jobs", "1"),
+        capture_output=True, text=True, cwd=tmp_path, timeout=600,
+        env=bench_env(BENCH_DATA_DIR="", BENCH_CACHE_DIR=str(tmp_path / "empty-cache")),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[0] == "bench: 4 jobs (4 images x 1 codecs), 0 already done, 4 to run"
+    table = pd.read_csv(tmp_path / "runs" / "sample" / "results.csv")
+    assert sorted(table["image"]) == ["kodim05-crop.png", "kodim15-crop.png", "kodim20-crop.png", "kodim23-crop.png"]
+    assert (table["dataset"] == "sample").all() and (table["status"] == "ok").all()
+    assert not (tmp_path / "empty-cache").exists()

@@ -19,3 +19,67 @@ def test_from_python_example_runs(tmp_path, monkeypatch, capsys, data_dir, weigh
     printed = capsys.readouterr().out
     assert "'psnr'" in printed and "lpips" in printed
     assert (tmp_path / "run" / "results.csv").is_file()
+
+
+def documented_command_lines() -> list[tuple[str, str]]:
+    """(file, command line) for every ``bench ...`` command in a shell block of README.md and
+    docs/*.md, continuation lines joined."""
+    found = []
+    for path in [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]:
+        block: list[str] | None = None
+        for line in path.read_text().splitlines():
+            if line.startswith("```"):
+                if block is None:
+                    block = [] if line[3:].strip() in ("", "bash", "sh", "console") else None
+                    if block is None:
+                        block = ["<not shell>"]
+                else:
+                    if block[:1] != ["<not shell>"]:
+                        found.extend((path.name, command) for command in _bench_commands("\n".join(block)))
+                    block = None
+            elif block is not None:
+                block.append(line)
+    return found
+
+
+def _bench_commands(text: str) -> list[str]:
+    commands = []
+    for line in text.replace("\\\n", " ").splitlines():
+        for part in re.split(r"&&|;|\|", line.split("#")[0]):
+            if part.strip().startswith("bench "):
+                commands.append(part.strip())
+    return commands
+
+
+def test_every_documented_bench_command_line_uses_real_commands_and_flags():
+    import argparse
+
+    from bench.cli import build_parser
+
+    parser = build_parser()
+    subcommands = next(action for action in parser._actions if isinstance(action, argparse._SubParsersAction)).choices
+    lines = documented_command_lines()
+    assert len(lines) >= 20
+    for source, line in lines:
+        words = line.split()
+        assert words[1] in subcommands, (source, line)
+        command = subcommands[words[1]]
+        if words[1] == "datasets" and len(words) > 2 and words[2] in ("fetch",):
+            continue
+        known = {option for action in command._actions for option in action.option_strings}
+        for word in words[2:]:
+            if word.startswith("--"):
+                assert word.split("=")[0] in known, f"{source}: `{line}` uses {word}, which `bench {words[1]} --help` does not list"
+
+
+def test_ci_runs_the_readme_s_install_and_test_commands():
+    readme = (REPO_ROOT / "README.md").read_text()
+    tests = readme[readme.index("## Tests"):]
+    command = re.search(r"```bash\n(.*?)\n```", tests, re.S).group(1)
+    install, apt, test = (part.strip() for part in command.split("&&"))
+    ci = (REPO_ROOT / ".ci" / "run").read_text()
+    assert install.replace("pip install", "python -m pip install -q") in ci
+    packages = set(apt.split("install -y", 1)[1].split())
+    ci_packages = set(re.search(r'PACKAGES="([^"]*)"', ci).group(1).split())
+    assert packages == ci_packages
+    assert test == "python -m pytest" and ci.rstrip().endswith("python -m pytest -q")

@@ -49,7 +49,7 @@ class HTJ2K(Codec):
     def version(self) -> str:
         import imagecodecs
 
-        return f"imagecodecs {imagecodecs.__version__} ({imagecodecs.htj2k_version()}, {imagecodecs.jpeg2k_version()})"
+        return f"{imagecodecs.__version__} ({imagecodecs.htj2k_version()}, {imagecodecs.jpeg2k_version()})"
 
     def encode(self, image: np.ndarray, setting: Setting) -> bytes:
         import imagecodecs

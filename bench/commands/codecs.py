@@ -20,15 +20,28 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def codecs_command(args: argparse.Namespace) -> int:
     from bench.codecs.registry import all_codecs
+    from bench.commands.run import reason_gist
 
-    for name, codec in all_codecs(codec_options(args, args.device)).items():
+    codecs = all_codecs(codec_options(args, args.device))
+    width = max(len(name) for name in codecs) + 1
+    unavailable: dict[str, list[tuple[str, str]]] = {}
+    for name, codec in codecs.items():
         try:
             codec.check_available()
-            state = f"{codec.library} {codec.version()}"
         except Exception as exc:  # noqa: BLE001 - report any import failure as "unavailable"
-            state = f"UNAVAILABLE: {exc}"
-        print(f"{name:<22} {state}")
+            reason = str(exc).removeprefix(f"{name}: ")
+            unavailable.setdefault(reason_gist(reason), []).append((name, reason))
+            continue
+        print(f"{name:<{width}} {codec.library} {codec.version()}")
         if codec.description:
-            print(f"{'':<22} {codec.description}")
-        print(f"{'':<22} settings: {codec.describe_settings() or '-'}")
+            print(f"{'':<{width}} {codec.description}")
+        print(f"{'':<{width}} settings: {codec.describe_settings() or '-'}")
+    for members in unavailable.values():
+        names = ", ".join(name for name, _ in members)
+        first, reason = members[0]
+        if len(members) == 1:
+            print(f"UNAVAILABLE: {first}: {reason}")
+        else:
+            print(f"UNAVAILABLE ({len(members)} codecs): {names}")
+            print(f"{'':<4}{first}: {reason}")
     return 0

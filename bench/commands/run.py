@@ -48,9 +48,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("run", help="run codecs over a dataset", description=DESCRIPTION, formatter_class=HelpFormatter)
     parser.add_argument("--codecs", default="all", help="comma-separated codec names, or 'all' for every codec whose library is installed (see `bench codecs`)")
     source = parser.add_mutually_exclusive_group()
-    source.add_argument("--dataset", default="kodak", help="dataset name from datasets.yaml (see `bench datasets`)")
+    source.add_argument("--dataset", default="sample", help="dataset name from datasets.yaml (see `bench datasets`); the default, sample, is four small Kodak crops that ship with codec-bench (no download)")
     source.add_argument("--images", metavar="DIR_OR_GLOB", help="your own images instead of a dataset: a folder or a glob pattern")
-    parser.add_argument("--out", required=True, type=Path, metavar="RUN_DIR", help="run directory (created; reused to resume)")
+    parser.add_argument("--out", type=Path, metavar="RUN_DIR", help="run directory (created; reused to resume; default: runs/<dataset>, or runs/<folder> with --images)")
     parser.add_argument("--data-dir", type=Path, default=None, help=f"folder with local dataset copies, one sub-folder per dataset (default: ${DATA_DIR_ENV}; if neither is set, datasets are downloaded into the cache)")
     parser.add_argument("--cache-dir", type=Path, default=None, help=f"download cache (default: ${CACHE_DIR_ENV} or ~/.cache/codec-bench)")
     parser.add_argument("--limit", type=positive_int, default=None, metavar="N", help="use only the first N images")
@@ -111,9 +111,14 @@ def resolve_images(args: argparse.Namespace) -> tuple[list["ImageSource"], list[
     if args.images:
         paths, skipped = datasets.images_from_pattern(args.images)
         dataset_name = Path(args.images).name if Path(args.images).is_dir() else Path(args.images).parent.name
-        names = [path.name for path in paths]
-        if len(set(names)) != len(names):
-            raise BenchError(f"--images {args.images}: two files share a name; give one folder at a time")
+        stems: dict[str, Path] = {}
+        for path in paths:
+            if path.stem in stems:
+                raise BenchError(
+                    f"--images {args.images}: {stems[path.stem]} and {path} share the name {path.stem!r} (their reconstructions "
+                    "and bitstreams would be one file); rename one, or give one folder at a time"
+                )
+            stems[path.stem] = path
     else:
         paths = datasets.resolve(args.dataset, args.data_dir, args.cache_dir, download=not args.no_download)
         dataset_name = args.dataset
@@ -129,6 +134,14 @@ def report_skipped(skipped: list["SkippedFile"], run_dir: "RunDir") -> None:
     if len(skipped) > SHOWN_SKIPPED:
         print(f"bench: ... and {len(skipped) - SHOWN_SKIPPED} more not read; all {len(skipped)} are listed under "
               f"not_read in {run_dir.file('metadata.json')}", file=sys.stderr)
+
+
+def default_run_dir(args: argparse.Namespace) -> Path:
+    """``runs/<dataset>``, or ``runs/<folder of the images>`` with ``--images``."""
+    if args.images:
+        pattern = Path(args.images)
+        return Path("runs") / ((pattern if pattern.is_dir() else pattern.parent).name or "images")
+    return Path("runs") / args.dataset
 
 
 def parse_shard(text: str | None) -> tuple[int, int] | None:
@@ -171,32 +184,119 @@ def parse_targets(text: str | None) -> list[float]:
     return targets
 
 
-def summarize(frame: "pd.DataFrame", metric_columns: list["Column"]) -> str:
-    """One line per codec: rows, errors, the bpp range and mean metric values.
+#: Rates the summary reads every codec's mean curve at: the two of these that most codecs reach.
+SUMMARY_BPP_LADDER = (0.1, 0.25, 0.5, 1.0, 2.0)
+#: Metrics the summary shows (the first this many of the run's plotted per-image metrics); the report has all.
+SUMMARY_METRICS = 3
 
-    The bpp range is that of the median over images at each operating point, from the lowest
-    point to the highest: a tiny image (whose header alone is many bits per pixel) cannot
-    stretch it.
+
+def summarize(frame: "pd.DataFrame", metric_columns: list["Column"]) -> str:
+    """A table, one line per codec: rows, errors, the bpp range, and each of the first metrics at
+    two common rates.
+
+    Codecs are compared at the same bpp, on their mean curves (mean over images at each operating
+    point, PCHIP over log bpp as ``bench compare`` reads curves), at the two rates of
+    :data:`SUMMARY_BPP_LADDER` the most codecs reach; a codec whose curve does not reach a rate
+    shows ``-`` there. The bpp range is that of the median over images at each operating point,
+    from the lowest point to the highest: a tiny image (whose header alone is many bits per pixel)
+    cannot stretch it.
     """
+    import numpy as np
     import pandas as pd
+
+    from bench.report.matched import interpolate_at
 
     if frame.empty:
         return "no rows"
     ok = frame[frame["status"] == "ok"]
-    numeric = [c.name for c in metric_columns if c.per == "image" and c.plotted and c.name in ok.columns]
+    metrics = [c for c in metric_columns if c.per == "image" and c.plotted and c.name in ok.columns][:SUMMARY_METRICS]
+    curves: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
+    for codec, group in ok.groupby("codec", sort=True):
+        for column in metrics:
+            values = pd.to_numeric(group[column.name], errors="coerce").replace([np.inf, -np.inf], np.nan)
+            mean = pd.DataFrame({"bpp": group["bpp"].astype(float), "value": values, "point": group["point"]})
+            mean = mean.groupby("point").mean().dropna().sort_values("bpp")
+            curves.setdefault(str(codec), {})[column.name] = (mean["bpp"].to_numpy(), mean["value"].to_numpy())
+    reach = {rate: sum(1 for c in curves.values() for b, _ in list(c.values())[:1] if len(b) and b[0] <= rate <= b[-1])
+             for rate in SUMMARY_BPP_LADDER}
+    rates = sorted(sorted(SUMMARY_BPP_LADDER, key=lambda rate: -reach[rate])[:2]) if metrics else []
+    header = ["codec", "rows", "errors", "median bpp"] + [f"{c.name} @{rate:g}" for c in metrics for rate in rates]
     lines = []
     for codec, group in frame.groupby("codec", sort=True):
         good = ok[ok["codec"] == codec]
-        text = f"  {codec:<22} rows {len(group):4d}  errors {int((group['status'] != 'ok').sum()):3d}"
-        if not good.empty:
-            medians = good.groupby("point")["bpp"].median()
-            text += f"  median bpp {medians.min():.3f}-{medians.max():.3f}"
-            for column in numeric:
-                finite = pd.to_numeric(good[column], errors="coerce").replace([float("inf")], pd.NA).dropna()
-                if not finite.empty:
-                    text += f"  {column} {finite.mean():.4g}"
-        lines.append(text)
-    return "\n".join(lines)
+        medians = good.groupby("point")["bpp"].median()
+        cells = [str(codec), str(len(group)), str(int((group["status"] != "ok").sum())),
+                 f"{medians.min():.3f}-{medians.max():.3f}" if not good.empty else "-"]
+        for column in metrics:
+            bpp, value = curves.get(str(codec), {}).get(column.name, (np.array([]), np.array([])))
+            for rate in rates:
+                at = interpolate_at(bpp, value, np.array([rate]))[0] if len(bpp) else np.nan
+                cells.append(f"{at:.4g}" if np.isfinite(at) else "-")
+        lines.append(cells)
+    widths = [max(len(row[i]) for row in [header, *lines]) for i in range(len(header))]
+    aligned = [
+        "  " + "  ".join(cell.ljust(width) if i == 0 else cell.rjust(width) for i, (cell, width) in enumerate(zip(row, widths)))
+        for row in [header, *lines]
+    ]
+    note = f"  (metrics at {' and '.join(f'{rate:g}' for rate in rates)} bpp on each codec's mean curve; every metric and curve: bench report)" if rates else ""
+    return "\n".join(aligned + ([note] if note else []))
+
+
+class Progress:
+    """The run's progress on the terminal: the job count, a bar (on a terminal only), and, once
+    the first jobs have taken :data:`ESTIMATE_AFTER_SECONDS`, one line with the time left when
+    that is more than :data:`LONG_RUN_SECONDS`."""
+
+    ESTIMATE_AFTER_SECONDS = 15.0
+    LONG_RUN_SECONDS = 120.0
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.bar: Any = None
+        self.pending = self.done = 0
+        self.started = 0.0
+        self.estimated = False
+
+    def __enter__(self) -> "Progress":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def start(self, total: int, pending: int) -> None:
+        import time
+
+        from tqdm import tqdm
+
+        print(f"bench: {total} jobs ({self.what}), {total - pending} already done, {pending} to run", file=sys.stderr)
+        # Made only now: a bar made before its total prints a stray "0job [00:00, ?job/s]".
+        self.bar = tqdm(total=pending, unit="job", disable=None, file=sys.stderr)
+        self.pending, self.started = pending, time.perf_counter()
+
+    def update(self, rows: Any) -> None:
+        import time
+
+        self.done += len(rows)
+        if self.bar is not None:
+            self.bar.update(len(rows))
+        elapsed = time.perf_counter() - self.started
+        if self.estimated or elapsed < self.ESTIMATE_AFTER_SECONDS or self.done >= self.pending:
+            return
+        self.estimated = True
+        left = elapsed / self.done * (self.pending - self.done)
+        if left > self.LONG_RUN_SECONDS:
+            message = (f"bench: about {format_duration(left)} left ({self.done} of {self.pending} jobs took "
+                       f"{format_duration(elapsed)}); Ctrl-C stops it, the same command resumes")
+            (self.bar.write if self.bar is not None else print)(message, file=sys.stderr)
+
+
+def format_duration(seconds: float) -> str:
+    """``75`` -> ``"1 min"``, ``5400`` -> ``"1 h 30 min"``, ``20`` -> ``"20 s"``."""
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes = round(seconds / 60)
+    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
 
 
 def print_checks(frame: "pd.DataFrame", run_dir: "RunDir") -> None:
@@ -216,22 +316,23 @@ def print_checks(frame: "pd.DataFrame", run_dir: "RunDir") -> None:
               f"{first['point']}: {first['reason']} (all in `bench report {run_dir.path}`)")
 
 
+def reason_gist(reason: str) -> str:
+    """The gist of why a codec or metric cannot run: its reason up to the first ``: ``, `` (`` or ``;``."""
+    return re.split(r": | \(|;", reason, maxsplit=1)[0].strip()
+
+
 def grouped_reasons(reasons: dict[str, str]) -> str:
     """``{"a": "a: no weights (e.g. ...)", "b": "b: no weights ..."}`` -> ``"a, b (no weights)"``.
 
-    The gist of each reason is its text after the name, up to its first ``: ``, `` (`` or ``;``:
-    the full reasons of many codecs would fill a screen, and the listing commands give them.
+    The full reasons of many codecs would fill a screen, and the listing commands give them.
     """
     groups: dict[str, list[str]] = {}
     for name, reason in reasons.items():
-        gist = re.split(r": | \(|;", reason.removeprefix(f"{name}: "), maxsplit=1)[0].strip()
-        groups.setdefault(gist, []).append(name)
+        groups.setdefault(reason_gist(reason.removeprefix(f"{name}: ")), []).append(name)
     return "; ".join(f"{', '.join(names)} ({gist})" for gist, names in groups.items())
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from bench import distribution, runner
     from bench.benchmark import run_benchmark
     from bench.codecs.registry import select_codecs
@@ -239,7 +340,7 @@ def run_command(args: argparse.Namespace) -> int:
     from bench.metrics.registry import ALL, available_metrics, create_metrics
     from bench.rundir import RunDir
 
-    run_dir = RunDir(args.out)
+    run_dir = RunDir(args.out or default_run_dir(args))
     run_dir.check_writable()
     shard = parse_shard(args.shard)
     # On a cluster each worker resolves --device itself (its GPUs are not this machine's).
@@ -273,18 +374,12 @@ def run_command(args: argparse.Namespace) -> int:
         verify=args.verify, device="cpu" if args.scheduler else device, shard=shard,
     )
     backend = cluster_backend(args, codecs, metrics) if args.scheduler else None
-    with tqdm(unit="job", disable=None, file=sys.stderr) as progress:
-
-        def started(total: int, pending: int) -> None:
-            print(f"bench: {total} jobs ({len(images)} images x {len(codecs)} codecs), {total - pending} already done, "
-                  f"{pending} to run", file=sys.stderr)
-            progress.reset(total=pending)
-
+    with Progress(f"{len(images)} images x {len(codecs)} codecs") as progress:
         result = run_benchmark(
             plan, run_dir, jobs=args.jobs, retry_errors=args.retry_errors, cache_dir=args.cache_dir,
             metadata={"not_read": [{"file": str(entry.path), "reason": entry.reason} for entry in skipped],
                       "scheduler": args.scheduler, "shard": args.shard},
-            on_start=started, on_rows=lambda rows: progress.update(len(rows)), backend=backend,
+            on_start=progress.start, on_rows=progress.update, backend=backend,
         )
     if backend is not None:
         backend.client.close()
