@@ -12,9 +12,11 @@ def add_report_parser(subparsers: argparse._SubParsersAction) -> None:
 
     parser = subparsers.add_parser(
         "report", help="write a self-contained HTML report of a run", formatter_class=HelpFormatter,
-        description="Write one HTML file (no network needed to open it) with the run's metadata, RD curves, "
-        "BD-rate tables against an anchor, published reference points, matched-bpp comparisons, "
-        "an image viewer (runs made with --save-recon) and the per-image table.\n\n"
+        description="Write one HTML file (no network needed to open it): a verdict per metric (codecs ranked by "
+        "BD-rate against an anchor, the best codec at a low, middle and high rate), interactive RD curves, "
+        "one BD-rate matrix (codecs x metrics), matched-bpp comparisons, the checks (reference decoding, "
+        "suspicious rows), an image viewer (runs made with --save-recon), published reference points, "
+        "the per-image table and the run's metadata.\n\n"
         "example:\n  bench report runs/kodak -o reports/kodak.html --anchor jpeg --compare jpeg:webp",
     )
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="the folder `bench run --out` wrote")
@@ -24,6 +26,7 @@ def add_report_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--originals", type=Path, default=None, metavar="DIR", help="folder with the original images, for the viewer (default: the run's dataset copy)")
     parser.add_argument("--published", type=Path, default=None, metavar="DIR", help="folder of published numbers (default: baselines/published of this checkout)")
     parser.add_argument("--viewer-images", type=int, default=24, metavar="N", help="at most N images in the viewer")
+    parser.add_argument("--figures", type=Path, default=None, metavar="DIR", help="also write each rate-distortion plot as <metric>.svg and <metric>.pdf into DIR (matplotlib, for papers)")
     parser.set_defaults(func=report_command)
 
 
@@ -63,7 +66,9 @@ def report_command(args: argparse.Namespace) -> int:
 
     pairs = [_pair(text) for text in args.compare]
     try:
-        output = build_report(args.run_dir, args.output, args.anchor, pairs, args.originals, args.published, args.viewer_images)
+        output = build_report(
+            args.run_dir, args.output, args.anchor, pairs, args.originals, args.published, args.viewer_images, args.figures,
+        )
     except (RunDirError, ValueError) as exc:
         raise BenchError(str(exc)) from None
     print(f"bench: wrote {output} ({output.stat().st_size / 1024:.0f} KiB)")

@@ -14,15 +14,16 @@ from typing import Any, Mapping, Sequence
 import jinja2
 
 from bench.errors import BenchError
-from bench.report.bdrate import bd_metric, bd_rate
 from bench.report.checks import checks_section
-from bench.report.curves import mean_curve
 from bench.report.matched import compare, comparison_table, verdict
-from bench.report.plots import rd_plot
+from bench.report.overview import overview
+from bench.report.plots import interactive_figure, plot_data, save_figures
 from bench.report.published import PublishedSource, load_published, points_for
 from bench.report.rundata import RunData, load_run
 from bench.report.viewer import CROP_QUALITY, CROP_SIZE, build_viewer
 
+#: plotly.js's basic bundle (MIT; see bench/report/static/README.md), inlined into every report.
+PLOTLY_JS = Path(__file__).resolve().parent / "static" / "plotly-basic.min.js"
 #: Per-image table columns before the metrics' own, in order, when the run has them.
 LEADING_COLUMNS = ("image", "codec", "point", "setting", "bpp")
 #: Columns of the results table the per-image table leaves out (they describe the run, not the row).
@@ -74,27 +75,6 @@ def _header(run: RunData) -> dict[str, Any]:
     }
 
 
-def _bd_tables(run: RunData, anchor: str) -> list[dict[str, Any]]:
-    tables = []
-    for quantity in run.quantities:
-        if not run.available(quantity):
-            tables.append({"quantity": quantity, "missing": f"the run has no {quantity.label} values"})
-            continue
-        base = mean_curve(run, quantity, anchor)
-        rows = []
-        for codec in run.codecs:
-            if codec == anchor:
-                continue
-            test = mean_curve(run, quantity, codec)
-            rate = bd_rate(base["bpp"], base["value"], test["bpp"], test["value"])
-            delta = bd_metric(base["bpp"], base["value"], test["bpp"], test["value"])
-            digits = 4 if max(abs(test["value"]).max(), abs(base["value"]).max(), 0) < 1 else 2
-            rows.append({"codec": codec, "bd_rate": rate.format(2, " %"),
-                         "bd_metric": delta.format(digits, f" {quantity.unit}" if quantity.unit else "")})
-        tables.append({"quantity": quantity, "rows": rows, "missing": ""})
-    return tables
-
-
 def _number(value: Any) -> str:
     if isinstance(value, float):
         if math.isnan(value):
@@ -133,6 +113,47 @@ def _published(run: RunData, sources: list[PublishedSource]) -> dict[str, Any]:
     }
 
 
+def _overview(run: RunData, anchor: str) -> dict[str, Any]:
+    """The verdict and the BD matrix as plain values for the template."""
+    result = overview(run, anchor)
+    footnotes = result.footnotes()
+    marks = {reason: chr(ord("a") + index) for index, reason in enumerate(footnotes)}
+    first = result.quantities[0] if result.quantities else None
+    order = [codec for codec, _ in result.ranking(first)] if first else []
+    order += [codec for codec in result.cells if codec not in order]
+    matrix = []
+    for codec in order:
+        cells = []
+        for quantity in result.quantities:
+            cell = result.cells[codec][quantity.column]
+            estimate = cell.estimate
+            if estimate is None:
+                cells.append({"text": "n/a", "mark": marks[cell.reason], "shade": ""})
+                continue
+            interval = f" [{estimate.low:+.1f}, {estimate.high:+.1f}]" if math.isfinite(estimate.low) else " (mean curves)"
+            cells.append({"text": f"{estimate.mean:+.1f} %{interval}", "mark": "", "shade": _shade(estimate)})
+        matrix.append({"codec": codec, "cells": cells})
+    verdicts = []
+    for quantity in result.quantities:
+        ranking = [{"codec": codec, "text": f"{estimate.mean:+.1f} %" + (f" [{estimate.low:+.1f}, {estimate.high:+.1f}]"
+                    if math.isfinite(estimate.low) else "")} for codec, estimate in result.ranking(quantity)]
+        best = [{"position": name, "bpp": rate, "codec": codec, "value": value, "reaching": reaching}
+                for name, rate, codec, value, reaching in result.best_at.get(quantity.column, [])]
+        unranked = [{"codec": codec, "mark": marks[cells[quantity.column].reason]}
+                    for codec, cells in result.cells.items() if cells[quantity.column].estimate is None]
+        verdicts.append({"quantity": quantity, "ranking": ranking, "best": best, "unranked": unranked})
+    return {"matrix": matrix, "quantities": result.quantities, "footnotes": [(marks[r], r) for r in footnotes],
+            "verdicts": verdicts}
+
+
+def _shade(estimate: Any) -> str:
+    """A cell colour: green for fewer bits than the anchor, red for more, paler when the interval
+    contains 0 or the difference is small."""
+    strength = min(abs(estimate.mean) / 50.0, 1.0) * (1.0 if estimate.significant or not math.isfinite(estimate.low) else 0.35)
+    hue = "46, 160, 67" if estimate.mean < 0 else "214, 39, 40"
+    return f"rgba({hue}, {0.08 + 0.5 * strength:.2f})"
+
+
 def build_report(
     run_dir: str | Path,
     output: str | Path,
@@ -141,9 +162,11 @@ def build_report(
     originals: Mapping[str, Path] | Path | None = None,
     published_dir: str | Path | None = None,
     viewer_images: int = 24,
+    figures_dir: str | Path | None = None,
 ) -> Path:
     """Write the HTML report of ``run_dir`` to ``output`` (``output/report.html`` when ``output``
-    is an existing folder) and return the path written."""
+    is an existing folder) and return the path written. ``figures_dir``: also write each plot as
+    SVG and PDF there (matplotlib, for papers)."""
     run = load_run(run_dir)
     notes = []
     if anchor not in run.codecs:
@@ -153,7 +176,14 @@ def build_report(
         originals = find_originals(run, originals)
     sources = load_published(published_dir)
     published = _published(run, sources)
-    plots = [{"quantity": q, "uri": rd_plot(run, q, sources) if run.available(q) else None} for q in run.quantities]
+    plot_data_by_quantity = {q.column: plot_data(run, q, sources) if run.available(q) else None for q in run.quantities}
+    plots = [
+        {"quantity": q, "id": f"plot-{index}", "figure": interactive_figure(plot_data_by_quantity[q.column])
+         if plot_data_by_quantity[q.column] is not None else None}
+        for index, q in enumerate(run.quantities)
+    ]
+    if figures_dir is not None:
+        save_figures([data for data in plot_data_by_quantity.values() if data is not None], Path(figures_dir))
     comparisons = []
     for a, b in pairs:
         comparison = compare(run, a, b)
@@ -168,9 +198,9 @@ def build_report(
     )
     html = environment.get_template("report.html.j2").render(
         title=f"codec-bench report: {', '.join(run.datasets)}",
-        header=_header(run), notes=notes, anchor=anchor, plots=plots, bd_tables=_bd_tables(run, anchor),
+        header=_header(run), notes=notes, anchor=anchor, plots=plots, overview=_overview(run, anchor),
         published=published, comparisons=comparisons, viewer=viewer, crop_size=CROP_SIZE, crop_quality=CROP_QUALITY,
-        table=_per_image_table(run), checks=checks,
+        table=_per_image_table(run), checks=checks, plotly_js=PLOTLY_JS.read_text(encoding="utf-8"),
     )
     return _write(html, Path(output))
 

@@ -1,37 +1,158 @@
-"""Rate-distortion plots as SVG data URIs (matplotlib figures, no pyplot state).
+"""Rate-distortion plots: interactive in the report (plotly.js), static for papers (matplotlib).
 
-One plot per quantity: bpp on x, one line per codec through the mean over images at each
-operating point, a band of ±1 standard deviation over images (for KID, ±1 std over subsets),
-and published reference points as labelled markers. The SVG is embedded as an ``<img>`` data
-URI, so nothing in it (codec names in the legend included) can run as script in the report.
+One plot per quantity: bpp on x, one curve per codec through the mean over images at each
+operating point, an optional band of ±1 standard deviation over images (for KID, ±1 std over
+subsets), and published reference points. Both kinds are drawn from the same :class:`PlotData`
+and the same styles (``styles.py``). In the interactive plot, hovering shows codec, operating
+point, bpp and value; clicking a legend entry hides a curve; dragging zooms; the camera button
+saves the plot as SVG. Every name reaches plotly as escaped text (plotly renders a few HTML tags
+in labels), so a codec or method name cannot become markup.
 """
 from __future__ import annotations
 
-import base64
-import io
+import html
 import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
-import matplotlib
 import pandas as pd
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
 
 from bench.report.curves import mean_curve
 from bench.report.published import PublishedSource, points_for
 from bench.report.rundata import Quantity, RunData
+from bench.report.styles import Style, codec_styles, matplotlib_dash, MATPLOTLIB_MARKERS, published_styles
 
 #: Use a log bpp axis when the plotted rates span more than this factor.
 LOG_X_SPAN = 4.0
-MARKERS = ("*", "D", "P", "X", "^", "v", "s", "o", "<", ">", "h")
-#: Published methods with more points than this are drawn as curves, without point labels.
-MAX_LABELLED_POINTS = 4
 
 
-def _svg_data_uri(figure: Figure) -> str:
-    buffer = io.BytesIO()
-    with matplotlib.rc_context({"svg.hashsalt": "codec-bench", "svg.fonttype": "none"}):
-        figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
-    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+@dataclass
+class Series:
+    name: str
+    style: Style
+    bpp: list[float]
+    value: list[float]
+    points: list[str]
+    #: ±1 std around ``value`` (empty when there is none).
+    spread: list[float] = field(default_factory=list)
+
+
+@dataclass
+class PlotData:
+    quantity: Quantity
+    measured: list[Series]
+    published: list[Series]
+    log_x: bool
+    spread_text: str
+
+    @property
+    def y_label(self) -> str:
+        """The label with its unit once ("MS-SSIM (dB)" already names its unit)."""
+        quantity = self.quantity
+        unit = f" [{quantity.unit}]" if quantity.unit and f"({quantity.unit})" not in quantity.label else ""
+        return f"{quantity.label}{unit}, {'higher' if quantity.higher_is_better else 'lower'} is better"
+
+
+def plot_data(run: RunData, quantity: Quantity, published: list[PublishedSource]) -> PlotData | None:
+    """The curves of ``quantity`` for every codec and published method, or None without data."""
+    curves = {codec: mean_curve(run, quantity, codec) for codec in run.codecs}
+    curves = {codec: curve for codec, curve in curves.items() if not curve.empty}
+    if not curves:
+        return None
+    styles = codec_styles(run.codecs)
+    measured = []
+    for codec, curve in curves.items():
+        spread = curve["spread"].astype(float)
+        measured.append(Series(
+            codec, styles[codec], curve["bpp"].tolist(), curve["value"].tolist(), curve["point"].astype(str).tolist(),
+            spread.fillna(0.0).tolist() if spread.notna().any() else [],
+        ))
+    reference = pd.concat([points_for(published, dataset, quantity) for dataset in run.datasets] or [pd.DataFrame()])
+    methods = sorted(reference["method"].unique()) if not reference.empty else []
+    published_style = published_styles(methods)
+    series = []
+    for method in methods:
+        points = reference[reference["method"] == method].sort_values("bpp")
+        series.append(Series(f"{method} (published)", published_style[method], points["bpp"].tolist(),
+                             points["value"].tolist(), points["point"].astype(str).tolist() if "point" in points else []))
+    rates = [b for s in [*measured, *series] for b in s.bpp if b > 0]
+    log_x = bool(rates) and max(rates) / min(rates) > LOG_X_SPAN
+    spread_text = "±1 std over subsets" if quantity.std_column else ("±1 std over images" if not quantity.distribution else "")
+    return PlotData(quantity, measured, series, log_x, spread_text)
+
+
+def _hover(series: Series, quantity: Quantity) -> str:
+    unit = f" {quantity.unit}" if quantity.unit else ""
+    return (f"<b>{html.escape(series.name)}</b><br>point %{{customdata}}<br>%{{x:.4f}} bpp<br>"
+            f"{html.escape(quantity.label)} %{{y:.4g}}{html.escape(unit)}<extra></extra>")
+
+
+def interactive_figure(data: PlotData) -> dict[str, Any]:
+    """The plot as plotly.js JSON (``data``, ``layout``); band traces start hidden."""
+    traces: list[dict[str, Any]] = []
+    for series in data.measured:
+        name = html.escape(series.name)
+        if series.spread:
+            upper = [v + s for v, s in zip(series.value, series.spread)]
+            lower = [v - s for v, s in zip(series.value, series.spread)]
+            traces.append({
+                "type": "scatter", "x": series.bpp + series.bpp[::-1], "y": upper + lower[::-1], "fill": "toself",
+                "fillcolor": series.style.color, "opacity": 0.15, "line": {"width": 0}, "hoverinfo": "skip",
+                "showlegend": False, "legendgroup": name, "visible": False, "meta": "band",
+            })
+        traces.append({
+            "type": "scatter", "mode": "lines+markers", "name": name, "legendgroup": name, "x": series.bpp, "y": series.value,
+            "customdata": [html.escape(point) for point in series.points], "hovertemplate": _hover(series, data.quantity),
+            "line": {"color": series.style.color, "dash": series.style.dash, "width": 2},
+            "marker": {"symbol": "circle" if series.style.filled else "circle-open", "size": 6, "color": series.style.color},
+        })
+    for series in data.published:
+        name = html.escape(series.name)
+        traces.append({
+            "type": "scatter", "mode": "lines+markers", "name": name, "legendgroup": "published",
+            "legendgrouptitle": {"text": "published"}, "x": series.bpp, "y": series.value,
+            "customdata": [html.escape(point) for point in series.points] or None, "hovertemplate": _hover(series, data.quantity),
+            "line": {"color": series.style.color, "dash": series.style.dash, "width": 1.5},
+            "marker": {"symbol": f"{series.style.symbol}-open", "size": 8, "color": series.style.color},
+        })
+    title = f"{data.quantity.label}: mean over images" if not data.quantity.distribution else f"{data.quantity.label} per operating point"
+    layout = {
+        "title": {"text": html.escape(title), "font": {"size": 14}},
+        "xaxis": {"title": {"text": "bits per pixel"}, "type": "log" if data.log_x else "linear", "gridcolor": "#e5e5e5"},
+        "yaxis": {"title": {"text": html.escape(data.y_label)}, "gridcolor": "#e5e5e5"},
+        # Outside the plotting area, so that it never covers a curve.
+        "legend": {"x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top", "font": {"size": 11}, "groupclick": "toggleitem"},
+        "margin": {"l": 70, "r": 10, "t": 40, "b": 50}, "hovermode": "closest", "plot_bgcolor": "white",
+        "height": 460,
+    }
+    return {"data": traces, "layout": layout}
+
+
+def static_figure(data: PlotData) -> Any:
+    """The same plot as a matplotlib figure (no pyplot state), the legend beside the axes."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
+
+    figure = Figure(figsize=(8.0, 4.4))
+    axes = figure.subplots()
+    for series in data.measured:
+        axes.plot(series.bpp, series.value, color=series.style.color, linestyle=matplotlib_dash(series.style.dash),
+                  marker="o", markersize=3.5, markerfacecolor=series.style.color if series.style.filled else "none",
+                  label=series.name)
+    for series in data.published:
+        axes.plot(series.bpp, series.value, color=series.style.color, linestyle=matplotlib_dash(series.style.dash),
+                  linewidth=1.0, marker=MATPLOTLIB_MARKERS[series.style.symbol], markersize=5, markerfacecolor="none",
+                  label=series.name)
+    if data.log_x:
+        axes.set_xscale("log")
+        axes.xaxis.set_major_formatter(FuncFormatter(_tick_label))
+        axes.xaxis.set_minor_formatter(FuncFormatter(_tick_label))
+    axes.set_xlabel("bits per pixel")
+    axes.set_ylabel(data.y_label)
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    return figure
 
 
 def _tick_label(value: float, _position: int) -> str:
@@ -42,38 +163,17 @@ def _tick_label(value: float, _position: int) -> str:
     return f"{value:g}" if leading in (1, 2, 5) else ""
 
 
-def rd_plot(run: RunData, quantity: Quantity, published: list[PublishedSource]) -> str | None:
-    """An SVG data URI of ``quantity`` against bpp for every codec, or None without data."""
-    curves = {codec: mean_curve(run, quantity, codec) for codec in run.codecs}
-    curves = {codec: curve for codec, curve in curves.items() if not curve.empty}
-    if not curves:
-        return None
-    figure = Figure(figsize=(6.4, 4.2))
-    axes = figure.subplots()
-    for codec, curve in curves.items():
-        (line,) = axes.plot(curve["bpp"], curve["value"], marker="o", markersize=3.5, label=codec)
-        spread = curve["spread"].fillna(0.0)
-        axes.fill_between(curve["bpp"], curve["value"] - spread, curve["value"] + spread, color=line.get_color(), alpha=0.15, linewidth=0)
-    reference = pd.concat([points_for(published, dataset, quantity) for dataset in run.datasets] or [pd.DataFrame()])
-    for index, (method, points) in enumerate(reference.groupby("method", sort=True) if not reference.empty else ()):
-        points = points.sort_values("bpp")
-        curve = len(points) > MAX_LABELLED_POINTS  # a published curve: a dashed line; a few points: labelled markers
-        axes.plot(points["bpp"], points["value"], linestyle="--" if curve else "none", linewidth=0.8,
-                  marker=MARKERS[index % len(MARKERS)], markersize=4 if curve else 9, color="0.35" if curve else "black",
-                  markerfacecolor="none", label=f"{method} (published)")
-        for _, point in points.iterrows() if not curve else ():
-            axes.annotate(str(point["point"]), (point["bpp"], point["value"]), textcoords="offset points", xytext=(5, 4), fontsize=7)
-    all_bpp = pd.concat([curve["bpp"] for curve in curves.values()] + ([reference["bpp"]] if not reference.empty else []))
-    if all_bpp.min() > 0 and all_bpp.max() / all_bpp.min() > LOG_X_SPAN:
-        axes.set_xscale("log")
-        axes.xaxis.set_major_formatter(FuncFormatter(_tick_label))
-        axes.xaxis.set_minor_formatter(FuncFormatter(_tick_label))
-    unit = f" [{quantity.unit}]" if quantity.unit else ""
-    direction = "higher is better" if quantity.higher_is_better else "lower is better"
-    axes.set_xlabel("bits per pixel")
-    axes.set_ylabel(f"{quantity.label}{unit} ({direction})")
-    spread_text = "±1 std over subsets" if quantity.std_column else ("±1 std over images" if not quantity.distribution else "")
-    axes.set_title(f"{quantity.label}: mean" + (f", band {spread_text}" if spread_text else ""), fontsize=10)
-    axes.grid(True, which="both", alpha=0.3)
-    axes.legend(fontsize=6, ncol=2)
-    return _svg_data_uri(figure)
+def save_figures(plots: list[PlotData], folder: Path) -> list[Path]:
+    """Each plot as ``<metric column>.svg`` and ``.pdf`` in ``folder``; the paths written."""
+    import matplotlib
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for data in plots:
+        figure = static_figure(data)
+        for suffix in ("svg", "pdf"):
+            path = folder / f"{data.quantity.column}.{suffix}"
+            with matplotlib.rc_context({"svg.hashsalt": "codec-bench", "svg.fonttype": "none"}):
+                figure.savefig(path, bbox_inches="tight", metadata={"Date": None} if suffix == "svg" else {"CreationDate": None})
+            written.append(path)
+    return written

@@ -36,8 +36,12 @@ def test_hostile_names_are_escaped(report_html, hostile_name):
 
 
 def test_report_is_self_contained(report_html):
-    assert not re.search(r"""(src|href)=["']?(https?:)?//""", report_html)
-    assert len(re.findall(r'<img src="data:image/svg\+xml;base64,', report_html)) == 3  # PSNR, MS-SSIM, MS-SSIM dB
+    # The page itself (the inlined plotly.js holds the address of plotly's logo, which is turned off).
+    page = re.sub(r"<script>/\*\*\n\* plotly\.js.*?</script>", "", report_html, flags=re.S)
+    assert len(page) < len(report_html) - 1_000_000
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
+    assert len(re.findall(r'<div class="plot" id="plot-\d+"', report_html)) == 3  # PSNR, MS-SSIM, MS-SSIM dB
+    assert "plotly.js (basic - minified) v4.1.1" in report_html  # inlined, not fetched
 
 
 def test_a_described_metric_without_values_is_stated_not_fatal(small_run, tmp_path):
@@ -49,9 +53,22 @@ def test_a_described_metric_without_values_is_stated_not_fatal(small_run, tmp_pa
     assert "FID: the run has no FID values (no distribution_metrics.csv" in text
 
 
-def test_bd_table_and_verdict_have_numbers(report_html):
-    webp_row = re.search(r"<tr><td>webp</td><td class=\"num\">([^<]+)</td>", report_html).group(1)
-    assert re.fullmatch(r"-\d+\.\d\d %", webp_row)  # WebP needs fewer bits than JPEG on PSNR
+def matrix_row(text: str, codec: str) -> list[str]:
+    row = re.search(rf"<tr><td>{re.escape(codec)}</td>(.*?)</tr>", text.split('<section id="bd-rates">')[1]).group(1)
+    return re.findall(r"<td class=\"num\"[^>]*>([^<]+)", row)
+
+
+def test_bd_matrix_and_verdicts_have_numbers(report_html, small_run):
+    from bench.report.matched import compare
+    from bench.report.rundata import load_run
+
+    psnr, ms_ssim = matrix_row(report_html, "webp")
+    assert re.fullmatch(r"-\d+\.\d % \[-\d+\.\d, [-+]\d+\.\d\]", psnr)  # WebP needs fewer bits than JPEG on PSNR
+    # The same number `bench compare` gives: one definition of BD-rate.
+    (row,) = [row for row in compare(load_run(small_run[0]), "jpeg", "webp").rows if row.kind == "BD-rate" and row.quantity.label == "PSNR"]
+    assert psnr == f"{row.estimate.mean:+.1f} % [{row.estimate.low:+.1f}, {row.estimate.high:+.1f}]"
+    verdict = report_html.split('<section id="verdict">')[1].split("</section>")[0]
+    assert f"<li>webp {row.estimate.mean:+.1f} % [" in verdict
     assert re.search(r"At [\d.]+ bpp, compared with jpeg, webp is [\d.]+ dB \[[\d.]+, [\d.]+\] higher \(better\) in PSNR", report_html)
 
 
@@ -92,9 +109,11 @@ def test_distribution_metrics_get_plots_and_bd_rows(small_run, tmp_path):
     )
     RunDir(run_dir).write_metric_columns([*FID.columns, *KID.columns])
     text = build_report(run_dir, tmp_path / "report.html", pairs=[("jpeg", "webp")], originals=small_run[1]).read_text()
-    assert len(re.findall(r'<img src="data:image/svg\+xml;base64,', text)) == 5
+    assert len(re.findall(r'<div class="plot" id="plot-\d+"', text)) == 5
     assert "FID: the run has no FID values" not in text
     assert re.search(r"<td>FID</td><td>BD-rate</td><td>[-+]\d", text)
+    cells = matrix_row(text, "webp")  # PSNR, MS-SSIM, FID, KID
+    assert len(cells) == 4 and all(cell.endswith("% (mean curves)") for cell in cells[2:])
     assert "dataset-level metric: no per-image interval" not in text  # the reason is not shown for a number
 
 
@@ -123,3 +142,13 @@ def test_run_without_ok_rows_or_with_a_broken_file_is_one_line(small_run, tmp_pa
     assert main(["report", str(tmp_path), "-o", str(tmp_path / "r.html")]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"bench: error: {tmp_path / 'metadata.json'}: cannot be read (") and err.count("\n") == 1
+
+
+def test_figures_for_papers_are_written_as_svg_and_pdf(small_run, tmp_path, capsys):
+    assert main(["report", str(small_run[0]), "-o", str(tmp_path / "r.html"), "--figures", str(tmp_path / "figures")]) == 0
+    assert sorted(path.name for path in (tmp_path / "figures").iterdir()) == [
+        "ms_ssim.pdf", "ms_ssim.svg", "ms_ssim_db.pdf", "ms_ssim_db.svg", "psnr.pdf", "psnr.svg",
+    ]
+    svg = (tmp_path / "figures" / "psnr.svg").read_text()
+    assert ">jpeg<" in svg and ">webp<" in svg and "PSNR [dB], higher is better" in svg
+    assert (tmp_path / "figures" / "psnr.pdf").read_bytes().startswith(b"%PDF")
