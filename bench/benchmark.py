@@ -32,6 +32,8 @@ class BenchmarkResult:
     distribution: "pd.DataFrame | None"
     #: Descriptions of every metric column of the run (``metrics.json``).
     metric_columns: "list[Column]"
+    #: Learned codecs' complexity per operating point (``complexity.csv``), or None.
+    complexity: "pd.DataFrame | None" = None
 
 
 def run_benchmark(
@@ -81,6 +83,7 @@ def run_benchmark(
         if on_start is not None:
             on_start(len(plan.jobs()), len(runner.pending_jobs(plan, store, retry_errors)))
         runner.execute(plan, store, jobs=jobs or 1, retry_errors=retry_errors, on_rows=on_rows, backend=backend)
+        complexity = _measure_complexity(plan, run_dir)
         record["finished"] = now()
         store.update_invocation(invocation, record)
         results = run_dir.write_results(list(store.rows()), metric_columns)
@@ -88,4 +91,18 @@ def run_benchmark(
             table = distribution.distribution_table(store, plan.images, metrics, Path(cache_dir or datasets.default_cache_dir()))
             run_dir.write_distribution(table)
         run_dir.write_metadata(store.invocations())
-    return BenchmarkResult(run_dir, results, table, metric_columns)
+    return BenchmarkResult(run_dir, results, table, metric_columns, complexity)
+
+
+def _measure_complexity(plan: runner.RunPlan, run_dir: RunDir) -> Any:
+    """The learned codecs' complexity figures (``bench/complexity.py``) on the run's first image,
+    for the operating points ``complexity.csv`` lacks; here, after the timed work, once per point."""
+    from bench.complexity import complexity_rows
+
+    if not plan.images:
+        return run_dir.read_complexity()
+    existing = run_dir.read_complexity()
+    done = set() if existing is None else set(zip(existing["codec"], existing["point"].astype(str)))
+    points = {name: plan.points(name) for name in plan.codecs}
+    device = plan.device if plan.device != "auto" else "cpu"
+    return run_dir.write_complexity(complexity_rows(plan.codecs, points, plan.images[0].path, device, done))

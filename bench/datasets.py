@@ -149,13 +149,13 @@ def resolve(
     ``download`` is true.
     """
     dataset = get_dataset(name, catalog)
+    data_dir = data_dir or os.environ.get(DATA_DIR_ENV)
+    if data_dir and not Path(data_dir).is_dir():
+        raise DatasetError(f"data directory {data_dir} does not exist; fix --data-dir or ${DATA_DIR_ENV}")
     if dataset.download.get("kind") == PACKAGE_KIND:
         return verify(dataset, resources.DATA_DIR / dataset.local_dir)
-    data_dir = data_dir or os.environ.get(DATA_DIR_ENV)
     if data_dir:
         root = Path(data_dir)
-        if not root.is_dir():
-            raise DatasetError(f"data directory {root} does not exist; fix --data-dir or ${DATA_DIR_ENV}")
         folder = root / dataset.local_dir
         if not folder.is_dir():
             raise DatasetError(

@@ -5,6 +5,7 @@ Layout of ``bench run --out RUN_DIR``::
     results.sqlite                  the store, written row by row (``bench/store.py``)
     results.csv, results.parquet    the tidy table, one row per image x codec x operating point
     distribution_metrics.csv/.parquet   FID/KID per dataset x codec x operating point
+    complexity.csv                  learned codecs' parameters, kMAC/pixel, memory, time split per operating point
     metrics.json                    what each metric column holds (label, unit, direction...)
     metadata.json                   versions, machine, command lines and times of every invocation
     recon/<dataset>/<codec>/<point>/<image>.png     reconstructions (``--save-recon``)
@@ -30,6 +31,7 @@ from bench.points import setting_label, target_label
 RESULTS_DB = "results.sqlite"
 RESULTS_TABLE = "results"
 DISTRIBUTION_TABLE = "distribution_metrics"
+COMPLEXITY_FILE = "complexity.csv"
 METRIC_COLUMNS_FILE = "metrics.json"
 METADATA_FILE = "metadata.json"
 RECON_DIR = "recon"
@@ -142,6 +144,30 @@ class RunDir:
     def write_distribution(self, table: Any) -> None:
         table.to_csv(self.distribution_csv, index=False)
         table.to_parquet(self.table_file(DISTRIBUTION_TABLE, "parquet"), index=False)
+
+    def write_complexity(self, rows: list[dict[str, Any]]) -> Any:
+        """Add ``rows`` (``bench/complexity.py``) to ``complexity.csv``, replacing rows of the same
+        codec and point; return the whole table, or None when there is none."""
+        import pandas as pd
+
+        table = self.read_complexity()
+        if rows:
+            new = pd.DataFrame.from_records(rows)
+            if table is not None:
+                keep = ~table.set_index(["codec", "point"]).index.isin(new.set_index(["codec", "point"]).index)
+                new = pd.concat([table[keep], new], ignore_index=True)
+            table = new.sort_values(["codec", "point"], kind="stable").reset_index(drop=True)
+            table.to_csv(self.file(COMPLEXITY_FILE), index=False)
+        return table
+
+    def read_complexity(self) -> Any:
+        """``complexity.csv`` (``point`` as text), or None when the run has none."""
+        path = self.file(COMPLEXITY_FILE)
+        if not path.is_file():
+            return None
+        table = _require(_read(path, _read_csv), ("codec", "point"), path)
+        table["point"] = table["point"].map(setting_label)
+        return table
 
     def write_metric_columns(self, columns: Iterable[Column]) -> list[Column]:
         """Add ``columns`` to ``metrics.json`` (a run folder accumulates); return them all."""

@@ -41,7 +41,7 @@ from bench.metrics.base import DistributionMetric, Metric
 from bench.plausibility import image_checks
 from bench.points import OperatingPoint
 from bench.processes import die_with_parent, limit_threads
-from bench.rundir import RunDir, row_recon_relpath
+from bench.rundir import RunDir
 from bench.store import FEATURES_FIELD, SIGNATURES_FIELD, ResultStore
 
 #: Reference images kept per worker; tasks arrive grouped by image.
@@ -88,16 +88,19 @@ class RunPlan:
     #: ``(index, count)``: only the jobs of shard ``index`` of ``count`` (see :func:`shard_of`).
     shard: tuple[int, int] | None = None
 
+    def points(self, codec: str) -> list[OperatingPoint]:
+        """The operating points of ``codec`` in this plan: its settings, or the target bpps."""
+        if self.target_bpps:
+            return [OperatingPoint.at_target(target) for target in self.target_bpps]
+        return [OperatingPoint(setting) for setting in self.settings.get(codec, self.codecs[codec].settings)]
+
     def jobs(self) -> list[Job]:
         """All jobs, grouped by image so that consecutive jobs share the reference."""
+        points = {name: self.points(name) for name in self.codecs}
         jobs = []
         for image in self.images:
-            for name, codec in self.codecs.items():
-                if self.target_bpps:
-                    points = [OperatingPoint.at_target(target) for target in self.target_bpps]
-                else:
-                    points = [OperatingPoint(setting) for setting in self.settings.get(name, codec.settings)]
-                jobs.extend(Job(image, name, point) for point in points)
+            for name in self.codecs:
+                jobs.extend(Job(image, name, point) for point in points[name])
         if self.shard is not None:
             index, count = self.shard
             jobs = [job for job in jobs if shard_of(job.key, count) == index]

@@ -28,7 +28,7 @@ def test_unknown_dataset_is_one_clear_line(tmp_path):
 
 
 def test_missing_data_directory_is_one_clear_line(tmp_path):
-    line = _one_error_line(run_bench("run", "--codecs", "jpeg", "--data-dir", str(tmp_path / "nowhere"), "--out", str(tmp_path / "run")))
+    line = _one_error_line(run_bench("run", "--codecs", "jpeg", "--dataset", "kodak", "--data-dir", str(tmp_path / "nowhere"), "--out", str(tmp_path / "run")))
     assert "data directory" in line and "does not exist" in line
 
 
@@ -74,7 +74,7 @@ def test_third_party_codec_registers_through_an_entry_point(tmp_path, kodak_dir)
     '''), "[codec_bench.codecs]\nidentity = identity_codec:Identity\n")
 
     listing = run_bench("codecs", PYTHONPATH=str(plugin))
-    assert "identity               identity-codec 1.0" in listing.stdout
+    assert [line.split() for line in listing.stdout.splitlines() if line.startswith("identity ")] == [["identity", "identity-codec", "1.0"]]
 
     result = run_bench("run", "--codecs", "identity", "--dataset", "kodak", "--limit", "1", "--out", str(tmp_path / "run"), PYTHONPATH=str(plugin))
     assert result.returncode == 0, result.stderr

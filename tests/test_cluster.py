@@ -2,7 +2,6 @@
 processes), `--shard` and `bench merge`, and a scheduler that cannot be reached."""
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sqlite3

@@ -146,6 +146,12 @@ class Codec:
         """
         return {}
 
+    def complexity(self, image: np.ndarray, setting: Setting) -> dict[str, float] | None:
+        """For learned codecs: parameters, kMAC per pixel, peak memory and the time split of coding
+        ``image`` at ``setting`` (``bench/complexity.py``), measured once per run and setting
+        outside the timed rows; None for codecs without networks."""
+        return None
+
     def decoded_latent(self, bitstream: bytes) -> np.ndarray:
         """For learned codecs: the latent the entropy decoder recovers from ``bitstream`` (before
         the synthesis network), which a second decode must reproduce bit for bit."""

@@ -5,7 +5,7 @@ One codec per architecture and training metric: ``bmshj2018-factorized``,
 ``cheng2020-attn`` (trained for MSE), each also as ``<name>-msssim`` (trained for MS-SSIM).
 The setting is the zoo's quality index (1-8; 1-6 for cheng2020). Encoding and decoding are the
 models' own ``compress`` / ``decompress`` (CompressAI's rANS); the bytes are those strings in
-a small self-describing format (magic ``CZ``, version 1).
+a small self-describing format (magic ``CZ``, see ``compressai_style.py``).
 
 Weights: the zoo's files (its download URLs' file names, e.g.
 ``bmshj2018-factorized-prior-1-446d5c7f.pth.tar``), from ``--compressai-weights DIR`` /
@@ -16,28 +16,16 @@ without any of its weights is unavailable, in one line. They are read with
 """
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
-import numpy as np
 
 from bench.codecs.base import Codec, CodecUnavailable, Setting
-from bench.codecs.entropy_symbols import decoded_symbols
-from bench.codecs.varint import Reader, write_bytes, write_varint
-from bench.conformance import FreshProcessDecoder
-
-if TYPE_CHECKING:
-    import torch
+from bench.codecs.compressai_style import CompressAIStyleCodec
 
 WEIGHTS_DIR_ENV = "BENCH_COMPRESSAI_WEIGHTS"
-MAGIC = b"CZ"
-FORMAT_VERSION = 1
-FORMAT_NAME = "CompressAI zoo"
-#: Images are edge-padded to a multiple of this (the hyperprior models downsample by 64).
-PAD_MULTIPLE = 64
 
 #: Architecture -> (paper, CPU time for a 768 x 512 image on 2 cores, measured with random weights
 #: while a training job shared the cores: an upper bound).
@@ -92,12 +80,9 @@ def weight_folders(options: CompressAIOptions) -> list[Path]:
     return folders
 
 
-class CompressAIZoo(Codec):
+class CompressAIZoo(CompressAIStyleCodec):
     """One CompressAI zoo architecture trained for one metric; settings are quality indexes."""
 
-    library = "compressai"
-    reference_decoder = FreshProcessDecoder()
-    file_extension = ".cz"
     Options: ClassVar[type] = CompressAIOptions
 
     def __init__(self, architecture: str, metric: str, options: CompressAIOptions | None = None) -> None:
@@ -166,8 +151,9 @@ class CompressAIZoo(Codec):
 
             self.options, self._models = replace(self.options, device=device), {}
 
-    def model(self, quality: int) -> Any:
+    def model(self, quality: Setting) -> Any:
         """The zoo model of ``quality``, loaded once per process, CDF tables built, in eval mode."""
+        quality = int(quality)
         if quality not in self._models:
             import torch
 
@@ -188,62 +174,3 @@ class CompressAIZoo(Codec):
             model.update(force=True)
             self._models[quality] = model.to(resolve_device(self.options.device)).eval()
         return self._models[quality]
-
-    def prepare(self, setting: Setting) -> None:
-        if int(setting) not in self._models:
-            self.model(int(setting))
-
-    def encode(self, image: np.ndarray, setting: Setting) -> bytes:
-        import torch
-
-        quality = int(setting)
-        model = self.model(quality)
-        x = _to_tensor(image, next(model.parameters()).device)
-        with torch.no_grad():
-            compressed = model.compress(x)
-        out = bytearray(MAGIC)
-        out.append(FORMAT_VERSION)
-        out.append(quality)
-        for value in (*image.shape[:2], *compressed["shape"]):
-            write_varint(out, int(value))
-        write_varint(out, len(compressed["strings"]))
-        for strings in compressed["strings"]:
-            write_bytes(out, strings[0])
-        return bytes(out)
-
-    def _read(self, bitstream: bytes) -> tuple[Any, int, int, list[list[bytes]], tuple[int, int]]:
-        """The model a bitstream names, the image's height and width, and the model's strings and shape."""
-        reader = Reader(bitstream, FORMAT_NAME)
-        reader.expect_magic(MAGIC, FORMAT_VERSION)
-        model = self.model(reader.take(1)[0])
-        height, width = reader.varint(), reader.varint()
-        shape = (reader.varint(), reader.varint())
-        strings = [[reader.sized_bytes()] for _ in range(reader.varint())]
-        return model, height, width, strings, shape
-
-    def decode(self, bitstream: bytes) -> np.ndarray:
-        import torch
-
-        model, height, width, strings, shape = self._read(bitstream)
-        with torch.no_grad():
-            x_hat = model.decompress(strings, shape)["x_hat"][0, :, :height, :width]
-        return torch.round(x_hat.clamp(0, 1) * 255).to(torch.uint8).permute(1, 2, 0).cpu().numpy()
-
-    def decoded_latent(self, bitstream: bytes) -> np.ndarray:
-        import torch
-
-        model, _, _, strings, shape = self._read(bitstream)
-        with torch.no_grad():
-            return decoded_symbols(model, model.decompress, strings, shape)
-
-
-def _to_tensor(image: np.ndarray, device: "torch.device") -> "torch.Tensor":
-    """H x W x 3 uint8 -> (1, 3, H', W') float in [0, 1], edge-padded to multiples of 64."""
-    import torch
-    import torch.nn.functional as F
-
-    height, width = image.shape[:2]
-    x = torch.from_numpy(np.array(image, copy=True)).permute(2, 0, 1)[None].float().to(device) / 255.0
-    pad_height = math.ceil(height / PAD_MULTIPLE) * PAD_MULTIPLE - height
-    pad_width = math.ceil(width / PAD_MULTIPLE) * PAD_MULTIPLE - width
-    return F.pad(x, (0, pad_width, 0, pad_height), mode="replicate")

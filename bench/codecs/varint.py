@@ -20,6 +20,19 @@ def write_bytes(out: bytearray, data: bytes) -> None:
     out += data
 
 
+def start_format(magic: bytes, version: int, name: str, what: str) -> bytearray:
+    """A format's first bytes: its magic, its version byte, and ``name`` (e.g. the setting) as one
+    length byte and UTF-8; ``what`` says what the name is, for the error when it is too long."""
+    encoded = name.encode("utf-8")
+    if len(encoded) > 255:
+        raise ValueError(f"{what} longer than 255 bytes: {name!r}")
+    out = bytearray(magic)
+    out.append(version)
+    out.append(len(encoded))
+    out += encoded
+    return out
+
+
 class Reader:
     """Reads a byte format front to back; a short stream is a one-line ``ValueError``."""
 
@@ -43,6 +56,10 @@ class Reader:
             shift += 7
             if not byte & 0x80:
                 return value
+
+    def short_string(self) -> str:
+        """A name written by :func:`start_format` (one length byte, then UTF-8)."""
+        return self.take(self.take(1)[0]).decode("utf-8")
 
     def sized_bytes(self) -> bytes:
         """Bytes written by :func:`write_bytes`."""

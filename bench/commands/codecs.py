@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from bench.commands.options import add_codec_arguments, add_device_argument, codec_options
 
@@ -12,6 +13,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "codecs", help="list codecs, their settings grids and libraries", formatter_class=HelpFormatter,
         description="List every registered codec: whether it can run on this machine, the library and version behind it, and its default settings grid.",
+    )
+    parser.add_argument(
+        "--complexity", action="store_true",
+        help="also measure each available learned codec at each setting on a 256x192 sample image: parameters "
+        "of the encoder and decoder side, kMAC per pixel, peak memory, coding time (docs/complexity.md)",
     )
     add_codec_arguments(parser)
     add_device_argument(parser)
@@ -24,6 +30,7 @@ def codecs_command(args: argparse.Namespace) -> int:
 
     codecs = all_codecs(codec_options(args, args.device))
     width = max(len(name) for name in codecs) + 1
+    measured: list[tuple[str, Any]] = []
     unavailable: dict[str, list[tuple[str, str]]] = {}
     for name, codec in codecs.items():
         try:
@@ -36,6 +43,8 @@ def codecs_command(args: argparse.Namespace) -> int:
         if codec.description:
             print(f"{'':<{width}} {codec.description}")
         print(f"{'':<{width}} settings: {codec.describe_settings() or '-'}")
+        if args.complexity:
+            measured.append((name, codec))
     for members in unavailable.values():
         names = ", ".join(name for name, _ in members)
         first, reason = members[0]
@@ -44,4 +53,25 @@ def codecs_command(args: argparse.Namespace) -> int:
         else:
             print(f"UNAVAILABLE ({len(members)} codecs): {names}")
             print(f"{'':<4}{first}: {reason}")
+    if measured:
+        print_complexity(measured, args.device)
     return 0
+
+
+def print_complexity(codecs: list[tuple[str, Any]], device: str) -> None:
+    """The complexity table of the learned codecs among ``codecs``, on the sample image kodim23-crop."""
+    from bench import resources
+    from bench.commands.run import format_complexity
+    from bench.complexity import complexity_rows
+    from bench.device import resolve_device
+    from bench.points import OperatingPoint
+
+    image = resources.DATA_DIR / "sample" / "kodim23-crop.png"
+    chosen = dict(codecs)
+    points = {name: [OperatingPoint(setting) for setting in codec.settings] for name, codec in chosen.items()}
+    rows = complexity_rows(chosen, points, image, resolve_device(device))
+    if rows:
+        import pandas as pd
+
+        print(f"complexity on {image.name} (256x192, {resolve_device(device)}):")
+        print(format_complexity(pd.DataFrame.from_records(rows)))

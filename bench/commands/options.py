@@ -50,12 +50,24 @@ def add_codec_arguments(parser: argparse.ArgumentParser) -> None:
         "--compressai-download", action="store_true",
         help="let the CompressAI zoo download the weights it lacks (needs the internet)",
     )
+    parser.add_argument(
+        "--model", action="append", default=[], metavar="NAME=MAPPING",
+        help="your own CompressAI-style model as codec NAME: a YAML mapping such as "
+        "'{class: mypackage.models:MyModel, args: {N: 128}, checkpoints: ckpts/}' (repeatable; see README, 'Your own model')",
+    )
+    parser.add_argument(
+        "--model-config", action="append", default=[], type=Path, metavar="FILE",
+        help="YAML file declaring your own models, `models: {NAME: {class, args, checkpoints, pad_multiple}}`, "
+        "paths relative to the file (repeatable)",
+    )
 
 
 def codec_options(args: argparse.Namespace, device: str) -> list[Any]:
     from bench.codecs.compressai_zoo import CompressAIOptions
+    from bench.codecs.own_model import OwnModelOptions
 
     return [
+        OwnModelOptions(config_files=tuple(args.model_config), models=tuple(args.model), device=device),
         HiFiCOptions(
             checkpoints=tuple(args.hific_checkpoint), families=tuple(args.hific_family),
             config_files=tuple(args.hific_config), baselines_dir=args.baselines_dir, device=device,

@@ -299,6 +299,30 @@ def format_duration(seconds: float) -> str:
     return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
 
 
+def format_complexity(table: "pd.DataFrame") -> str:
+    """One aligned line per learned codec and point: parameters, kMAC/pixel, coding times."""
+    import math
+
+    header = ["codec", "point", "params enc/dec (M)", "kMAC/px enc/dec", "encode s (entropy)", "decode s (entropy)"]
+    lines = [header]
+    for record in table.to_dict("records"):
+        if isinstance(record.get("complexity_error"), str):
+            lines.append([str(record["codec"]), str(record["point"]), f"not measured: {record['complexity_error']}", "", "", ""])
+            continue
+
+        def pair(a: str, b: str, digits: int, scale: float = 1.0) -> str:
+            return f"{record[a] / scale:.{digits}f}/{record[b] / scale:.{digits}f}"
+
+        def timed(total: str, entropy: str) -> str:
+            return f"{record[total]:.3f} ({record[entropy]:.3f})" if not math.isnan(record[total]) else "-"
+
+        lines.append([str(record["codec"]), str(record["point"]), pair("params_encoder", "params_decoder", 2, 1e6),
+                      pair("kmac_per_pixel_encode", "kmac_per_pixel_decode", 1), timed("encode_seconds", "entropy_seconds_encode"),
+                      timed("decode_seconds", "entropy_seconds_decode")])
+    widths = [max(len(row[i]) for row in lines) for i in range(len(header))]
+    return "\n".join("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in lines)
+
+
 def print_checks(frame: "pd.DataFrame", run_dir: "RunDir") -> None:
     """The conformance table (rows verified by a reference decoder) and the rows flagged as suspicious."""
     from bench.conformance import conformance_table, format_conformance
@@ -388,6 +412,9 @@ def run_command(args: argparse.Namespace) -> int:
     print(f"bench: {len(frame)} rows in {run_dir.results_csv}")
     print(summarize(frame, result.metric_columns))
     print_checks(frame, run_dir)
+    if result.complexity is not None and not result.complexity.empty:
+        print(f"bench: learned codecs' complexity on {result.complexity['image'].iloc[0]} ({run_dir.file('complexity.csv')}):")
+        print(format_complexity(result.complexity))
     if table is not None:
         print(f"bench: {len(table)} groups in {run_dir.distribution_csv}")
         print(distribution.format_table(table))

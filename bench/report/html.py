@@ -17,7 +17,7 @@ from bench.errors import BenchError
 from bench.report.checks import checks_section
 from bench.report.matched import compare, comparison_table, verdict
 from bench.report.overview import overview
-from bench.report.plots import interactive_figure, plot_data, save_figures
+from bench.report.plots import decode_time_figure, interactive_figure, plot_data, save_figures
 from bench.report.published import PublishedSource, load_published, points_for
 from bench.report.rundata import RunData, load_run
 from bench.report.viewer import CROP_QUALITY, CROP_SIZE, build_viewer
@@ -192,6 +192,11 @@ def build_report(
                             "columns": list(table.columns), "rows": table.values.tolist()})
     viewer = build_viewer(run, originals, viewer_images)
     checks = checks_section(run, originals)
+    first = next((q for q in run.per_image_quantities if run.available(q) and not q.db_of), None)
+    complexity = {
+        "rows": run.complexity.to_dict("records") if run.complexity is not None else [],
+        "plot": decode_time_figure(run, first) if first is not None else None,
+    }
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("bench.report", "templates"), autoescape=True,
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
@@ -200,7 +205,7 @@ def build_report(
         title=f"codec-bench report: {', '.join(run.datasets)}",
         header=_header(run), notes=notes, anchor=anchor, plots=plots, overview=_overview(run, anchor),
         published=published, comparisons=comparisons, viewer=viewer, crop_size=CROP_SIZE, crop_quality=CROP_QUALITY,
-        table=_per_image_table(run), checks=checks, plotly_js=PLOTLY_JS.read_text(encoding="utf-8"),
+        table=_per_image_table(run), checks=checks, complexity=complexity, plotly_js=PLOTLY_JS.read_text(encoding="utf-8"),
     )
     return _write(html, Path(output))
 

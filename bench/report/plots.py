@@ -129,6 +129,40 @@ def interactive_figure(data: PlotData) -> dict[str, Any]:
     return {"data": traces, "layout": layout}
 
 
+def decode_time_figure(run: RunData, quantity: Quantity) -> dict[str, Any] | None:
+    """Decode time against quality: per codec and operating point, the mean over images of
+    ``decode_seconds`` (x, log) and of ``quantity`` (y); plotly.js JSON, or None without times."""
+    if "decode_seconds" not in run.results or quantity.column not in run.results:
+        return None
+    styles = codec_styles(run.codecs)
+    traces = []
+    for codec in run.codecs:
+        rows = run.results[run.results["codec"] == codec]
+        means = rows.groupby("point").agg(seconds=("decode_seconds", "mean"), value=(quantity.column, "mean"),
+                                          bpp=("bpp", "mean")).dropna().sort_values("bpp")
+        if means.empty:
+            continue
+        name, style = html.escape(codec), styles[codec]
+        traces.append({
+            "type": "scatter", "mode": "lines+markers", "name": name, "x": means["seconds"].tolist(), "y": means["value"].tolist(),
+            "customdata": [[html.escape(str(point)), bpp] for point, bpp in zip(means.index, means["bpp"])],
+            "hovertemplate": f"<b>{name}</b><br>point %{{customdata[0]}} (%{{customdata[1]:.3f}} bpp)<br>"
+                             f"decode %{{x:.3g}} s<br>{html.escape(quantity.label)} %{{y:.4g}}<extra></extra>",
+            "line": {"color": style.color, "dash": style.dash, "width": 1.5},
+            "marker": {"symbol": "circle" if style.filled else "circle-open", "size": 6, "color": style.color},
+        })
+    if not traces:
+        return None
+    layout = {
+        "title": {"text": html.escape(f"Decode time and {quantity.label}, per operating point"), "font": {"size": 14}},
+        "xaxis": {"title": {"text": "decode time per image, s (mean over images)"}, "type": "log", "gridcolor": "#e5e5e5"},
+        "yaxis": {"title": {"text": html.escape(PlotData(quantity, [], [], False, "").y_label)}, "gridcolor": "#e5e5e5"},
+        "legend": {"x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top", "font": {"size": 11}},
+        "margin": {"l": 70, "r": 10, "t": 40, "b": 50}, "hovermode": "closest", "plot_bgcolor": "white", "height": 420,
+    }
+    return {"data": traces, "layout": layout}
+
+
 def static_figure(data: PlotData) -> Any:
     """The same plot as a matplotlib figure (no pyplot state), the legend beside the axes."""
     from matplotlib.figure import Figure

@@ -91,6 +91,8 @@ class RunData:
     distribution: pd.DataFrame | None
     quantities: list[Quantity]
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: Learned codecs' complexity per operating point (``complexity.csv``), or None.
+    complexity: pd.DataFrame | None = None
 
     @property
     def path(self) -> Path:
@@ -148,4 +150,4 @@ def load_run(path: str | Path) -> RunData:
     quantities = quantities_of(run_dir.read_metric_columns())
     _add_db_columns(results, quantities)
     _add_db_columns(distribution, quantities)
-    return RunData(run_dir, results, failed, distribution, quantities, run_dir.read_metadata())
+    return RunData(run_dir, results, failed, distribution, quantities, run_dir.read_metadata(), run_dir.read_complexity())

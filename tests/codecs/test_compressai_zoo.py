@@ -8,18 +8,9 @@ import pytest
 import torch
 
 from bench.codecs.base import CodecUnavailable, bits_per_pixel
-from bench.codecs.compressai_zoo import CompressAIOptions, CompressAIZoo, _zoo, weight_file_name
+from bench.codecs.compressai_zoo import CompressAIOptions, CompressAIZoo
 from bench.codecs.registry import all_codecs
-
-
-def save_random_weights(folder, architecture, metric, quality, seed=0):
-    """A randomly initialised zoo model's state dict, saved under the zoo's own file name."""
-    torch.manual_seed(seed)
-    model = _zoo().model_architectures[architecture](*_zoo().cfgs[architecture][quality])
-    folder.mkdir(exist_ok=True)
-    path = folder / weight_file_name(architecture, metric, quality)
-    torch.save(model.state_dict(), path)
-    return path
+from zoo_helpers import save_random_weights
 
 
 def test_every_architecture_and_metric_is_registered_with_the_zoo_quality_ranges(tmp_path):
@@ -52,7 +43,7 @@ def test_round_trip_through_real_bitstreams(architecture, tmp_path, kodim01_crop
     assert codec.settings == [2]
     image = np.ascontiguousarray(kodim01_crop[:200, :300])  # not a multiple of 64: padded and cropped back
     bitstream = codec.encode(image, 2)
-    assert bitstream[:3] == b"CZ\x01"
+    assert bitstream[:5] == b"CZ\x02\x012"  # format 2, the setting's label "2"
     fresh = pickle.loads(pickle.dumps(codec))  # a decoder that never saw the encoder's model
     decoded = fresh.decode(bitstream)
     assert decoded.shape == image.shape and decoded.dtype == np.uint8
@@ -63,6 +54,11 @@ def test_round_trip_through_real_bitstreams(architecture, tmp_path, kodim01_crop
         strings = model.compress(torch.nn.functional.pad(torch.from_numpy(image.copy()).permute(2, 0, 1)[None].float() / 255,
                                                         (0, 20, 0, 56), mode="replicate"))["strings"]
     assert 0 < len(bitstream) - sum(len(s[0]) for s in strings) < 20
+    # A format-1 bitstream (the zoo codec's before: the quality as one byte) still decodes.
+    version_1 = b"CZ\x01\x02" + bitstream[5:]
+    np.testing.assert_array_equal(codec.decode(version_1), decoded)
+    info = codec.analyse(image, 2, codec.encode_with_context(image, 2))
+    assert info["bpp_estimate"] > 0
     assert bits_per_pixel(bitstream, image) > 0
 
 

@@ -13,7 +13,6 @@ import hashlib
 import numpy as np
 import pytest
 
-from bench.imageio import read_image
 from bench.metrics.ssimulacra2 import SSIMULACRA2, recursive_gaussian, recursive_gaussian_blur, ssimulacra2
 
 

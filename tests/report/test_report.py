@@ -1,5 +1,6 @@
 """`bench report` and `bench compare` on a small real run (HTML level; the browser test opens it)."""
 import html
+import json
 import shutil
 import re
 
@@ -152,3 +153,19 @@ def test_figures_for_papers_are_written_as_svg_and_pdf(small_run, tmp_path, caps
     svg = (tmp_path / "figures" / "psnr.svg").read_text()
     assert ">jpeg<" in svg and ">webp<" in svg and "PSNR [dB], higher is better" in svg
     assert (tmp_path / "figures" / "psnr.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_complexity_table_and_decode_time_plot(small_run, tmp_path):
+    run_dir = tmp_path / "run"
+    shutil.copytree(small_run[0], run_dir)
+    RunDir(run_dir).write_complexity([{
+        "codec": "webp", "point": "30", "image": "kodim02.png", "width": 768, "height": 512, "device": "cpu",
+        "params_encoder": 2_860_000, "params_decoder": 2_990_000, "kmac_per_pixel_encode": 12.04, "kmac_per_pixel_decode": 13.96,
+        "peak_memory_encode_mb": 15.2, "peak_memory_decode_mb": 16.7, "encode_seconds": 0.0881, "decode_seconds": 0.2351,
+        "entropy_seconds_encode": 0.0071, "entropy_seconds_decode": 0.0362,
+    }])
+    text = build_report(run_dir, tmp_path / "report.html", originals=small_run[1]).read_text()
+    section = text.split('<section id="complexity">')[1].split("</section>")[0]
+    assert re.findall(r'<td class="num">([^<]+)</td>', section) == ["2.86 / 2.99", "12.0 / 14.0", "15 / 17", "0.088 (0.007)", "0.235 (0.036)"]
+    figure = json.loads(re.search(r'<script type="application/json" id="plot-decode-time-data">(.*?)</script>', section, re.S).group(1))
+    assert [trace["name"] for trace in figure["data"]] == ["jpeg", "webp"] and figure["layout"]["xaxis"]["type"] == "log"

@@ -19,14 +19,13 @@ follows other rules than the header states refuses the bytes instead of guessing
 """
 from __future__ import annotations
 
-import math
 import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bench.codecs.varint import Reader, write_bytes, write_varint
+from bench.codecs.varint import Reader, start_format, write_varint
 
 # Torch and the networks load when a model codes, not when the codec is listed.
 if TYPE_CHECKING:
@@ -56,13 +55,7 @@ class Header:
 
 def write_header(magic: bytes, version: int, header: Header) -> bytearray:
     """The common header of a format with ``magic`` and ``version``."""
-    model_id = header.model_id.encode("utf-8")
-    if len(model_id) > 255:
-        raise ValueError(f"HiFiC model id longer than 255 bytes: {header.model_id!r}")
-    out = bytearray(magic)
-    out.append(version)
-    out.append(len(model_id))
-    out += model_id
+    out = start_format(magic, version, header.model_id, "HiFiC model id")
     out += struct.pack(">I", header.fingerprint)
     if version >= RULES_SINCE_VERSION:
         out.append(header.rules)
@@ -77,7 +70,7 @@ def write_header(magic: bytes, version: int, header: Header) -> bytearray:
 def read_header(reader: Reader, magic: bytes, versions: tuple[int, ...]) -> Header:
     """The common header, after checking the format's magic bytes and that its version is one of ``versions``."""
     version = reader.expect_magic(magic, versions)
-    model_id = reader.take(reader.take(1)[0]).decode("utf-8")
+    model_id = reader.short_string()
     (fingerprint,) = struct.unpack(">I", reader.take(4))
     rules = reader.take(1)[0] if version >= RULES_SINCE_VERSION else 0
     height, width = reader.varint(), reader.varint()
@@ -90,9 +83,7 @@ def image_to_tensor(image: np.ndarray, config: "HiFiCConfig", device: "torch.dev
     """H x W x 3 uint8 -> (1, 3, H', W') float in [0, 1], padded by the model's ``padding`` rule:
     edge-replicated to multiples of 64 (ours: it works for any size), or reflected to multiples
     of 16 (the Justin-Tan port's; its model pads y to multiples of 4 in turn)."""
-    import torch
-    import torch.nn.functional as F
-
+    from bench.codecs.compressai_style import image_to_tensor as tensor_of
     from bench.models.hific.config import PAD_MULTIPLE
     from bench.models.hific.model import reflect_pad
 
@@ -101,11 +92,9 @@ def image_to_tensor(image: np.ndarray, config: "HiFiCConfig", device: "torch.dev
     height, width = image.shape[:2]
     if height == 0 or width == 0:
         raise ValueError(f"HiFiC cannot code an empty image ({height}x{width}); check the image file")
-    x = torch.from_numpy(np.array(image, copy=True)).to(device).permute(2, 0, 1)[None].float() / 255.0
     if config.padding == "reflect16":
-        return reflect_pad(x, (-height) % 16, (-width) % 16)
-    padded_height, padded_width = (math.ceil(side / PAD_MULTIPLE) * PAD_MULTIPLE for side in (height, width))
-    return F.pad(x, (0, padded_width - width, 0, padded_height - height), mode="replicate")
+        return reflect_pad(tensor_of(image, 1, device), (-height) % 16, (-width) % 16)
+    return tensor_of(image, PAD_MULTIPLE, device)
 
 
 def header_for(image: np.ndarray, x: "torch.Tensor", model: "HiFiC", model_id: str, fingerprint: int, z_size: tuple[int, int]) -> Header:

@@ -20,9 +20,9 @@ import re
 from pathlib import Path
 from typing import Mapping
 
-import yaml
 
 from bench import resources
+from bench.codecs.declarations import read_declarations
 from bench.codecs.hific.options import HiFiCOptions
 from bench.constants import BASELINES_DIR_ENV
 from bench.errors import BenchError
@@ -109,16 +109,8 @@ def check_family_name(name: str, source: str) -> str:
 def read_families_file(path: Path) -> Families:
     """The families of a ``--hific-config`` YAML file (relative paths under its folder)."""
     source = f"--hific-config {path}"
-    if not path.is_file():
-        raise BenchError(f"{source}: no such file")
-    try:
-        content = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise BenchError(f"{source}: not valid YAML ({str(exc).splitlines()[0]})") from None
-    if not isinstance(content, dict) or set(content) != {"families"} or not isinstance(content["families"], dict):
-        raise BenchError(f"{source}: expected one key, `families: {{NAME: PATH or [PATH, ...]}}`")
     families: Families = {}
-    for name, paths in content["families"].items():
+    for name, paths in read_declarations(path, "families", "--hific-config", "{NAME: PATH or [PATH, ...]}").items():
         check_family_name(str(name), source)
         entries = paths if isinstance(paths, list) else [paths]
         if not entries or not all(isinstance(entry, str) and entry for entry in entries):

@@ -146,6 +146,18 @@ class HiFiCCodec(Codec):
         model, model_fingerprint, _ = self.model(self.model_id(bitstream))
         return self.decode_image(model, bitstream, model_fingerprint)
 
+    def complexity(self, image: np.ndarray, setting: Setting) -> dict[str, float]:
+        """The entropy-coded path's figures (the sparse matrix shares its networks)."""
+        from bench.codecs.hific.container import image_to_tensor
+        from bench.complexity import measure_codec_model
+
+        model, _, _ = self.model(str(setting))
+        x = image_to_tensor(image, model.config, next(model.parameters()).device)
+        return measure_codec_model(
+            model, lambda: model.compress(x)[0], lambda strings: model.synthesize(model.decompress(strings)),
+            pixels=image.shape[0] * image.shape[1],
+        )
+
     def decoded_latent(self, bitstream: bytes) -> np.ndarray:
         """The residual symbols (integers): y_hat adds the means, floats that may differ by
         rounding between machines, so they are not part of what must be bit-exact."""

@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 
 from bench.codecs.base import CodecUnavailable
-from bench.codecs.hific import container, entropy_coded, families
+from bench.codecs.hific import container, families
 from bench.models.hific.checkpoint import save_checkpoint
 from hific_helpers import hific_codecs
 from bench.models.hific.rates import target_rate_of

@@ -7,7 +7,7 @@ from pathlib import PurePosixPath
 import pytest
 import torch
 
-from bench.codecs.hific import container, entropy_coded
+from bench.codecs.hific import entropy_coded
 from bench.models.hific import justin_tan
 from bench.models.hific.config import PORT_RULES
 from bench.models.hific.checkpoint import CheckpointError, fingerprint, load_checkpoint, save_checkpoint

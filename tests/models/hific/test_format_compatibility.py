@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.codecs.hific import container, entropy_coded, sparse_matrix
+from bench.codecs.hific import entropy_coded, sparse_matrix
 from bench.models.hific.checkpoint import fingerprint, load_checkpoint
 from bench.imageio import read_image
 

@@ -1,0 +1,196 @@
+"""The complexity figures of a learned codec: parameters, multiply-accumulates, memory, time split.
+
+Measured once per codec and operating point, on one image (the run's first), outside the timed
+encode and decode of the rows (``bench run`` writes them to ``complexity.csv``):
+
+``params_encoder``, ``params_decoder``
+    parameters of the modules that run when encoding (analysis transforms, the hyper-synthesis
+    the encoder needs for the entropy parameters, the entropy models) and when decoding;
+``kmac_per_pixel_encode``, ``kmac_per_pixel_decode``
+    thousands of multiply-accumulates per pixel of the original image, counted by
+    ``torch.utils.flop_counter.FlopCounterMode`` (convolutions, matrix products; MACs = FLOPs / 2)
+    over the padded image the model really processes. Entropy coding is not MACs and is not in it;
+``peak_memory_encode_mb``, ``peak_memory_decode_mb``
+    on CUDA ``torch.cuda.max_memory_allocated`` above what was allocated before the call; on the
+    CPU the peak resident memory of the process during the call above its level before (Linux
+    ``/proc/self/statm``, sampled every millisecond: approximate, NaN elsewhere);
+``encode_seconds``, ``decode_seconds``, ``entropy_seconds_encode``, ``entropy_seconds_decode``
+    wall time of one encode and one decode after one warm-up call each, with
+    ``torch.cuda.synchronize`` around CUDA calls, and the part spent inside the CompressAI entropy
+    models' ``compress`` / ``decompress`` (rANS, table lookups); the rest is the networks. Models
+    that code outside those methods (autoregressive context models decode position by position)
+    show less entropy time than they spend.
+"""
+from __future__ import annotations
+
+import math
+import os
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+COLUMNS = (
+    "params_encoder", "params_decoder", "kmac_per_pixel_encode", "kmac_per_pixel_decode", "peak_memory_encode_mb",
+    "peak_memory_decode_mb", "encode_seconds", "decode_seconds", "entropy_seconds_encode", "entropy_seconds_decode",
+)
+
+
+def _rss_bytes() -> int | None:
+    try:
+        with open("/proc/self/statm") as handle:
+            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+@contextmanager
+def _peak_memory(device: Any) -> Iterator[dict[str, float]]:
+    """Yields a dict that holds ``mb``, the peak memory above the level at entry, after the block."""
+    import torch
+
+    result = {"mb": math.nan}
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+        before = torch.cuda.memory_allocated(device)
+        torch.cuda.reset_peak_memory_stats(device)
+        yield result
+        torch.cuda.synchronize(device)
+        result["mb"] = (torch.cuda.max_memory_allocated(device) - before) / 2**20
+        return
+    before = _rss_bytes()
+    if before is None:
+        yield result
+        return
+    peak = [before]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], _rss_bytes() or 0)
+            time.sleep(0.001)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        yield result
+    finally:
+        done.set()
+        sampler.join()
+        result["mb"] = (max(peak[0], _rss_bytes() or 0) - before) / 2**20
+
+
+@contextmanager
+def _instrumented(model: Any) -> Iterator[dict[str, Any]]:
+    """Within the block: which modules run (forward hooks), and the time inside entropy models'
+    ``compress`` / ``decompress`` (instance-level wrappers, removed afterwards)."""
+    from compressai.entropy_models import EntropyModel
+
+    record: dict[str, Any] = {"modules": set(), "entropy_seconds": 0.0}
+    hooks = [module.register_forward_pre_hook(lambda module, inputs: record["modules"].add(module)) for module in model.modules()]
+    wrapped = []
+    for module in model.modules():
+        if isinstance(module, EntropyModel):
+            for name in ("compress", "decompress"):
+                original = getattr(module, name)
+
+                def timed(*args: Any, _original: Any = original, _module: Any = module, **kwargs: Any) -> Any:
+                    started = time.perf_counter()
+                    try:
+                        return _original(*args, **kwargs)
+                    finally:
+                        record["entropy_seconds"] += time.perf_counter() - started
+                        record["modules"].update(_module.modules())  # its density's parameter lists too
+
+                setattr(module, name, timed)
+                wrapped.append((module, name))
+    try:
+        yield record
+    finally:
+        for hook in hooks:
+            hook.remove()
+        for module, name in wrapped:
+            delattr(module, name)
+
+
+def _parameters(modules: set[Any]) -> int:
+    return sum(parameter.numel() for module in modules for parameter in module.parameters(recurse=False))
+
+
+def _macs(call: Callable[[], Any]) -> tuple[Any, float]:
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        result = call()
+    return result, counter.get_total_flops() / 2
+
+
+def _timed(call: Callable[[], Any], device: Any) -> tuple[Any, float]:
+    import torch
+
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    started = time.perf_counter()
+    result = call()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return result, time.perf_counter() - started
+
+
+def complexity_rows(codecs: dict[str, Any], points: dict[str, list[Any]], image_path: Any, device: str,
+                    done: set[tuple[str, str]] = frozenset()) -> list[dict[str, Any]]:
+    """One row per learned codec and operating point not in ``done`` ((codec, point label) pairs),
+    measured on the image at ``image_path``; a failure is a row with ``complexity_error``."""
+    from bench.errors import one_line
+    from bench.imageio import read_image
+
+    image = read_image(image_path)
+    rows = []
+    for name, codec in codecs.items():
+        for point in points.get(name, []):
+            if (name, point.label) in done or point.target_bpp is not None:
+                continue
+            row: dict[str, Any] = {"codec": name, "point": point.label, "image": Path(image_path).name,
+                                   "width": image.shape[1], "height": image.shape[0], "device": device}
+            try:
+                codec.use_device(device)
+                figures = codec.complexity(image, point.setting)
+            except Exception as exc:  # noqa: BLE001 - a figure that cannot be measured must not lose the run
+                row["complexity_error"] = one_line(exc)
+            else:
+                if figures is None:
+                    break  # a codec without networks
+                row.update(figures)
+            rows.append(row)
+    return rows
+
+
+def measure_codec_model(
+    model: Any, encode: Callable[[], Any], decode: Callable[[Any], Any], pixels: int,
+) -> dict[str, float]:
+    """The figures of :data:`COLUMNS` for one model: ``encode()`` codes the image and returns what
+    ``decode(encoded)`` needs; ``pixels`` is the original image's H x W."""
+    import torch
+
+    device = next(model.parameters()).device
+    with torch.no_grad():
+        decode(encode())  # warm-up (allocations, kernels, lazily built tables)
+        with _instrumented(model) as encode_record, _peak_memory(device) as encode_memory:
+            encoded, encode_seconds = _timed(encode, device)
+        with _instrumented(model) as decode_record, _peak_memory(device) as decode_memory:
+            _, decode_seconds = _timed(lambda: decode(encoded), device)
+        _, encode_macs = _macs(encode)
+        _, decode_macs = _macs(lambda: decode(encoded))
+    return {
+        "params_encoder": _parameters(encode_record["modules"]),
+        "params_decoder": _parameters(decode_record["modules"]),
+        "kmac_per_pixel_encode": encode_macs / pixels / 1000,
+        "kmac_per_pixel_decode": decode_macs / pixels / 1000,
+        "peak_memory_encode_mb": encode_memory["mb"],
+        "peak_memory_decode_mb": decode_memory["mb"],
+        "encode_seconds": encode_seconds,
+        "decode_seconds": decode_seconds,
+        "entropy_seconds_encode": encode_record["entropy_seconds"],
+        "entropy_seconds_decode": decode_record["entropy_seconds"],
+    }

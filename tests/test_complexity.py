@@ -1,0 +1,65 @@
+"""Complexity figures of learned codecs: MACs counted by hand, parameters per side, and the
+figures a run stores (``bench/complexity.py``)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from bench.codecs.compressai_zoo import CompressAIOptions, CompressAIZoo
+from zoo_helpers import save_random_weights
+
+
+def factorized_macs(height: int, width: int, n: int, m: int) -> tuple[int, int]:
+    """Multiply-accumulates of Balle et al.'s factorized-prior model (CompressAI's
+    ``FactorizedPrior(N, M)``), counted from its layers: four 5x5 convolutions with stride 2
+    (3->N, N->N, N->N, N->M), a GDN (a 1x1 convolution N->N on the squares) after each of the
+    first three; the decoder mirrors it with transposed convolutions and inverse GDNs."""
+    def pixels(level: int) -> int:  # positions after `level` halvings
+        return (height // 2**level) * (width // 2**level)
+
+    encode = (pixels(1) * n * 3 * 25 + pixels(1) * n * n
+              + pixels(2) * n * n * 25 + pixels(2) * n * n
+              + pixels(3) * n * n * 25 + pixels(3) * n * n
+              + pixels(4) * m * n * 25)
+    # A transposed convolution costs (input positions) x Cin x Cout x 25: the same sums, in reverse.
+    decode = (pixels(4) * m * n * 25 + pixels(3) * n * n
+              + pixels(3) * n * n * 25 + pixels(2) * n * n
+              + pixels(2) * n * n * 25 + pixels(1) * n * n
+              + pixels(1) * n * 3 * 25)
+    return encode, decode
+
+
+def test_kmac_per_pixel_of_a_zoo_architecture_equals_the_count_by_hand(tmp_path, kodim01):
+    save_random_weights(tmp_path, "bmshj2018-factorized", "mse", 1)  # the zoo's quality 1: N=128, M=192
+    codec = CompressAIZoo("bmshj2018-factorized", "mse", CompressAIOptions(weights_dir=tmp_path, device="cpu"))
+    image = np.ascontiguousarray(kodim01[:100, :150])  # padded to 128 x 192, as the model processes it
+    figures = codec.complexity(image, 1)
+
+    encode, decode = factorized_macs(128, 192, 128, 192)
+    assert figures["kmac_per_pixel_encode"] == pytest.approx(encode / (100 * 150) / 1000, rel=1e-12)
+    assert figures["kmac_per_pixel_decode"] == pytest.approx(decode / (100 * 150) / 1000, rel=1e-12)
+    model = codec.model(1)
+    count = lambda module: sum(p.numel() for p in module.parameters())  # noqa: E731
+    assert figures["params_encoder"] == count(model.g_a) + count(model.entropy_bottleneck)
+    assert figures["params_decoder"] == count(model.g_s) + count(model.entropy_bottleneck)
+    assert 0 < figures["entropy_seconds_encode"] < figures["encode_seconds"]
+    assert 0 < figures["entropy_seconds_decode"] < figures["decode_seconds"]
+    assert figures["peak_memory_encode_mb"] >= 0 and math.isfinite(figures["peak_memory_decode_mb"])
+
+
+def test_hific_counts_the_networks_each_side_runs(tmp_path, tiny_model, kodim01_crop):
+    from bench.models.hific.checkpoint import save_checkpoint
+    from hific_helpers import hific_codecs
+
+    save_checkpoint(tiny_model, tmp_path / "lo.pt")
+    codec = hific_codecs(checkpoints=(tmp_path / "lo.pt",))["hific"]
+    figures = codec.complexity(np.ascontiguousarray(kodim01_crop[:128, :128]), "lo")
+    model = codec.model("lo")[0]
+    count = lambda module: sum(p.numel() for p in module.parameters())  # noqa: E731
+    hyper = model.hyperprior
+    shared = count(hyper.synthesis_mean) + count(hyper.synthesis_scale) + count(hyper.z_prior) + count(hyper.y_prior)
+    assert figures["params_encoder"] == count(model.encoder) + count(hyper.analysis) + shared
+    assert figures["params_decoder"] == count(model.generator) + shared
+    assert figures["kmac_per_pixel_decode"] > figures["kmac_per_pixel_encode"] > 0
