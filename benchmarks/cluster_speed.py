@@ -32,7 +32,7 @@ def plan_for(images: int):
     from bench import datasets
     from bench.codecs.registry import all_codecs
     from bench.metrics.registry import create_metrics
-    from bench.runner import ImageSource, RunPlan
+    from bench.core.runner import ImageSource, RunPlan
 
     paths = datasets.resolve("kodak")[:images]
     codecs = {name: codec for name, codec in all_codecs().items() if name in CODECS}
@@ -41,7 +41,7 @@ def plan_for(images: int):
 
 
 def timed(images: int, **how) -> float:
-    from bench.benchmark import run_benchmark
+    from bench.core.benchmark import run_benchmark
 
     with tempfile.TemporaryDirectory() as scratch:
         started = time.perf_counter()
@@ -52,7 +52,7 @@ def timed(images: int, **how) -> float:
 def on_cluster(images: int, workers: int) -> float:
     from distributed import Client, LocalCluster
 
-    from bench.cluster import DaskBackend, check_workers
+    from bench.core.cluster import DaskBackend, check_workers
 
     local = {"n_workers": workers, "threads_per_worker": 1, "processes": True, "host": "127.0.0.1", "dashboard_address": None}
     with LocalCluster(**local) as cluster:

@@ -13,7 +13,7 @@ import numpy as np
 from bench.codecs.registry import select_codecs
 from bench.imageio import read_image
 from bench.codecs.base import bits_per_pixel
-from bench.ratecontrol import encode_at_target
+from bench.core.ratecontrol import encode_at_target
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench.codecs.base import PillowCodec, Setting
-from bench.conformance import CommandLineDecoder
+from bench.core.conformance import CommandLineDecoder
 
 
 class HEVC(PillowCodec):

@@ -62,14 +62,14 @@ def print_complexity(codecs: list[tuple[str, Any]], device: str) -> None:
     """The complexity table of the learned codecs among ``codecs``, on the sample image kodim23-crop."""
     from bench import resources
     from bench.commands.run import format_complexity
-    from bench.complexity import complexity_rows
+    from bench.core.complexity import complexity_rows
     from bench.device import resolve_device
-    from bench.points import OperatingPoint
+    from bench.core.points import OperatingPoint
 
     image = resources.DATA_DIR / "sample" / "kodim23-crop.png"
     chosen = dict(codecs)
     points = {name: [OperatingPoint(setting) for setting in codec.settings] for name, codec in chosen.items()}
-    rows = complexity_rows(chosen, points, image, resolve_device(device))
+    rows = complexity_rows(chosen, points, [image], resolve_device(device))
     if rows:
         import pandas as pd
 

@@ -28,7 +28,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def merge_command(args: argparse.Namespace) -> int:
     from bench.device import resolve_device
-    from bench.merge import merge_runs
+    from bench.core.merge import merge_runs
 
     result = merge_runs(args.out, args.runs, args.cache_dir, metric_options(args, resolve_device(args.device)))
     print(f"bench: merged {len(args.runs)} run folders into {args.out}: {result.rows} rows"

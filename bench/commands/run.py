@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     from bench.codecs.base import Codec
     from bench.datasets import SkippedFile
     from bench.metrics.base import Column
-    from bench.rundir import RunDir
-    from bench.runner import ImageSource
+    from bench.core.rundir import RunDir
+    from bench.core.runner import ImageSource
 
 #: Files ``--images`` does not read are named one per line up to this many, then counted.
 SHOWN_SKIPPED = 5
@@ -105,7 +105,7 @@ def parse_settings(overrides: list[str], codecs: dict[str, "Codec"]) -> dict[str
 def resolve_images(args: argparse.Namespace) -> tuple[list["ImageSource"], list["SkippedFile"]]:
     """The images of ``--dataset`` or ``--images``, and what ``--images`` names but does not read."""
     from bench import datasets
-    from bench.runner import ImageSource
+    from bench.core.runner import ImageSource
 
     skipped: list[SkippedFile] = []
     if args.images:
@@ -160,7 +160,7 @@ def parse_shard(text: str | None) -> tuple[int, int] | None:
 
 def cluster_backend(args: argparse.Namespace, codecs: dict[str, "Codec"], metrics: list[Any]) -> Any:
     """The Dask backend of ``--scheduler``, after checking the workers' library versions."""
-    from bench.cluster import DaskBackend, check_workers, connect
+    from bench.core.cluster import DaskBackend, check_workers, connect
 
     client = connect(args.scheduler, args.scheduler_timeout)
     libraries = sorted({part.library for part in [*codecs.values(), *metrics] if part.library})
@@ -325,8 +325,8 @@ def format_complexity(table: "pd.DataFrame") -> str:
 
 def print_checks(frame: "pd.DataFrame", run_dir: "RunDir") -> None:
     """The conformance table (rows verified by a reference decoder) and the rows flagged as suspicious."""
-    from bench.conformance import conformance_table, format_conformance
-    from bench.plausibility import flag_counts, flag_rows
+    from bench.core.conformance import conformance_table, format_conformance
+    from bench.core.plausibility import flag_counts, flag_rows
 
     table = conformance_table(frame)
     if not table.empty:
@@ -357,12 +357,12 @@ def grouped_reasons(reasons: dict[str, str]) -> str:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from bench import distribution, runner
-    from bench.benchmark import run_benchmark
+    from bench.core import distribution, runner
+    from bench.core.benchmark import run_benchmark
     from bench.codecs.registry import select_codecs
     from bench.device import resolve_device
     from bench.metrics.registry import ALL, available_metrics, create_metrics
-    from bench.rundir import RunDir
+    from bench.core.rundir import RunDir
 
     run_dir = RunDir(args.out or default_run_dir(args))
     run_dir.check_writable()

@@ -7,7 +7,7 @@ metric by name: it asks each selected metric for ``measure(reference, reconstruc
 A :class:`DistributionMetric` (FID, KID) compares two *sets* of images, so it has no value
 per row: the runner stores each reconstruction's ``features(image)`` with its row, the
 reference images' features are cached per image content, and
-:mod:`bench.distribution` calls ``compute(reference_features, reconstruction_features)``
+:mod:`bench.core.distribution` calls ``compute(reference_features, reconstruction_features)``
 once per (dataset, codec, setting).
 """
 from __future__ import annotations

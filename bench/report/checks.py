@@ -1,7 +1,7 @@
 """The report's checks section: reference decoding per codec, and the suspicious rows with thumbnails.
 
 The conformance table comes from the rows' ``reference_*`` columns (``bench run --verify``,
-``bench/conformance.py``); the flags from :func:`bench.plausibility.flag_rows`. A flagged row
+``bench/core/conformance.py``); the flags from :func:`bench.core.plausibility.flag_rows`. A flagged row
 whose reconstruction was saved shows the original, the reconstruction and their difference,
 each scaled to at most :data:`THUMBNAIL_SIZE` pixels wide.
 """
@@ -15,8 +15,8 @@ from typing import Any, Mapping
 import numpy as np
 from PIL import Image
 
-from bench.conformance import conformance_table
-from bench.plausibility import flag_rows
+from bench.core.conformance import conformance_table
+from bench.core.plausibility import flag_rows
 from bench.report.rundata import RunData
 from bench.report.viewer import read_if_present
 

@@ -1,6 +1,6 @@
 """A run directory as the tables and quantities the report sections use.
 
-The files are read through :class:`bench.rundir.RunDir` (the one owner of the layout); what
+The files are read through :class:`bench.core.rundir.RunDir` (the one owner of the layout); what
 is plotted, BD-rated and compared comes from the metric descriptions stored with the run
 (``metrics.json``), so a plug-in metric reaches the report like a built-in one. Only rows
 whose ``status`` is ``"ok"`` are used; optional columns and files may be missing, and each
@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from bench.metrics.base import PER_SET, Column
-from bench.rundir import RunDir, RunDirError
+from bench.core.rundir import RunDir, RunDirError
 
 __all__ = ["Quantity", "RunData", "RunDirError", "load_run", "quantities_of", "to_db"]
 

@@ -64,7 +64,7 @@ def test_round_trip_through_real_bitstreams(architecture, tmp_path, kodim01_crop
 
 @pytest.mark.parametrize("architecture", ["bmshj2018-hyperprior", "mbt2018"])
 def test_a_fresh_process_recovers_the_same_symbols_and_image(architecture, tmp_path, kodim01_crop):
-    from bench.conformance import verify_row
+    from bench.core.conformance import verify_row
 
     save_random_weights(tmp_path, architecture, "mse", 1)
     codec = CompressAIZoo(architecture, "mse", CompressAIOptions(weights_dir=tmp_path, device="cpu"))

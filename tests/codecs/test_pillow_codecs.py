@@ -13,9 +13,9 @@ from bench.codecs.registry import all_codecs
 from bench.imageio import read_image
 from bench.metrics.ms_ssim import MSSSIM
 from bench.metrics.psnr import PSNR
-from bench.points import OperatingPoint
-from bench.rundir import RunDir
-from bench.runner import ImageSource, Job, run_job
+from bench.core.points import OperatingPoint
+from bench.core.rundir import RunDir
+from bench.core.runner import ImageSource, Job, run_job
 
 # Pillow's own save calls, written out independently of the codec classes.
 INDEPENDENT = {

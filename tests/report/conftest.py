@@ -16,10 +16,10 @@ import pytest
 from bench.codecs.jpeg import JPEG
 from bench.codecs.jpeg2000 import JPEG2000
 from bench.codecs.webp import WebP
-from bench.benchmark import run_benchmark
+from bench.core.benchmark import run_benchmark
 from bench.metrics.registry import create_metrics
-from bench.rundir import RunDir
-from bench.runner import ImageSource, RunPlan
+from bench.core.rundir import RunDir
+from bench.core.runner import ImageSource, RunPlan
 
 HOSTILE_NAME = "<script>alert(1)</script>.png"
 SETTINGS = {"jpeg": [5, 20, 60], "webp": [5, 30, 70]}

@@ -9,7 +9,7 @@ from scipy.interpolate import PchipInterpolator
 from bench.report.matched import bootstrap_mean, common_bpp_points, compare, interpolate_at, verdict
 from bench.metrics.psnr import PSNR
 from bench.report.rundata import RunData, quantities_of
-from bench.rundir import RunDir
+from bench.core.rundir import RunDir
 
 N_IMAGES = 16
 SETTINGS = np.arange(1, 7)

@@ -12,7 +12,7 @@ from bench.metrics.fid import FID
 from bench.metrics.kid import KID
 from bench.metrics.lpips import LPIPS
 from bench.report.html import build_report, parse_pair
-from bench.rundir import RunDir
+from bench.core.rundir import RunDir
 
 
 @pytest.fixture(scope="module")

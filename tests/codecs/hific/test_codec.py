@@ -70,8 +70,8 @@ def test_encode_info_comes_from_the_encoder_alone(name, make_model, kodim01_crop
 
 def test_checkpoint_loading_stays_out_of_encode_seconds(make_model, kodim01_crop, tmp_path, monkeypatch):
     from bench.models.hific import checkpoint
-    from bench.points import OperatingPoint
-    from bench.runner import ImageSource, Job, run_job
+    from bench.core.points import OperatingPoint
+    from bench.core.runner import ImageSource, Job, run_job
 
     save_checkpoint(make_model(), tmp_path / "hific_lo.pt")
     real_load = checkpoint.load_checkpoint

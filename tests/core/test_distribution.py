@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bench import runner
+from bench.core import runner
 from bench.codecs.jpeg import JPEG
-from bench.distribution import (
+from bench.core.distribution import (
     MIN_PATCHES_FOR_FID,
     SMALL_SAMPLE_NOTE,
     distribution_table,
@@ -19,7 +19,7 @@ from bench.distribution import (
 )
 from bench.metrics.base import PER_SET, Column, DistributionMetric
 from bench.metrics.psnr import PSNR
-from bench.store import ResultStore
+from bench.core.store import ResultStore
 
 
 @dataclass(frozen=True)

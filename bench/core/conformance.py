@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from bench.codecs.base import Codec
-    from bench.fresh_process import FreshProcess
+    from bench.core.fresh_process import FreshProcess
 
 #: Row columns written by a check.
 COLUMNS = ("reference_decoder", "reference_max_diff", "reference_check")
@@ -194,7 +194,7 @@ def other_thread_count(threads: int) -> int:
 
 def _fresh_process(threads: int) -> "FreshProcess":
     """One fresh process per process that verifies (so nothing of the codec's state is shared)."""
-    from bench.fresh_process import FreshProcess
+    from bench.core.fresh_process import FreshProcess
 
     current = _fresh.get("process")
     if current is None or current.threads != threads or current.process.poll() is not None:

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from bench import runner
+from bench.core import runner
 from bench.codecs.jpeg import JPEG
-from bench.rundir import results_table
-from bench.store import ResultStore
+from bench.core.rundir import results_table
+from bench.core.store import ResultStore
 from cli_helpers import bench_command, bench_env
 
 

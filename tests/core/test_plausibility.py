@@ -1,5 +1,5 @@
 """Suspicious rows: damaged reconstructions and curves that make no sense are flagged
-(``bench/plausibility.py``), and today's correct codecs on Kodak raise no flag."""
+(``bench/core/plausibility.py``), and today's correct codecs on Kodak raise no flag."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.plausibility import BELOW_DB, DROP_DB, flag_counts, flag_rows, image_checks
+from bench.core.plausibility import BELOW_DB, DROP_DB, flag_counts, flag_rows, image_checks
 
-REPO = Path(__file__).resolve().parents[1]
-FIXTURES = Path(__file__).parent / "fixtures"
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 def test_a_faithful_reconstruction_raises_nothing(kodim01):
@@ -63,9 +63,9 @@ def test_the_committed_kodak_report_raises_no_flag():
 
 
 def test_a_run_with_the_wrapping_decoder_is_caught_by_verification_and_flags(tmp_path, kodak_dir):
-    from bench.benchmark import run_benchmark
+    from bench.core.benchmark import run_benchmark
     from bench.metrics.psnr import PSNR
-    from bench.runner import ImageSource, RunPlan
+    from bench.core.runner import ImageSource, RunPlan
     from test_conformance import WrappingJPEG2000
 
     images = [ImageSource("kodak", name, kodak_dir / name) for name in ("kodim19.png", "kodim20.png")]

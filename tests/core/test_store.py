@@ -9,10 +9,10 @@ from pathlib import Path
 import pandas as pd
 
 from bench.metrics.psnr import PSNR
-from bench.rundir import BASE_COLUMNS, RunDir
-from bench.store import ResultStore
+from bench.core.rundir import BASE_COLUMNS, RunDir
+from bench.core.store import ResultStore
 
-FIXTURE_RUN = Path(__file__).parent / "fixtures" / "run_dir_478e43a"
+FIXTURE_RUN = Path(__file__).resolve().parents[1] / "fixtures" / "run_dir_478e43a"
 
 
 def _row(codec, setting, image, **extra):

@@ -1,5 +1,5 @@
 """Complexity figures of learned codecs: MACs counted by hand, parameters per side, and the
-figures a run stores (``bench/complexity.py``)."""
+figures a run stores (``bench/core/complexity.py``)."""
 from __future__ import annotations
 
 import math

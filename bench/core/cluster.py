@@ -37,7 +37,7 @@ from bench.errors import BenchError, one_line
 if TYPE_CHECKING:
     from distributed import Client
 
-    from bench.runner import Job, RunPlan
+    from bench.core.runner import Job, RunPlan
 
 #: Row field carrying a row's files (relative path -> bytes: reconstruction PNG, bitstream) from a worker
 #: to the client, which writes them into the run folder; never stored.
@@ -177,8 +177,8 @@ def run_remote_task(
     threads: int | None, workers_per_host: dict[str, int], outputs: tuple[bool, bool, bool],
 ) -> list[dict[str, Any]]:
     """Worker entry point: one task's rows, measured here with the worker's copy of the plan's parts."""
-    from bench import runner
-    from bench.processes import limit_threads
+    from bench.core import runner
+    from bench.core.processes import limit_threads
 
     codecs, metrics = state
     if id(state) not in _prepared:  # once per worker and plan: the parts stay loaded between tasks
@@ -205,7 +205,7 @@ def run_remote_task(
 
 @dataclass
 class DaskBackend:
-    """Runs tasks on a Dask cluster; the runner's :func:`~bench.runner.execute` calls :meth:`run`."""
+    """Runs tasks on a Dask cluster; the runner's :func:`~bench.core.runner.execute` calls :meth:`run`."""
 
     client: "Client"
     #: Tasks kept in flight at once (``--jobs``); None: twice the cluster's worker threads.
@@ -222,7 +222,7 @@ class DaskBackend:
     @property
     def settings_per_task(self) -> int:
         """One row per task under a time limit, so that a stuck row costs only itself."""
-        from bench.runner import SETTINGS_PER_TASK
+        from bench.core.runner import SETTINGS_PER_TASK
 
         return 1 if self.row_timeout is not None else SETTINGS_PER_TASK
 
@@ -274,7 +274,7 @@ class DaskBackend:
     def _rows_of(self, future: Any, task: list["Job"], plan: "RunPlan") -> list[dict[str, Any]]:
         from distributed.scheduler import KilledWorker
 
-        from bench import runner
+        from bench.core import runner
 
         try:
             rows = future.result()
@@ -287,7 +287,7 @@ class DaskBackend:
         return rows
 
     def _stop_overdue(self, in_flight: dict[Any, tuple[list["Job"], float]], finish: Callable, plan: "RunPlan", submit_next: Callable) -> None:
-        from bench import runner
+        from bench.core import runner
 
         if self.row_timeout is None:
             return

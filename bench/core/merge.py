@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from bench.errors import BenchError
-from bench.rundir import RESULTS_DB, RunDir
-from bench.store import FEATURES_FIELD, SIGNATURES_FIELD
+from bench.core.rundir import RESULTS_DB, RunDir
+from bench.core.store import FEATURES_FIELD, SIGNATURES_FIELD
 
 
 class MergeError(BenchError):
@@ -44,10 +44,11 @@ def merge_runs(
     out: str | Path, runs: Sequence[str | Path], cache_dir: str | Path | None = None, metric_options: Iterable[Any] = (),
 ) -> MergeResult:
     """Merge the run folders ``runs`` into ``out`` (created; an existing run folder gains their rows)."""
-    from bench import datasets, distribution
+    from bench import datasets
+    from bench.core import distribution
     from bench.metrics.base import DistributionMetric
     from bench.metrics.registry import create_metrics, metric_classes
-    from bench.runner import ImageSource
+    from bench.core.runner import ImageSource
 
     target = RunDir(out)
     sources = [RunDir(run) for run in runs]

@@ -16,7 +16,7 @@ import pytest
 import tifffile
 from PIL import Image
 
-from bench.rundir import results_table
+from bench.core.rundir import results_table
 from cli_helpers import bench_command, bench_env, run_bench
 
 RUN_ARGS = ["run", "--codecs", "jpeg,webp", "--dataset", "kodak", "--limit", "3", "--jobs", "2"]
@@ -86,7 +86,7 @@ def test_bad_images_become_error_rows_and_good_ones_finish(tmp_path, kodak_dir):
     with_alpha.putalpha(128)
     with_alpha.save(folder / "rgba_transparent.png")
     _png16(folder / "deep.png")
-    tifffile.imwrite(folder / "deep.tif", np.full((64, 64, 3), 40000, np.uint16))
+    tifffile.imwrite(folder / "deep-tiff.tif", np.full((64, 64, 3), 40000, np.uint16))
     (folder / "truncated.png").write_bytes((folder / "good.png").read_bytes()[:2000])
     (folder / "empty.png").write_bytes(b"")
     (folder / "notes.png").write_text("this is not an image")
@@ -101,7 +101,7 @@ def test_bad_images_become_error_rows_and_good_ones_finish(tmp_path, kodak_dir):
     expected_reasons = {
         "rgba_transparent.png": "has transparency",
         "deep.png": "16-bit",
-        "deep.tif": "16-bit",
+        "deep-tiff.tif": "16-bit",
         "truncated.png": "unreadable image",
         "empty.png": "empty file",
         "notes.png": "not an image file",
@@ -115,8 +115,8 @@ def test_bad_images_become_error_rows_and_good_ones_finish(tmp_path, kodak_dir):
 
 def test_a_codec_that_raises_is_recorded_and_the_run_goes_on(tmp_path, kodak_dir):
     from bench.codecs.jpeg import JPEG
-    from bench.runner import ImageSource, RunPlan, execute
-    from bench.store import ResultStore
+    from bench.core.runner import ImageSource, RunPlan, execute
+    from bench.core.store import ResultStore
 
     class Broken(JPEG):
         name = "broken"
@@ -139,8 +139,8 @@ def test_asking_for_a_new_metric_reruns_only_rows_without_it(tmp_path, kodak_dir
     from bench.codecs.jpeg import JPEG
     from bench.metrics.ms_ssim import MSSSIM
     from bench.metrics.psnr import PSNR
-    from bench.runner import ImageSource, RunPlan, execute, pending_jobs
-    from bench.store import ResultStore
+    from bench.core.runner import ImageSource, RunPlan, execute, pending_jobs
+    from bench.core.store import ResultStore
 
     image = ImageSource("kodak", "kodim07.png", kodak_dir / "kodim07.png")
     psnr_only = RunPlan(images=[image], codecs={"jpeg": JPEG()}, metrics=[PSNR()], settings={"jpeg": [10, 50]})
@@ -168,8 +168,8 @@ class AbortOnPortrait:
 
 def test_a_crashing_codec_is_blamed_only_for_its_own_jobs(tmp_path, kodak_dir):
     from bench.codecs.jpeg import JPEG
-    from bench.runner import ImageSource, RunPlan, execute
-    from bench.store import ResultStore
+    from bench.core.runner import ImageSource, RunPlan, execute
+    from bench.core.store import ResultStore
 
     class Crashy(AbortOnPortrait, JPEG):
         name = "crashy"
@@ -188,9 +188,9 @@ def test_a_crashing_codec_is_blamed_only_for_its_own_jobs(tmp_path, kodak_dir):
 def test_a_changed_metric_signature_or_a_missing_reconstruction_means_work(tmp_path, kodak_dir):
     from bench.codecs.jpeg import JPEG
     from bench.metrics.psnr import PSNR
-    from bench.rundir import RunDir
-    from bench.runner import ImageSource, RunPlan, execute, pending_jobs
-    from bench.store import ResultStore
+    from bench.core.rundir import RunDir
+    from bench.core.runner import ImageSource, RunPlan, execute, pending_jobs
+    from bench.core.store import ResultStore
 
     class VersionedPSNR(PSNR):
         def __init__(self, version):
@@ -221,8 +221,8 @@ def test_a_changed_metric_signature_or_a_missing_reconstruction_means_work(tmp_p
 
 def test_loading_and_analysis_stay_out_of_the_timed_encode_and_decode(kodak_dir):
     from bench.codecs.jpeg import JPEG
-    from bench.points import OperatingPoint
-    from bench.runner import ImageSource, Job, run_job
+    from bench.core.points import OperatingPoint
+    from bench.core.runner import ImageSource, Job, run_job
 
     class SlowToLoad(JPEG):
         """A codec whose first use loads something for a second, and whose analysis takes another."""

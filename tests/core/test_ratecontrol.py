@@ -11,7 +11,7 @@ from bench.codecs.jpeg2000 import JPEG2000
 from bench.codecs.webp import WebP
 from bench.imageio import read_image
 from bench.codecs.base import bits_per_pixel
-from bench.ratecontrol import encode_at_target
+from bench.core.ratecontrol import encode_at_target
 
 TOLERANCE = 0.03
 TARGETS = (0.15, 0.4, 1.0)

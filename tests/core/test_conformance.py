@@ -1,5 +1,5 @@
 """Reference decoding: every classical codec agrees with its format's independent decoder, and a
-decoder that damages its output is caught (``bench run --verify``, ``bench/conformance.py``)."""
+decoder that damages its output is caught (``bench run --verify``, ``bench/core/conformance.py``)."""
 from __future__ import annotations
 
 import os
@@ -12,7 +12,7 @@ from bench.codecs.base import Codec
 from bench.codecs.htj2k import HTJ2K
 from bench.codecs.jpeg2000 import JPEG2000
 from bench.codecs.registry import all_codecs
-from bench.conformance import CommandLineDecoder, FreshProcessDecoder, conformance_table, format_conformance, verify_row
+from bench.core.conformance import CommandLineDecoder, FreshProcessDecoder, conformance_table, format_conformance, verify_row
 from bench.metrics.psnr import psnr
 from program_helpers import require_program
 

@@ -28,7 +28,7 @@ import pandas as pd
 from bench.datasets import sha256_of
 from bench.imageio import read_image
 from bench.metrics.base import DistributionMetric, Metric
-from bench.store import ResultStore
+from bench.core.store import ResultStore
 
 #: Below this many patches per set, FID's 2048 x 2048 covariance is rank-deficient and biased.
 MIN_PATCHES_FOR_FID = 2048

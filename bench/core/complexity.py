@@ -138,32 +138,46 @@ def _timed(call: Callable[[], Any], device: Any) -> tuple[Any, float]:
     return result, time.perf_counter() - started
 
 
-def complexity_rows(codecs: dict[str, Any], points: dict[str, list[Any]], image_path: Any, device: str,
+def complexity_rows(codecs: dict[str, Any], points: dict[str, list[Any]], image_paths: list[Any], device: str,
                     done: set[tuple[str, str]] = frozenset()) -> list[dict[str, Any]]:
     """One row per learned codec and operating point not in ``done`` ((codec, point label) pairs),
-    measured on the image at ``image_path``; a failure is a row with ``complexity_error``."""
+    measured on the first of ``image_paths`` that reads; a failure is a row with ``complexity_error``.
+    Codecs without networks (whose ``complexity`` gives None) get no row."""
+    from bench.codecs.base import Codec
     from bench.errors import one_line
-    from bench.imageio import read_image
 
-    image = read_image(image_path)
+    learned = {name: codec for name, codec in codecs.items() if type(codec).complexity is not Codec.complexity}
+    wanted = [(name, point) for name in learned for point in points.get(name, [])
+              if (name, point.label) not in done and point.target_bpp is None]
+    if not wanted:
+        return []
+    path, image = _first_readable(image_paths)
+    if image is None:
+        return []
     rows = []
-    for name, codec in codecs.items():
-        for point in points.get(name, []):
-            if (name, point.label) in done or point.target_bpp is not None:
-                continue
-            row: dict[str, Any] = {"codec": name, "point": point.label, "image": Path(image_path).name,
-                                   "width": image.shape[1], "height": image.shape[0], "device": device}
-            try:
-                codec.use_device(device)
-                figures = codec.complexity(image, point.setting)
-            except Exception as exc:  # noqa: BLE001 - a figure that cannot be measured must not lose the run
-                row["complexity_error"] = one_line(exc)
-            else:
-                if figures is None:
-                    break  # a codec without networks
-                row.update(figures)
-            rows.append(row)
+    for name, point in wanted:
+        codec = learned[name]
+        row: dict[str, Any] = {"codec": name, "point": point.label, "image": Path(path).name,
+                               "width": image.shape[1], "height": image.shape[0], "device": device}
+        try:
+            codec.use_device(device)
+            row.update(codec.complexity(image, point.setting))
+        except Exception as exc:  # noqa: BLE001 - a figure that cannot be measured must not lose the run
+            row["complexity_error"] = one_line(exc)
+        rows.append(row)
     return rows
+
+
+def _first_readable(paths: list[Any]) -> tuple[Any, Any]:
+    """(path, image) of the first of ``paths`` that reads as an image, else (None, None)."""
+    from bench.imageio import ImageReadError, read_image
+
+    for path in paths:
+        try:
+            return path, read_image(path)
+        except ImageReadError:
+            continue
+    return None, None
 
 
 def measure_codec_model(

@@ -5,7 +5,7 @@
 ``"lo"``, ``"target_bpp=0.2"``). The rows of each finished task (a few settings of one image
 and codec) are committed in one transaction, so an interrupted run loses at most the tasks in
 flight. The store also keeps the features of distribution metrics, the cached values of their
-groups, and the metadata of every invocation. ``bench/rundir.py`` exports the tidy tables.
+groups, and the metadata of every invocation. ``bench/core/rundir.py`` exports the tidy tables.
 
 A store written before operating points had their own column (key column ``setting``, rows
 with ``setting`` = label and ``quality`` = setting used) is upgraded when opened.

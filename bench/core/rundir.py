@@ -2,7 +2,7 @@
 
 Layout of ``bench run --out RUN_DIR``::
 
-    results.sqlite                  the store, written row by row (``bench/store.py``)
+    results.sqlite                  the store, written row by row (``bench/core/store.py``)
     results.csv, results.parquet    the tidy table, one row per image x codec x operating point
     distribution_metrics.csv/.parquet   FID/KID per dataset x codec x operating point
     complexity.csv                  learned codecs' parameters, kMAC/pixel, memory, time split per operating point
@@ -26,7 +26,7 @@ import numpy as np
 
 from bench.errors import BenchError
 from bench.metrics.base import Column
-from bench.points import setting_label, target_label
+from bench.core.points import setting_label, target_label
 
 RESULTS_DB = "results.sqlite"
 RESULTS_TABLE = "results"
@@ -92,8 +92,8 @@ class RunDir:
         self.path.mkdir(parents=True, exist_ok=True)
 
     def open_store(self) -> Any:
-        """The run's :class:`~bench.store.ResultStore` (a context manager)."""
-        from bench.store import ResultStore
+        """The run's :class:`~bench.core.store.ResultStore` (a context manager)."""
+        from bench.core.store import ResultStore
 
         return ResultStore(self.file(RESULTS_DB))
 
@@ -146,7 +146,7 @@ class RunDir:
         table.to_parquet(self.table_file(DISTRIBUTION_TABLE, "parquet"), index=False)
 
     def write_complexity(self, rows: list[dict[str, Any]]) -> Any:
-        """Add ``rows`` (``bench/complexity.py``) to ``complexity.csv``, replacing rows of the same
+        """Add ``rows`` (``bench/core/complexity.py``) to ``complexity.csv``, replacing rows of the same
         codec and point; return the whole table, or None when there is none."""
         import pandas as pd
 

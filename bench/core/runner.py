@@ -34,15 +34,15 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from bench.codecs.base import Codec, Setting, bits_per_pixel
-from bench.conformance import verify_row
+from bench.core.conformance import verify_row
 from bench.errors import one_line
 from bench.imageio import ImageReadError, read_image_with_notes, warning_notes
 from bench.metrics.base import DistributionMetric, Metric
-from bench.plausibility import image_checks
-from bench.points import OperatingPoint
-from bench.processes import die_with_parent, limit_threads
-from bench.rundir import RunDir
-from bench.store import FEATURES_FIELD, SIGNATURES_FIELD, ResultStore
+from bench.core.plausibility import image_checks
+from bench.core.points import OperatingPoint
+from bench.core.processes import die_with_parent, limit_threads
+from bench.core.rundir import RunDir
+from bench.core.store import FEATURES_FIELD, SIGNATURES_FIELD, ResultStore
 
 #: Reference images kept per worker; tasks arrive grouped by image.
 IMAGE_CACHE_SIZE = 4
@@ -81,7 +81,7 @@ class RunPlan:
     recon_dir: RunDir | None = None
     #: Where bitstreams are saved (``--save-bitstreams``); None keeps none.
     bitstream_dir: RunDir | None = None
-    #: Decode each bitstream again with the codec's reference decoder (``--verify``, ``bench/conformance.py``).
+    #: Decode each bitstream again with the codec's reference decoder (``--verify``, ``bench/core/conformance.py``).
     verify: bool = False
     #: Torch device of learned codecs and network metrics (resolved: ``cpu``, ``cuda``, ``cuda:1``).
     device: str = "cpu"
@@ -166,7 +166,7 @@ def _encode(job: Job, codec: Codec, reference: np.ndarray) -> tuple[Setting, Any
         started = time.perf_counter()
         encoded = codec.encode_with_context(reference, job.point.setting)
         return job.point.setting, encoded, time.perf_counter() - started, 1
-    from bench.ratecontrol import encode_at_target
+    from bench.core.ratecontrol import encode_at_target
 
     started = time.perf_counter()
     setting, encoded, n_encodes = encode_at_target(codec, reference, job.point.target_bpp)
@@ -179,8 +179,8 @@ def run_job(
 ) -> dict[str, Any]:
     """Encode, decode and measure one job; any failure becomes a row with status=error.
 
-    Every row gets the plausibility columns of :func:`bench.plausibility.image_checks`; with
-    ``verify``, the reference decoder's check (:func:`bench.conformance.verify_row`).
+    Every row gets the plausibility columns of :func:`bench.core.plausibility.image_checks`; with
+    ``verify``, the reference decoder's check (:func:`bench.core.conformance.verify_row`).
     Reconstructions and bitstreams are written under ``recon_dir`` and ``bitstream_dir``
     when given (anything with ``save_reconstruction`` / ``save_file``, e.g. a :class:`RunDir`).
 
@@ -332,7 +332,7 @@ def execute(
 
     ``jobs`` is the number of worker processes; 1 runs in this process. ``backend`` runs the
     tasks elsewhere instead (an object with ``run(plan, tasks, finish)`` and
-    ``settings_per_task``, e.g. :class:`bench.cluster.DaskBackend`). Rows are written task by task as they finish, here;
+    ``settings_per_task``, e.g. :class:`bench.core.cluster.DaskBackend`). Rows are written task by task as they finish, here;
     ``on_rows`` is called after each write (progress).
     """
     pending = pending_jobs(plan, store, retry_errors)

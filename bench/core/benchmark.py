@@ -1,7 +1,7 @@
 """A whole run from Python: what ``bench run`` does with a plan, without the command line.
 
-    from bench.benchmark import run_benchmark
-    result = run_benchmark(plan, "runs/mine")     # plan: a bench.runner.RunPlan
+    from bench.core.benchmark import run_benchmark
+    result = run_benchmark(plan, "runs/mine")     # plan: a bench.core.runner.RunPlan
     result.results                                # the tidy table (pandas), as in results.csv
 
 The run directory accumulates and resumes exactly as with ``bench run``: rows already there
@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from bench import runner
+from bench.core import runner
 from bench.metadata import now, run_metadata
-from bench.rundir import RunDir
+from bench.core.rundir import RunDir
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -49,13 +49,14 @@ def run_benchmark(
 ) -> BenchmarkResult:
     """Run ``plan`` into the run directory ``out`` and export its tables.
 
-    ``jobs`` defaults to :func:`bench.runner.default_jobs` for the plan's device; ``cache_dir``
+    ``jobs`` defaults to :func:`bench.core.runner.default_jobs` for the plan's device; ``cache_dir``
     holds the reference features of distribution metrics (default: the download cache);
     ``metadata`` adds facts to this invocation's record; ``on_start(total, pending)`` and
     ``on_rows(rows)`` report progress; ``backend`` runs the tasks elsewhere (see
-    :func:`bench.runner.execute`, :class:`bench.cluster.DaskBackend`).
+    :func:`bench.core.runner.execute`, :class:`bench.core.cluster.DaskBackend`).
     """
-    from bench import datasets, distribution
+    from bench import datasets
+    from bench.core import distribution
 
     run_dir = out if isinstance(out, RunDir) else RunDir(out)
     run_dir.create()
@@ -95,9 +96,9 @@ def run_benchmark(
 
 
 def _measure_complexity(plan: runner.RunPlan, run_dir: RunDir) -> Any:
-    """The learned codecs' complexity figures (``bench/complexity.py``) on the run's first image,
+    """The learned codecs' complexity figures (``bench/core/complexity.py``) on the run's first readable image,
     for the operating points ``complexity.csv`` lacks; here, after the timed work, once per point."""
-    from bench.complexity import complexity_rows
+    from bench.core.complexity import complexity_rows
 
     if not plan.images:
         return run_dir.read_complexity()
@@ -105,4 +106,4 @@ def _measure_complexity(plan: runner.RunPlan, run_dir: RunDir) -> Any:
     done = set() if existing is None else set(zip(existing["codec"], existing["point"].astype(str)))
     points = {name: plan.points(name) for name in plan.codecs}
     device = plan.device if plan.device != "auto" else "cpu"
-    return run_dir.write_complexity(complexity_rows(plan.codecs, points, plan.images[0].path, device, done))
+    return run_dir.write_complexity(complexity_rows(plan.codecs, points, [image.path for image in plan.images], device, done))

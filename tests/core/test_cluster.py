@@ -14,7 +14,7 @@ import distributed
 import pandas as pd
 import pytest
 
-from bench.benchmark import run_benchmark
+from bench.core.benchmark import run_benchmark
 from bench.cli import main
 from cli_helpers import REPO_ROOT, bench_command, bench_env, run_bench
 
@@ -81,7 +81,7 @@ def test_a_cluster_run_equals_a_local_run_cell_for_cell(cluster, tmp_path):
 def test_torch_threads_share_each_workers_host_among_the_workers_there(cluster):
     from dask.system import CPU_COUNT
 
-    from bench.cluster import _threads_here, check_workers
+    from bench.core.cluster import _threads_here, check_workers
 
     _, client, _ = cluster
     hosts = check_workers(client, ["pillow"])
@@ -121,9 +121,9 @@ def test_a_worker_killed_mid_run_loses_and_duplicates_no_row(cluster, tmp_path):
 def test_a_row_past_the_time_limit_is_an_error_and_the_run_goes_on(cluster, tmp_path, kodak_dir):
     from cluster_helpers import SlowJPEG
 
-    from bench.cluster import DaskBackend
+    from bench.core.cluster import DaskBackend
     from bench.metrics.psnr import PSNR
-    from bench.runner import ImageSource, RunPlan
+    from bench.core.runner import ImageSource, RunPlan
 
     _, client, _ = cluster
     plan = RunPlan(images=[ImageSource("kodak", "kodim01.png", kodak_dir / "kodim01.png")], codecs={"slow-jpeg": SlowJPEG()},
