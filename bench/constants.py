@@ -12,6 +12,8 @@ CACHE_DIR_ENV = "BENCH_CACHE_DIR"
 CATALOG_ENV = "BENCH_DATASETS_FILE"
 #: Folder of network weights for LPIPS and FID/KID (``--weights-dir``).
 WEIGHTS_DIR_ENV = "BENCH_WEIGHTS_DIR"
+#: Folder of CompressAI zoo weights (``--compressai-weights``).
+COMPRESSAI_WEIGHTS_ENV = "BENCH_COMPRESSAI_WEIGHTS"
 #: Another folder of ``<family>-<rate>/`` HiFiC checkpoint folders (``--baselines-dir``).
 BASELINES_DIR_ENV = "BENCH_BASELINES_DIR"
 #: LPIPS backbones, the default first.

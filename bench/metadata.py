@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import os
 import platform
 import subprocess
@@ -35,14 +36,18 @@ def git_commit() -> str:
     return commit + ("-dirty" if dirty else "")
 
 
+@functools.lru_cache(maxsize=None)
+def library_version(distribution: str) -> str:
+    """The installed version of ``distribution`` (looked up once per process), or ``not installed``."""
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return "not installed"
+
+
 def library_versions(names: Iterable[str]) -> dict[str, str]:
-    versions = {}
-    for name in sorted(set(names)):
-        try:
-            versions[name] = version(name)
-        except PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
+    """:func:`library_version` of each of ``names``, by name."""
+    return {name: library_version(name) for name in sorted(set(names))}
 
 
 def machine() -> dict[str, Any]:

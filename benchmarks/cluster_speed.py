@@ -31,13 +31,13 @@ CODECS = ("jpeg", "webp", "jpeg2000")
 def plan_for(images: int):
     from bench import datasets
     from bench.codecs.registry import all_codecs
-    from bench.metrics.registry import create_metrics
-    from bench.core.runner import ImageSource, RunPlan
+    from bench.metrics.registry import select_metrics
+    from bench.core.plan import ImageSource, RunPlan
 
     paths = datasets.resolve("kodak")[:images]
     codecs = {name: codec for name, codec in all_codecs().items() if name in CODECS}
     return RunPlan(images=[ImageSource("kodak", path.name, path) for path in paths], codecs=codecs,
-                   metrics=create_metrics("psnr,ms_ssim"))
+                   metrics=list(select_metrics("psnr,ms_ssim").chosen.values()))
 
 
 def timed(images: int, **how) -> float:

@@ -56,7 +56,7 @@ def main() -> None:
     from bench.metrics.lpips import LPIPS, LPIPSOptions
     from bench.metrics.niqe import NIQEOptions
     from bench.metrics.patches import extract_patches
-    from bench.metrics.registry import available_metrics, create_metrics
+    from bench.metrics.registry import select_metrics
     from bench.weights import weights_file
 
     args.device = resolve_device(args.device)
@@ -65,8 +65,9 @@ def main() -> None:
     print(f"device {args.device}, torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
     kodak = read_image(args.data_dir / "kodak" / "kodim01.png")
     noisy = np.clip(kodak + np.random.default_rng(0).normal(0, 8, kodak.shape), 0, 255).astype(np.uint8)
-    metrics, missing = available_metrics(create_metrics("all", options))
-    for name, reason in missing.items():
+    selection = select_metrics("all", options)
+    metrics = list(selection.chosen.values())
+    for name, reason in selection.unavailable.items():
         print(f"{name}: not available here ({reason})")
     for metric in metrics:
         if hasattr(metric, "features"):

@@ -25,8 +25,7 @@ def main() -> None:
     args = parser.parse_args()
     targets = [float(t) for t in args.targets.split(",")]
     images = [read_image(path) for path in sorted(args.images.glob("*.png"))]
-    codecs, _ = select_codecs(args.codecs)
-    for name, codec in codecs.items():
+    for name, codec in select_codecs(args.codecs).chosen.items():
         counts, errors, at_end, start = [], [], 0, time.perf_counter()
         for image in images:
             for target in targets:

@@ -121,7 +121,7 @@ def test_codecs_unavailable_for_one_reason_are_listed_as_one_group():
 
 
 def test_skipped_codecs_are_summed_up_by_reason_in_one_short_line():
-    from bench.commands.run import grouped_reasons
+    from bench.api import grouped_reasons
 
     reasons = {
         "hific": "hific: no HiFiC checkpoint: pass --hific-checkpoint PATH ...",

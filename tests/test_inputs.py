@@ -119,7 +119,7 @@ def test_two_images_with_one_stem_are_refused_naming_both(tmp_path, kodak_dir):
     result = run_bench("run", "--codecs", "jpeg", "--images", str(folder), "--out", str(tmp_path / "run"))
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        f"bench: error: --images {folder}: {folder / 'holiday.jpg'} and {folder / 'holiday.png'} share the name 'holiday' "
+        f"bench: error: images {folder}: {folder / 'holiday.jpg'} and {folder / 'holiday.png'} share the name 'holiday' "
         "(their reconstructions and bitstreams would be one file); rename one, or give one folder at a time"
     )
 

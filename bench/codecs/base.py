@@ -10,7 +10,6 @@ Only the encode and the decode are timed. Loading a model and warming it up
 """
 from __future__ import annotations
 
-import functools
 import io
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Sequence
@@ -31,17 +30,6 @@ class CodecUnavailable(RuntimeError):
 def bits_per_pixel(bitstream: bytes, image: np.ndarray) -> float:
     """Bits of ``bitstream`` per pixel of the H x W (x 3) ``image``: ``8 * bytes / (H * W)``."""
     return 8.0 * len(bitstream) / (image.shape[0] * image.shape[1])
-
-
-@functools.lru_cache(maxsize=None)
-def library_version(distribution: str) -> str:
-    """The installed version of ``distribution`` (looked up once per process), or ``unknown``."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(distribution)
-    except PackageNotFoundError:
-        return "unknown"
 
 
 @dataclass
@@ -97,6 +85,8 @@ class Codec:
 
     def version(self) -> str:
         """Version string of the library behind the codec."""
+        from bench.metadata import library_version
+
         return library_version(self.library)
 
     @property

@@ -21,11 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-
 from bench.codecs.base import Codec, CodecUnavailable, Setting
 from bench.codecs.compressai_style import CompressAIStyleCodec
+from bench.constants import COMPRESSAI_WEIGHTS_ENV
 
-WEIGHTS_DIR_ENV = "BENCH_COMPRESSAI_WEIGHTS"
 
 #: Architecture -> (paper, CPU time for a 768 x 512 image on 2 cores, measured with random weights
 #: while a training job shared the cores: an upper bound).
@@ -40,8 +39,8 @@ ARCHITECTURES = {
     "cheng2020-attn": ("Cheng et al. 2020, with attention",
                        "autoregressive context model: about 42 s to encode and 45 s to decode"),
 }
-#: Training metric (the zoo's name) -> codec name suffix.
-METRICS = {"mse": "", "ms-ssim": "-msssim"}
+#: Training objective (the zoo's name for it, a metric) -> codec name suffix.
+TRAINING_OBJECTIVES = {"mse": "", "ms-ssim": "-msssim"}
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,7 @@ def weight_file_name(architecture: str, metric: str, quality: int) -> str:
 def weight_folders(options: CompressAIOptions) -> list[Path]:
     """Where weight files are looked for, in order."""
     folders = []
-    chosen = options.weights_dir or os.environ.get(WEIGHTS_DIR_ENV)
+    chosen = options.weights_dir or os.environ.get(COMPRESSAI_WEIGHTS_ENV)
     if chosen:
         folders.append(Path(chosen).expanduser())
     import torch
@@ -87,7 +86,7 @@ class CompressAIZoo(CompressAIStyleCodec):
 
     def __init__(self, architecture: str, metric: str, options: CompressAIOptions | None = None) -> None:
         self.architecture, self.metric = architecture, metric
-        self.name = architecture + METRICS[metric]
+        self.name = architecture + TRAINING_OBJECTIVES[metric]
         self.options = options or CompressAIOptions()
         paper, cost = ARCHITECTURES[architecture]
         self.description = f"CompressAI zoo: {paper}, trained for {metric}; {cost} on 2 CPU cores"
@@ -98,7 +97,7 @@ class CompressAIZoo(CompressAIStyleCodec):
     def instances(cls, options: CompressAIOptions | None = None) -> dict[str, Codec]:
         return {
             architecture + suffix: cls(architecture, metric, options)
-            for architecture in ARCHITECTURES for metric, suffix in METRICS.items()
+            for architecture in ARCHITECTURES for metric, suffix in TRAINING_OBJECTIVES.items()
         }
 
     def __getstate__(self) -> dict[str, Any]:
@@ -142,7 +141,7 @@ class CompressAIZoo(CompressAIStyleCodec):
             example = weight_file_name(self.architecture, self.metric, self.qualities()[0])
             raise CodecUnavailable(
                 f"{self.name}: no weights (e.g. {example}); put the zoo's files in --compressai-weights DIR "
-                f"(${WEIGHTS_DIR_ENV}), or pass --compressai-download to let the zoo download them"
+                f"(${COMPRESSAI_WEIGHTS_ENV}), or pass --compressai-download to let the zoo download them"
             )
 
     def use_device(self, device: str) -> None:

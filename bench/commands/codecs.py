@@ -25,18 +25,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def codecs_command(args: argparse.Namespace) -> int:
-    from bench.codecs.registry import all_codecs
-    from bench.commands.run import reason_gist
+    from bench.api import reason_gist
+    from bench.codecs.registry import CODECS
 
-    codecs = all_codecs(codec_options(args, args.device))
+    codecs = CODECS.parts(codec_options(args, args.device))
     width = max(len(name) for name in codecs) + 1
     measured: list[tuple[str, Any]] = []
     unavailable: dict[str, list[tuple[str, str]]] = {}
     for name, codec in codecs.items():
-        try:
-            codec.check_available()
-        except Exception as exc:  # noqa: BLE001 - report any import failure as "unavailable"
-            reason = str(exc).removeprefix(f"{name}: ")
+        problem = CODECS.unavailable(name, codec)
+        if problem:
+            reason = problem.removeprefix(f"{name}: ")
             unavailable.setdefault(reason_gist(reason), []).append((name, reason))
             continue
         print(f"{name:<{width}} {codec.library} {codec.version()}")

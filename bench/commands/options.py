@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.codecs.hific.options import HiFiCOptions
-from bench.constants import BASELINES_DIR_ENV, LPIPS_NETS, WEIGHTS_DIR_ENV
+from bench.constants import BASELINES_DIR_ENV, COMPRESSAI_WEIGHTS_ENV, LPIPS_NETS, WEIGHTS_DIR_ENV
 
 
 def add_device_argument(parser: argparse.ArgumentParser) -> None:
@@ -44,7 +44,7 @@ def add_codec_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--compressai-weights", type=Path, metavar="DIR",
         help="folder of CompressAI zoo weight files, named as the zoo's download URLs "
-        "(default: $BENCH_COMPRESSAI_WEIGHTS, then torch hub's cache)",
+        f"(default: ${COMPRESSAI_WEIGHTS_ENV}, then torch hub's cache)",
     )
     parser.add_argument(
         "--compressai-download", action="store_true",

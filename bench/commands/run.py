@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,11 +20,9 @@ from bench.metrics.registry import DEFAULT_METRICS
 if TYPE_CHECKING:
     import pandas as pd
 
-    from bench.codecs.base import Codec
     from bench.datasets import SkippedFile
     from bench.metrics.base import Column
     from bench.core.rundir import RunDir
-    from bench.core.runner import ImageSource
 
 #: Files ``--images`` does not read are named one per line up to this many, then counted.
 SHOWN_SKIPPED = 5
@@ -86,45 +83,15 @@ def positive_int(text: str) -> int:
     return value
 
 
-def parse_settings(overrides: list[str], codecs: dict[str, "Codec"]) -> dict[str, list[Any]]:
-    """``["jpeg=10,50"]`` -> ``{"jpeg": [10, 50]}``, each value parsed by its codec."""
+def parse_settings(overrides: list[str]) -> dict[str, list[str]]:
+    """``["jpeg=10,50"]`` -> ``{"jpeg": ["10", "50"]}`` (each codec parses its own values)."""
     settings = {}
     for override in overrides:
         name, separator, values = override.partition("=")
         if not separator or not values:
             raise BenchError(f"--settings {override!r}: expected CODEC=V1,V2,... such as jpeg=10,50,90")
-        if name not in codecs:
-            raise BenchError(f"--settings {override!r}: codec {name!r} is not selected by --codecs")
-        try:
-            settings[name] = [codecs[name].parse_setting(value.strip()) for value in values.split(",")]
-        except ValueError as exc:
-            raise BenchError(f"--settings {override!r}: {exc}") from None
+        settings[name] = values.split(",")
     return settings
-
-
-def resolve_images(args: argparse.Namespace) -> tuple[list["ImageSource"], list["SkippedFile"]]:
-    """The images of ``--dataset`` or ``--images``, and what ``--images`` names but does not read."""
-    from bench import datasets
-    from bench.core.runner import ImageSource
-
-    skipped: list[SkippedFile] = []
-    if args.images:
-        paths, skipped = datasets.images_from_pattern(args.images)
-        dataset_name = Path(args.images).name if Path(args.images).is_dir() else Path(args.images).parent.name
-        stems: dict[str, Path] = {}
-        for path in paths:
-            if path.stem in stems:
-                raise BenchError(
-                    f"--images {args.images}: {stems[path.stem]} and {path} share the name {path.stem!r} (their reconstructions "
-                    "and bitstreams would be one file); rename one, or give one folder at a time"
-                )
-            stems[path.stem] = path
-    else:
-        paths = datasets.resolve(args.dataset, args.data_dir, args.cache_dir, download=not args.no_download)
-        dataset_name = args.dataset
-    if args.limit is not None:
-        paths = paths[: args.limit]
-    return [ImageSource(dataset_name or "images", path.name, path) for path in paths], skipped
 
 
 def report_skipped(skipped: list["SkippedFile"], run_dir: "RunDir") -> None:
@@ -134,14 +101,6 @@ def report_skipped(skipped: list["SkippedFile"], run_dir: "RunDir") -> None:
     if len(skipped) > SHOWN_SKIPPED:
         print(f"bench: ... and {len(skipped) - SHOWN_SKIPPED} more not read; all {len(skipped)} are listed under "
               f"not_read in {run_dir.file('metadata.json')}", file=sys.stderr)
-
-
-def default_run_dir(args: argparse.Namespace) -> Path:
-    """``runs/<dataset>``, or ``runs/<folder of the images>`` with ``--images``."""
-    if args.images:
-        pattern = Path(args.images)
-        return Path("runs") / ((pattern if pattern.is_dir() else pattern.parent).name or "images")
-    return Path("runs") / args.dataset
 
 
 def parse_shard(text: str | None) -> tuple[int, int] | None:
@@ -158,18 +117,12 @@ def parse_shard(text: str | None) -> tuple[int, int] | None:
     return shard
 
 
-def cluster_backend(args: argparse.Namespace, codecs: dict[str, "Codec"], metrics: list[Any]) -> Any:
-    """The Dask backend of ``--scheduler``, after checking the workers' library versions."""
-    from bench.core.cluster import DaskBackend, check_workers, connect
+def cluster_backend(args: argparse.Namespace) -> Any:
+    """The Dask backend of ``--scheduler`` (it checks the workers' library versions when the run starts)."""
+    from bench.core.cluster import DaskBackend, connect
 
-    client = connect(args.scheduler, args.scheduler_timeout)
-    libraries = sorted({part.library for part in [*codecs.values(), *metrics] if part.library})
-    try:
-        hosts = check_workers(client, libraries)
-    except BenchError:
-        client.close()
-        raise
-    return DaskBackend(client, jobs=args.jobs, shared_storage=args.shared_storage, row_timeout=args.row_timeout, workers_per_host=hosts)
+    return DaskBackend(connect(args.scheduler, args.scheduler_timeout), jobs=args.jobs, shared_storage=args.shared_storage,
+                       row_timeout=args.row_timeout)
 
 
 def parse_targets(text: str | None) -> list[float]:
@@ -250,8 +203,8 @@ class Progress:
     ESTIMATE_AFTER_SECONDS = 15.0
     LONG_RUN_SECONDS = 120.0
 
-    def __init__(self, what: str) -> None:
-        self.what = what
+    def __init__(self) -> None:
+        self.what = ""
         self.bar: Any = None
         self.pending = self.done = 0
         self.started = 0.0
@@ -263,6 +216,13 @@ class Progress:
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
             self.bar.close()
+
+    def planned(self, plan: Any, run_dir: "RunDir", notes: list[Any], not_read: list["SkippedFile"]) -> None:
+        """Before any work: what was left out, and what the job count is made of."""
+        for note in notes:
+            print(f"bench: {FLAGS[note.about]}: {note.text}", file=sys.stderr)
+        report_skipped(not_read, run_dir)
+        self.what = f"{len(plan.images)} images x {len(plan.codecs)} codecs"
 
     def start(self, total: int, pending: int) -> None:
         import time
@@ -340,73 +300,38 @@ def print_checks(frame: "pd.DataFrame", run_dir: "RunDir") -> None:
               f"{first['point']}: {first['reason']} (all in `bench report {run_dir.path}`)")
 
 
-def reason_gist(reason: str) -> str:
-    """The gist of why a codec or metric cannot run: its reason up to the first ``: ``, `` (`` or ``;``."""
-    return re.split(r": | \(|;", reason, maxsplit=1)[0].strip()
-
-
-def grouped_reasons(reasons: dict[str, str]) -> str:
-    """``{"a": "a: no weights (e.g. ...)", "b": "b: no weights ..."}`` -> ``"a, b (no weights)"``.
-
-    The full reasons of many codecs would fill a screen, and the listing commands give them.
-    """
-    groups: dict[str, list[str]] = {}
-    for name, reason in reasons.items():
-        groups.setdefault(reason_gist(reason.removeprefix(f"{name}: ")), []).append(name)
-    return "; ".join(f"{', '.join(names)} ({gist})" for gist, names in groups.items())
+#: The flag of each argument of :func:`bench.api.run` that notes are about.
+FLAGS = {"codecs": "--codecs all", "metrics": "--metrics all", "target_bpp": "--target-bpp"}
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from bench.core import distribution, runner
-    from bench.core.benchmark import run_benchmark
-    from bench.codecs.registry import select_codecs
-    from bench.device import resolve_device
-    from bench.metrics.registry import ALL, available_metrics, create_metrics
+    from bench import api
+    from bench.core import distribution
     from bench.core.rundir import RunDir
+    from bench.device import resolve_device
 
-    run_dir = RunDir(args.out or default_run_dir(args))
-    run_dir.check_writable()
+    if args.out is not None:
+        RunDir(args.out).check_writable()
     shard = parse_shard(args.shard)
     # On a cluster each worker resolves --device itself (its GPUs are not this machine's).
     device = args.device if args.scheduler else resolve_device(args.device)
-    codecs, skipped = select_codecs(args.codecs, codec_options(args, device))
-    if skipped:
-        print(f"bench: --codecs all: {len(skipped)} codec(s) cannot run here and are skipped "
-              f"(`bench codecs` says what each needs): {grouped_reasons(skipped)}", file=sys.stderr)
-    targets = parse_targets(args.target_bpp)
-    if targets:
-        for name in [name for name, codec in codecs.items() if codec.quality_range is None]:
-            print(f"bench: --target-bpp: skipping codec {name}: it has no numeric quality knob to search", file=sys.stderr)
-            del codecs[name]
-    if not codecs:
-        raise BenchError("no codec can run: see `bench codecs` for what each needs")
-    metrics = create_metrics(args.metrics, metric_options(args, device))
-    if args.metrics.strip() == ALL:
-        metrics, missing = available_metrics(metrics)
-        if missing:
-            print(f"bench: --metrics all: {len(missing)} metric(s) not available here and left out: "
-                  f"{grouped_reasons(missing)}", file=sys.stderr)
-    else:
-        for metric in metrics:
-            metric.check()
-    settings = parse_settings(args.settings, codecs)
-    images, skipped = resolve_images(args)
-    report_skipped(skipped, run_dir)
-    plan = runner.RunPlan(
-        images=images, codecs=codecs, metrics=metrics, settings=settings, target_bpps=targets,
-        recon_dir=run_dir if args.save_recon else None, bitstream_dir=run_dir if args.save_bitstreams else None,
-        verify=args.verify, device="cpu" if args.scheduler else device, shard=shard,
-    )
-    backend = cluster_backend(args, codecs, metrics) if args.scheduler else None
-    with Progress(f"{len(images)} images x {len(codecs)} codecs") as progress:
-        result = run_benchmark(
-            plan, run_dir, jobs=args.jobs, retry_errors=args.retry_errors, cache_dir=args.cache_dir,
-            metadata={"not_read": [{"file": str(entry.path), "reason": entry.reason} for entry in skipped],
-                      "scheduler": args.scheduler, "shard": args.shard},
-            on_start=progress.start, on_rows=progress.update, backend=backend,
-        )
-    if backend is not None:
-        backend.client.close()
+    codec_parts, metric_parts = codec_options(args, device), metric_options(args, device)
+    backend = cluster_backend(args) if args.scheduler else None
+    try:
+        with Progress() as progress:
+            result = api.run(
+                args.codecs, dataset=args.dataset, images=args.images, out=args.out, metrics=args.metrics,
+                settings=parse_settings(args.settings), target_bpp=parse_targets(args.target_bpp), device=args.device,
+                jobs=args.jobs, backend=backend, save_reconstructions=args.save_recon, save_bitstreams=args.save_bitstreams,
+                verify=args.verify, limit=args.limit, shard=shard, retry_errors=args.retry_errors, data_dir=args.data_dir,
+                cache_dir=args.cache_dir, download=not args.no_download, codec_options=codec_parts, metric_options=metric_parts,
+                metadata={"scheduler": args.scheduler, "shard": args.shard},
+                on_plan=progress.planned, on_start=progress.start, on_rows=progress.update,
+            )
+    finally:
+        if backend is not None:
+            backend.client.close()
+    run_dir = result.run_dir
     frame, table = result.results, result.distribution
     errors = frame[frame["status"] != "ok"]
     print(f"bench: {len(frame)} rows in {run_dir.results_csv}")

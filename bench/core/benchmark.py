@@ -1,7 +1,7 @@
 """A whole run from Python: what ``bench run`` does with a plan, without the command line.
 
     from bench.core.benchmark import run_benchmark
-    result = run_benchmark(plan, "runs/mine")     # plan: a bench.core.runner.RunPlan
+    result = run_benchmark(plan, "runs/mine")     # plan: a bench.core.plan.RunPlan
     result.results                                # the tidy table (pandas), as in results.csv
 
 The run directory accumulates and resumes exactly as with ``bench run``: rows already there
@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from bench.core import runner
-from bench.metadata import now, run_metadata
+from bench.core import execution
+from bench.core.plan import RunPlan, pending_jobs
 from bench.core.rundir import RunDir
+from bench.metadata import now, run_metadata
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -37,7 +38,7 @@ class BenchmarkResult:
 
 
 def run_benchmark(
-    plan: runner.RunPlan,
+    plan: RunPlan,
     out: str | Path | RunDir,
     jobs: int | None = None,
     retry_errors: bool = False,
@@ -45,22 +46,23 @@ def run_benchmark(
     metadata: dict[str, Any] | None = None,
     on_start: Callable[[int, int], None] | None = None,
     on_rows: Callable[[Sequence[dict[str, Any]]], None] | None = None,
-    backend: Any = None,
+    backend: "execution.Backend | None" = None,
 ) -> BenchmarkResult:
     """Run ``plan`` into the run directory ``out`` and export its tables.
 
-    ``jobs`` defaults to :func:`bench.core.runner.default_jobs` for the plan's device; ``cache_dir``
-    holds the reference features of distribution metrics (default: the download cache);
-    ``metadata`` adds facts to this invocation's record; ``on_start(total, pending)`` and
-    ``on_rows(rows)`` report progress; ``backend`` runs the tasks elsewhere (see
-    :func:`bench.core.runner.execute`, :class:`bench.core.cluster.DaskBackend`).
+    ``jobs`` (worker processes on this machine) defaults to
+    :func:`bench.core.execution.default_jobs` for the plan's device; ``backend`` runs the tasks
+    elsewhere instead (e.g. :class:`bench.core.cluster.DaskBackend`). ``cache_dir`` holds the
+    reference features of distribution metrics (default: the download cache); ``metadata`` adds
+    facts to this invocation's record; ``on_start(total, pending)`` and ``on_rows(rows)`` report
+    progress.
     """
     from bench import datasets
     from bench.core import distribution
 
     run_dir = out if isinstance(out, RunDir) else RunDir(out)
     run_dir.create()
-    jobs = jobs or (None if backend is not None else runner.default_jobs(plan.device))
+    jobs = jobs or (None if backend is not None else execution.default_jobs(plan.device))
     codecs, metrics = plan.codecs, plan.metrics
     libraries = [codec.library for codec in codecs.values()] + [metric.library for metric in metrics if metric.library]
     record = run_metadata(libraries)
@@ -82,8 +84,8 @@ def run_benchmark(
     with run_dir.open_store() as store:
         invocation = store.record_invocation(record)
         if on_start is not None:
-            on_start(len(plan.jobs()), len(runner.pending_jobs(plan, store, retry_errors)))
-        runner.execute(plan, store, jobs=jobs or 1, retry_errors=retry_errors, on_rows=on_rows, backend=backend)
+            on_start(len(plan.jobs()), len(pending_jobs(plan, store, run_dir, retry_errors)))
+        execution.execute(plan, store, run_dir, backend or execution.local_backend(jobs or 1), retry_errors, on_rows)
         complexity = _measure_complexity(plan, run_dir)
         record["finished"] = now()
         store.update_invocation(invocation, record)
@@ -95,7 +97,7 @@ def run_benchmark(
     return BenchmarkResult(run_dir, results, table, metric_columns, complexity)
 
 
-def _measure_complexity(plan: runner.RunPlan, run_dir: RunDir) -> Any:
+def _measure_complexity(plan: RunPlan, run_dir: RunDir) -> Any:
     """The learned codecs' complexity figures (``bench/core/complexity.py``) on the run's first readable image,
     for the operating points ``complexity.csv`` lacks; here, after the timed work, once per point."""
     from bench.core.complexity import complexity_rows

@@ -8,7 +8,8 @@ does no codec work" and metric signatures behave exactly as locally.
   and stay there: a learned codec or a network metric loads its model once per worker.
 * Images travel as the bytes of their files from the client (no shared filesystem needed),
   unless ``shared_storage``: then workers open the paths themselves.
-* Reconstructions (``--save-recon``) come back as PNG bytes in the rows; the client writes them.
+* Reconstructions and bitstreams (``--save-recon``, ``--save-bitstreams``) come back as bytes
+  beside the rows; the client writes them.
 * Every row records the ``host`` that measured it.
 * Workers must have the client's library versions; a worker that differs is refused.
 * A worker that dies mid-task (killed, out of memory) costs a retry on another worker (Dask
@@ -23,25 +24,24 @@ from __future__ import annotations
 
 import concurrent.futures
 import hashlib
-import io
 import os
 import tempfile
-import time
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
+from bench.core.execution import Backend, TaskCrashed
+from bench.core.plan import SETTINGS_PER_TASK
 from bench.errors import BenchError, one_line
 
 if TYPE_CHECKING:
     from distributed import Client
 
-    from bench.core.runner import Job, RunPlan
+    from bench.core.plan import Job, RunPlan
+    from bench.core.rows import Measured
 
-#: Row field carrying a row's files (relative path -> bytes: reconstruction PNG, bitstream) from a worker
-#: to the client, which writes them into the run folder; never stored.
-FILES_FIELD = "_files"
 INSTALL = "install Dask's distributed (pip install codec-bench[cluster])"
 
 
@@ -104,23 +104,6 @@ def worker_threads(client: "Client") -> int:
 # --- worker side ---------------------------------------------------------------------
 
 
-class _FilesInMemory:
-    """Stands in for the run folder on a worker: keeps reconstructions (as PNG) and bitstreams as bytes."""
-
-    def __init__(self) -> None:
-        self.files: dict[str, bytes] = {}
-
-    def save_reconstruction(self, image: Any, relpath: str) -> None:
-        from PIL import Image
-
-        buffer = io.BytesIO()
-        Image.fromarray(image).save(buffer, format="PNG")
-        self.files[relpath] = buffer.getvalue()
-
-    def save_file(self, data: bytes, relpath: str) -> None:
-        self.files[relpath] = data
-
-
 _prepared: set[int] = set()
 #: glibc ``mallopt`` parameters, and the thresholds set on workers (see :func:`_allow_large_heap`).
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
@@ -173,39 +156,29 @@ def _threads_here(workers_per_host: dict[str, int]) -> int:
 
 
 def run_remote_task(
-    state: tuple[dict[str, Any], Sequence[Any]], jobs: Sequence["Job"], image_bytes: bytes | None,
-    threads: int | None, workers_per_host: dict[str, int], outputs: tuple[bool, bool, bool],
-) -> list[dict[str, Any]]:
-    """Worker entry point: one task's rows, measured here with the worker's copy of the plan's parts."""
-    from bench.core import runner
+    plan: "RunPlan", jobs: Sequence["Job"], image_bytes: bytes | None, threads: int | None, workers_per_host: dict[str, int],
+) -> list["Measured"]:
+    """Worker entry point: one task's records, measured here with the worker's copy of the plan
+    (its codecs and metrics stay loaded between tasks); files travel back inside the records."""
+    from bench.core.measure import measure_task
     from bench.core.processes import limit_threads
 
-    codecs, metrics = state
-    if id(state) not in _prepared:  # once per worker and plan: the parts stay loaded between tasks
+    if id(plan) not in _prepared:  # once per worker and plan
         limit_threads(threads or _threads_here(workers_per_host))
         _allow_large_heap()
-        _prepared.add(id(state))
+        _prepared.add(id(plan))
     if image_bytes is not None:
         local = _local_copy(jobs[0].image.name, image_bytes)
         jobs = [replace(job, image=replace(job.image, path=local)) for job in jobs]
-    keep_reconstructions, keep_bitstreams, verify = outputs
-    rows = []
-    for job in jobs:
-        sink = _FilesInMemory()
-        rows.append(runner.run_job(
-            job, codecs[job.codec], metrics, sink if keep_reconstructions else None, sink if keep_bitstreams else None, verify,
-        ))
-        if sink.files:
-            rows[-1][FILES_FIELD] = sink.files
-    return rows
+    return measure_task(jobs, plan)
 
 
 # --- client side ---------------------------------------------------------------------
 
 
 @dataclass
-class DaskBackend:
-    """Runs tasks on a Dask cluster; the runner's :func:`~bench.core.runner.execute` calls :meth:`run`."""
+class DaskBackend(Backend):
+    """Runs tasks on a Dask cluster, for the loop of :func:`bench.core.execution.execute`."""
 
     client: "Client"
     #: Tasks kept in flight at once (``--jobs``); None: twice the cluster's worker threads.
@@ -220,88 +193,73 @@ class DaskBackend:
     threads: int | None = None
 
     @property
-    def settings_per_task(self) -> int:
+    def settings_per_task(self) -> int:  # type: ignore[override]
         """One row per task under a time limit, so that a stuck row costs only itself."""
-        from bench.core.runner import SETTINGS_PER_TASK
-
         return 1 if self.row_timeout is not None else SETTINGS_PER_TASK
 
-    def run(self, plan: "RunPlan", tasks: list[list["Job"]], finish: Callable[[list[dict[str, Any]]], None]) -> None:
-        distributed = _distributed()
-        state = self.client.scatter((plan.codecs, plan.metrics), broadcast=True, hash=False)
-        hosts = self.workers_per_host or {}
+    def start(self, plan: "RunPlan") -> None:
+        super().start(plan)
+        self.distributed = _distributed()
+        if self.workers_per_host is None:
+            libraries = sorted({part.library for part in [*plan.codecs.values(), *plan.metrics] if part.library})
+            self.workers_per_host = check_workers(self.client, libraries)
+        # The plan (codecs and metrics) goes to every worker once and stays there.
+        self.state = self.client.scatter(plan, broadcast=True, hash=False)
+        self.in_flight: set[Any] = set()
+
+    def window(self) -> int:
         # Two tasks per worker thread: the next one is queued there while the last one's rows travel back.
-        window = self.jobs or 2 * worker_threads(self.client)
-        queue = iter(tasks)
-        in_flight: dict[Any, tuple[list["Job"], float]] = {}
+        return self.jobs or 2 * worker_threads(self.client)
 
-        def submit_next() -> None:
-            task = next(queue, None)
-            if task is None:
-                return
-            # The bytes travel inside the task, not scattered ahead: data scattered to one worker
-            # dies with it, and then every task that needs it is cancelled instead of retried.
-            data = None if self.shared_storage else Path(task[0].image.path).read_bytes()
-            future = self.client.submit(
-                run_remote_task, state, task, data, self.threads, hosts,
-                (plan.recon_dir is not None, plan.bitstream_dir is not None, plan.verify), pure=False,
-            )
-            in_flight[future] = (task, time.monotonic())
+    def submit(self, task: list["Job"]) -> Any:
+        # The bytes travel inside the task, not scattered ahead: data scattered to one worker
+        # dies with it, and then every task that needs it is cancelled instead of retried.
+        data = None if self.shared_storage else Path(task[0].image.path).read_bytes()
+        with self._scheduler_errors():
+            future = self.client.submit(run_remote_task, self.state, task, data, self.threads, self.workers_per_host or {}, pure=False)
+        self.in_flight.add(future)
+        return future
 
+    def wait(self, handles: list[Any], timeout: float | None) -> set[Any]:
+        with self._scheduler_errors():
+            try:
+                with self.client.as_current():
+                    done = set(self.distributed.wait(handles, timeout=timeout, return_when="FIRST_COMPLETED").done)
+            except TimeoutError:  # nothing finished in time: the loop looks for overdue tasks
+                done = set()
+        self.in_flight -= done
+        return done
+
+    def collect(self, handle: Any) -> list["Measured"]:
+        from distributed.scheduler import KilledWorker
+
+        with self._scheduler_errors():
+            try:
+                return handle.result()
+            except KilledWorker as exc:
+                raise TaskCrashed(f"Dask worker died while running it, on every retry ({one_line(exc)})", final=True) from None
+
+    def abandon(self, handle: Any) -> None:
+        worker = self._worker_of(handle)
+        handle.cancel()
+        self.in_flight.discard(handle)
+        if worker:
+            self.client.restart_workers([worker], raise_for_error=False)
+
+    def stop(self) -> None:
+        for future in getattr(self, "in_flight", ()):
+            future.cancel()
+
+    @contextmanager
+    def _scheduler_errors(self) -> Iterator[None]:
+        distributed = self.distributed
         try:
-            for _ in range(window):
-                submit_next()
-            while in_flight:
-                try:
-                    with self.client.as_current():
-                        done = distributed.wait(list(in_flight), timeout=1.0, return_when="FIRST_COMPLETED").done
-                except TimeoutError:  # nothing finished within the second: look for overdue tasks
-                    done = set()
-                for future in done:
-                    task, _ = in_flight.pop(future)
-                    finish(self._rows_of(future, task, plan))
-                    submit_next()
-                self._stop_overdue(in_flight, finish, plan, submit_next)
+            yield
         except (distributed.client.FutureCancelledError, concurrent.futures.CancelledError, OSError, TimeoutError) as exc:
             raise ClusterError(
                 f"the Dask scheduler went away ({one_line(exc)}); the rows done so far are stored: "
                 "run the same command again to resume"
             ) from None
-        finally:
-            for future in in_flight:
-                future.cancel()
-
-    def _rows_of(self, future: Any, task: list["Job"], plan: "RunPlan") -> list[dict[str, Any]]:
-        from distributed.scheduler import KilledWorker
-
-        from bench.core import runner
-
-        try:
-            rows = future.result()
-        except KilledWorker as exc:
-            return runner.crash_rows(task, plan.codecs, f"Dask worker died while running it, on every retry ({one_line(exc)})")
-        for row in rows:
-            for relpath, data in row.pop(FILES_FIELD, {}).items():
-                folder = plan.bitstream_dir if relpath == row.get("bitstream_path") else plan.recon_dir
-                folder.save_file(data, relpath)
-        return rows
-
-    def _stop_overdue(self, in_flight: dict[Any, tuple[list["Job"], float]], finish: Callable, plan: "RunPlan", submit_next: Callable) -> None:
-        from bench.core import runner
-
-        if self.row_timeout is None:
-            return
-        now = time.monotonic()
-        for future, (task, started) in list(in_flight.items()):
-            if now - started <= self.row_timeout * len(task):
-                continue
-            worker = self._worker_of(future)
-            future.cancel()
-            in_flight.pop(future)
-            if worker:
-                self.client.restart_workers([worker], raise_for_error=False)
-            finish(runner.crash_rows(task, plan.codecs, f"ran past the per-row limit of {self.row_timeout:g} s (--row-timeout); its worker was restarted"))
-            submit_next()
 
     def _worker_of(self, future: Any) -> str | None:
         key = future.key
@@ -311,4 +269,3 @@ class DaskBackend:
             return task.processing_on.address if task is not None and task.processing_on is not None else None
 
         return self.client.run_on_scheduler(processing_on)
-

@@ -39,7 +39,8 @@ _COMPUTE_VERSION = 2
 
 
 def distribution_metrics(metrics: Sequence[Metric]) -> list[DistributionMetric]:
-    return [metric for metric in metrics if isinstance(metric, DistributionMetric)]
+    """The metrics of sets among ``metrics``: those whose rows keep features beside them."""
+    return [metric for metric in metrics if metric.feature_keys()]
 
 
 def reference_features(metric: DistributionMetric, path: Path, cache_dir: Path) -> np.ndarray:

@@ -14,7 +14,6 @@ from typing import Any, Iterable, Sequence
 
 from bench.errors import BenchError
 from bench.core.rundir import RESULTS_DB, RunDir
-from bench.core.store import FEATURES_FIELD, SIGNATURES_FIELD
 
 
 class MergeError(BenchError):
@@ -28,10 +27,10 @@ class MergeResult:
     distribution: Any = None
 
 
-def _signatures(rows: Iterable[dict[str, Any]], source: Path, found: dict[str, tuple[str, Path]]) -> None:
+def _signatures(records: Iterable[Any], source: Path, found: dict[str, tuple[str, Path]]) -> None:
     """Record each metric's signature; refuse one that differs from another folder's."""
-    for row in rows:
-        for metric, signature in row.get(SIGNATURES_FIELD, {}).items():
+    for record in records:
+        for metric, signature in record.signatures.items():
             seen = found.setdefault(metric, (signature, source))
             if seen[0] != signature:
                 raise MergeError(
@@ -46,9 +45,9 @@ def merge_runs(
     """Merge the run folders ``runs`` into ``out`` (created; an existing run folder gains their rows)."""
     from bench import datasets
     from bench.core import distribution
-    from bench.metrics.base import DistributionMetric
-    from bench.metrics.registry import create_metrics, metric_classes
-    from bench.core.runner import ImageSource
+    from bench.core.plan import ImageSource
+    from bench.metrics.base import Metric
+    from bench.metrics.registry import metric_classes, select_metrics
 
     target = RunDir(out)
     sources = [RunDir(run) for run in runs]
@@ -56,24 +55,24 @@ def merge_runs(
         if not source.file(RESULTS_DB).is_file():
             raise MergeError(f"{source.path}: no {RESULTS_DB}; pass run folders written by `bench run`")
     target.create()
-    chosen: dict[tuple[str, ...], dict[str, Any]] = {}
+    chosen: dict[tuple[str, ...], Any] = {}
     signatures: dict[str, tuple[str, Path]] = {}
     duplicates, invocations, columns, images = 0, [], [], {}
     for source in sources:
         with source.open_store() as store:
-            rows = list(store.rows())
-            _signatures(rows, source.path, signatures)
+            records = list(store.records())
+            _signatures(records, source.path, signatures)
             features = {key: store.features(key) for key in store.feature_keys()}
             found = store.invocations()
         invocations += found
-        for row in rows:
-            key = (row["dataset"], row["image"], row["codec"], row["point"])
-            row[FEATURES_FIELD] = {name: arrays[key] for name, arrays in features.items() if key in arrays}
+        for record in records:
+            key = record.key
+            record.features = {name: arrays[key] for name, arrays in features.items() if key in arrays}
             if key in chosen:
                 duplicates += 1
-                if chosen[key]["status"] == "ok" or row["status"] != "ok":
+                if chosen[key].row["status"] == "ok" or record.row["status"] != "ok":
                     continue
-            chosen[key] = row
+            chosen[key] = record
         columns += source.read_metric_columns(fallback=False)
         for invocation in found:
             for dataset, name, path in invocation.get("images", []):
@@ -87,8 +86,10 @@ def merge_runs(
         target.write_results(rows, metric_columns)
         table = None
         classes = metric_classes()
-        names = [name for name in sorted(signatures) if isinstance(classes.get(name), type) and issubclass(classes[name], DistributionMetric)]
-        set_metrics = create_metrics(",".join(names), metric_options) if names else []
+        # Metrics of sets: their rows keep features beside them (see Metric.feature_keys).
+        names = [name for name in sorted(signatures)
+                 if isinstance(classes.get(name), type) and classes[name].feature_keys is not Metric.feature_keys]
+        set_metrics = list(select_metrics(",".join(names), metric_options).chosen.values()) if names else []
         if set_metrics:
             for metric in set_metrics:
                 if metric.signature() != signatures[metric.name][0]:

@@ -22,11 +22,11 @@ import json
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence, TypeVar
 
-import numpy as np
 
 from bench.errors import BenchError
 from bench.metrics.base import Column
-from bench.core.points import setting_label, target_label
+from bench.core.points import setting_label
+from bench.core.rows import BASE_COLUMNS, INTEGER_COLUMNS, REQUIRED_COLUMNS, TRAILING_COLUMNS, upgrade_table
 
 RESULTS_DB = "results.sqlite"
 RESULTS_TABLE = "results"
@@ -37,15 +37,6 @@ METADATA_FILE = "metadata.json"
 RECON_DIR = "recon"
 BITSTREAM_DIR = "bitstreams"
 
-#: Columns every results table starts with; metric columns follow, then :data:`TRAILING_COLUMNS`.
-BASE_COLUMNS = ("dataset", "image", "width", "height", "codec", "codec_version", "point", "setting", "bytes", "bpp")
-TRAILING_COLUMNS = ("encode_seconds", "decode_seconds", "status", "error")
-#: Integer columns, empty (not 0) in error rows.
-INTEGER_COLUMNS = ("width", "height", "bytes")
-#: Columns the reader needs in a results table (after upgrading an old one).
-REQUIRED_COLUMNS = ("dataset", "image", "codec", "point", "bpp", "status")
-#: Row fields kept in the store but not exported.
-INTERNAL_FIELDS = ("_signatures",)
 #: How to get a run's files written again.
 RERUN = "run the same `bench run` command again to re-export it"
 
@@ -103,15 +94,6 @@ class RunDir:
         become ``holiday.png`` and ``kodim03.png`` (a run refuses two images with one stem)."""
         return f"{RECON_DIR}/{dataset}/{codec}/{point}/{Path(image_name).stem}.png"
 
-    def save_reconstruction(self, image: np.ndarray, relpath: str) -> Path:
-        """Write a reconstruction losslessly as PNG at ``relpath`` under the folder."""
-        from PIL import Image
-
-        path = self.path / relpath
-        path.parent.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(image).save(path)
-        return path
-
     @staticmethod
     def bitstream_relpath(dataset: str, codec: str, point: str, image_name: str, extension: str) -> str:
         """``bitstreams/<dataset>/<codec>/<point>/<image stem><extension>``, e.g. ``.../kodim03.jpg``."""
@@ -123,8 +105,7 @@ class RunDir:
         return isinstance(relpath, str) and (self.path / relpath).is_file()
 
     def save_file(self, data: bytes, relpath: str) -> Path:
-        """Write a row's file byte for byte at ``relpath``: its bitstream, or a reconstruction's
-        PNG bytes made elsewhere (on a cluster worker)."""
+        """Write a row's file byte for byte at ``relpath``: its bitstream, or its reconstruction's PNG bytes."""
         path = self.path / relpath
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
@@ -201,15 +182,13 @@ class RunDir:
             path, table = csv, _read(csv, _read_csv)
         else:
             raise RunDirError(f"{self.path}: no {parquet.name} or {csv.name}; pass the folder `bench run` wrote")
-        return _require(upgrade_results(table), REQUIRED_COLUMNS, path)
+        return _require(upgrade_table(table, _legacy_recon_relpath), REQUIRED_COLUMNS, path)
 
     def read_distribution(self) -> Any:
         """``distribution_metrics.csv`` (with a ``point`` column), or None when the run has none."""
         if not self.distribution_csv.is_file():
             return None
-        table = _read(self.distribution_csv, _read_csv)
-        if "point" not in table and "quality" in table:
-            table = table.rename(columns={"quality": "point"})
+        table = upgrade_table(_read(self.distribution_csv, _read_csv))
         table = _require(table, ("codec", "point", "mean_bpp"), self.distribution_csv)
         table["point"] = table["point"].map(setting_label)
         return table
@@ -249,27 +228,6 @@ def _legacy_recon_relpath(dataset: str, codec: str, setting: str, image_name: st
     return f"{RECON_DIR}/{dataset}/{codec}/{setting}/{file_name}"
 
 
-def upgrade_results(table: Any) -> Any:
-    """A results table written by an older codec-bench, in today's columns.
-
-    Before ``point`` existed, ``quality`` held the setting used (for rate-controlled rows the
-    one rate control chose), and reconstructions were saved under that setting.
-    """
-    if "point" in table or "quality" not in table:
-        return table
-    table = table.rename(columns={"quality": "setting"})
-    points = table["setting"].map(setting_label)
-    if "target_bpp" in table:
-        targeted = table["target_bpp"].notna()
-        points = points.where(~targeted, table["target_bpp"].map(lambda value: target_label(value) if value == value else ""))
-    table.insert(list(table.columns).index("setting"), "point", points)
-    table["recon_path"] = [
-        _legacy_recon_relpath(str(dataset), str(codec), setting_label(setting), str(image))
-        for dataset, codec, setting, image in zip(table["dataset"], table["codec"], table["setting"], table["image"])
-    ]
-    return table
-
-
 def builtin_metric_columns() -> list[Column]:
     """The column descriptions of every built-in metric."""
     from bench.metrics.registry import BUILTIN_METRICS
@@ -289,7 +247,7 @@ def results_table(rows: list[dict[str, Any]], metric_columns: Sequence[Column] =
     metric_names = [column.name for column in metric_columns if column.per == "image"]
     present = {key for row in rows for key in row}
     leading = [*BASE_COLUMNS, *[name for name in metric_names if name in present], *TRAILING_COLUMNS]
-    extra = sorted(present - set(leading) - set(INTERNAL_FIELDS))
+    extra = sorted(present - set(leading))
     rows = sorted(rows, key=lambda row: (row["dataset"], row["codec"], _setting_order(row.get("setting")), row["image"], row["point"]))
     table = pd.DataFrame(rows, columns=[*leading, *extra])
     if not all(_is_number(value) for value in table["setting"].dropna()):

@@ -7,6 +7,10 @@ and codec) are committed in one transaction, so an interrupted run loses at most
 flight. The store also keeps the features of distribution metrics, the cached values of their
 groups, and the metadata of every invocation. ``bench/core/rundir.py`` exports the tidy tables.
 
+Records come and go as :class:`~bench.core.rows.Measured`: the row (stored as JSON), its set
+metrics' features (the ``features`` table) and its metric signatures (kept in the row's JSON
+under :data:`SIGNATURES_FIELD`, this file's own detail, never exported).
+
 A store written before operating points had their own column (key column ``setting``, rows
 with ``setting`` = label and ``quality`` = setting used) is upgraded when opened.
 """
@@ -20,12 +24,10 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 
+from bench.core.rows import Key, Measured, upgrade_row
 from bench.errors import BenchError
 
-#: A row may carry ``{feature_key: N x D array}`` under this field (distribution metrics);
-#: the arrays go to the ``features`` table, not into the row.
-FEATURES_FIELD = "_features"
-#: ``{metric name: signature}`` of the metrics measured for a row; stored, never exported.
+#: Where a stored row's JSON keeps ``{metric name: signature}`` (the store's own format).
 SIGNATURES_FIELD = "_signatures"
 
 _SCHEMA = """
@@ -56,8 +58,6 @@ CREATE TABLE IF NOT EXISTS distribution_cache (
     result TEXT NOT NULL
 );
 """
-
-Key = tuple[str, str, str, str]
 
 
 class ResultStore:
@@ -98,18 +98,15 @@ class ResultStore:
             query += " WHERE status = 'ok'"
         return {tuple(row) for row in self.connection.execute(query)}  # type: ignore[misc]
 
-    def write(self, rows: Iterable[dict[str, Any]]) -> None:
-        """Write rows, and the features they carry, in one transaction (all or none survive)."""
-        rows = [dict(row) for row in rows]
-        features = [
-            (*_key(row), feature_key, _npy_bytes(array))
-            for row in rows
-            for feature_key, array in row.pop(FEATURES_FIELD, {}).items()
-        ]
+    def write(self, records: Iterable[Measured]) -> None:
+        """Write records (rows, their features and signatures) in one transaction (all or none survive)."""
+        records = list(records)
+        features = [(*record.key, key, _npy_bytes(array)) for record in records for key, array in record.features.items()]
         with self.connection:
             self.connection.executemany(
                 "INSERT OR REPLACE INTO results (dataset, image, codec, point, status, row) VALUES (?, ?, ?, ?, ?, ?)",
-                [(*_key(row), row["status"], json.dumps(row)) for row in rows],
+                [(*record.key, record.row["status"], json.dumps({**record.row, SIGNATURES_FIELD: record.signatures}))
+                 for record in records],
             )
             self.connection.executemany("INSERT OR REPLACE INTO features VALUES (?, ?, ?, ?, ?, ?)", features)
 
@@ -121,10 +118,15 @@ class ResultStore:
             for dataset, image, codec, point, array in self.connection.execute(query, (feature_key,))
         }
 
-    def ok_rows(self) -> Iterator[tuple[Key, dict[str, Any]]]:
-        """(key, row) of every row with status ok."""
-        for *key, text in self.connection.execute("SELECT dataset, image, codec, point, row FROM results WHERE status = 'ok'"):
-            yield tuple(key), upgrade_row(json.loads(text))  # type: ignore[misc]
+    def ok_records(self) -> Iterator[Measured]:
+        """Every row with status ok, with its signatures (not its features: see :meth:`features`)."""
+        for (text,) in self.connection.execute("SELECT row FROM results WHERE status = 'ok'"):
+            yield _record(text)
+
+    def records(self) -> Iterator[Measured]:
+        """Every row, with its signatures (not its features)."""
+        for (text,) in self.connection.execute("SELECT row FROM results"):
+            yield _record(text)
 
     def feature_keys(self) -> list[str]:
         """The feature keys the store holds features under."""
@@ -143,8 +145,9 @@ class ResultStore:
         return missing
 
     def rows(self) -> Iterator[dict[str, Any]]:
-        for (text,) in self.connection.execute("SELECT row FROM results"):
-            yield upgrade_row(json.loads(text))
+        """Every row as exported (without the store's own fields)."""
+        for record in self.records():
+            yield record.row
 
     def cached_result(self, digest: str) -> dict[str, float] | None:
         """A distribution metric's stored group value under ``digest``, if computed before."""
@@ -169,8 +172,10 @@ class ResultStore:
 
 
 
-def _key(row: dict[str, Any]) -> Key:
-    return (row["dataset"], row["image"], row["codec"], row["point"])
+def _record(text: str) -> Measured:
+    row = upgrade_row(json.loads(text))
+    signatures = row.pop(SIGNATURES_FIELD, {})
+    return Measured(row, signatures=signatures)
 
 
 def _npy_bytes(array: np.ndarray) -> bytes:
@@ -186,14 +191,3 @@ def _upgrade_schema(connection: sqlite3.Connection) -> None:
         if "setting" in columns and "point" not in columns:
             with connection:
                 connection.execute(f"ALTER TABLE {table} RENAME COLUMN setting TO point")
-
-
-def upgrade_row(row: dict[str, Any]) -> dict[str, Any]:
-    """A stored row in today's fields: before operating points, ``setting`` held the point's
-    label and ``quality`` the setting used."""
-    if "quality" not in row:
-        return row
-    row = dict(row)
-    row["point"] = row.pop("setting")
-    row["setting"] = row.pop("quality")
-    return row

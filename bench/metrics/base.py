@@ -1,14 +1,17 @@
 """The metric interfaces.
 
-A :class:`Metric` scores one reconstruction against its reference and returns one or more
-named values, each of which becomes a column of the results table. The runner knows no
-metric by name: it asks each selected metric for ``measure(reference, reconstruction)``.
+Every metric has one contract for the runner: :meth:`Metric.measure_row` adds what it measures
+on one reconstruction to that row's record, and :meth:`Metric.row_columns` and
+:meth:`Metric.feature_keys` say what a stored row must hold for the metric to count as done.
+The runner knows no metric by name and never asks which kind a metric is.
 
-A :class:`DistributionMetric` (FID, KID) compares two *sets* of images, so it has no value
-per row: the runner stores each reconstruction's ``features(image)`` with its row, the
-reference images' features are cached per image content, and
-:mod:`bench.core.distribution` calls ``compute(reference_features, reconstruction_features)``
-once per (dataset, codec, setting).
+A :class:`Metric` scores one reconstruction against its reference with ``measure(reference,
+reconstruction)``: one or more named values, each a column of the results table.
+
+A :class:`DistributionMetric` (FID, KID) compares two *sets* of images, so it has no value per
+row: its ``measure_row`` stores the reconstruction's ``features(image)`` beside the row, the
+reference images' features are cached per image content, and :mod:`bench.core.distribution`
+calls ``compute(reference_features, reconstruction_features)`` once per (dataset, codec, point).
 """
 from __future__ import annotations
 
@@ -18,6 +21,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from bench.core.rows import Measured
 
 #: ``Column.per`` values: a value per results row, or per (dataset, codec, operating point) set.
 PER_IMAGE, PER_SET = "image", "set"
@@ -101,6 +106,20 @@ class Metric:
         """Score ``reconstruction`` against ``reference`` (both H x W x 3 uint8)."""
         raise NotImplementedError
 
+    def measure_row(self, reference: np.ndarray, reconstruction: np.ndarray, measured: "Measured") -> None:
+        """Add this metric's part of one row to ``measured``: its columns (here), or its
+        features (set metrics); and the signature it was measured under."""
+        measured.row.update(self.measure(reference, reconstruction))
+        measured.signatures[self.name] = self.signature()
+
+    def row_columns(self) -> tuple[str, ...]:
+        """The columns a stored row must hold for this metric to be done."""
+        return self.column_names()
+
+    def feature_keys(self) -> tuple[str, ...]:
+        """The features a stored row must have beside it for this metric to be done (set metrics)."""
+        return ()
+
 
 class DistributionMetric(Metric):
     """Base class for a metric between the feature distributions of two image sets.
@@ -128,3 +147,15 @@ class DistributionMetric(Metric):
     def measure(self, reference: np.ndarray, reconstruction: np.ndarray) -> dict[str, float]:
         # Per-row metrics only; a distribution has no value for one image pair.
         return {}
+
+    def measure_row(self, reference: np.ndarray, reconstruction: np.ndarray, measured: "Measured") -> None:
+        # Metrics of one feature key (FID and KID) share the features: computed once per row.
+        if self.feature_key() not in measured.features:
+            measured.features[self.feature_key()] = self.features(reconstruction)
+        measured.signatures[self.name] = self.signature()
+
+    def row_columns(self) -> tuple[str, ...]:
+        return ()
+
+    def feature_keys(self) -> tuple[str, ...]:
+        return (self.feature_key(),)

@@ -128,7 +128,7 @@ class LPIPS(Metric):
         super().__init__(options)
         self.net = self.options.net
         if self.net not in LPIPS_NETS:
-            raise ValueError(f"unknown --lpips-net {self.net!r}; choose one of {', '.join(LPIPS_NETS)}")
+            raise ValueError(f"unknown LPIPS net {self.net!r} (--lpips-net); choose one of {', '.join(LPIPS_NETS)}")
         # Resolved now so that a missing file fails before any job runs.
         self.backbone_path = weights_file(f"lpips_{self.net}", self.options.weights_dir)
 

@@ -15,7 +15,8 @@ from bench.metrics.ms_ssim import MSSSIM
 from bench.metrics.psnr import PSNR
 from bench.core.points import OperatingPoint
 from bench.core.rundir import RunDir
-from bench.core.runner import ImageSource, Job, run_job
+from bench.core.measure import measure_job
+from bench.core.plan import ImageSource, Job, RunPlan
 
 # Pillow's own save calls, written out independently of the codec classes.
 INDEPENDENT = {
@@ -43,8 +44,13 @@ def kodim23(kodak_dir):
 def test_row_equals_independent_pillow_and_skimage(codec_name, kodim23, tmp_path):
     setting, load_plugin, save_options = INDEPENDENT[codec_name]
     codec = all_codecs()[codec_name]
-    row = run_job(Job(kodim23, codec_name, OperatingPoint(setting)), codec, [PSNR(), MSSSIM()], recon_dir=RunDir(tmp_path))
+    metrics = [PSNR(), MSSSIM()]
+    plan = RunPlan(images=[kodim23], codecs={codec_name: codec}, metrics=metrics, save_reconstructions=True)
+    measured = measure_job(Job(kodim23, codec_name, OperatingPoint(setting)), codec, metrics, plan)
+    row = measured.row
     assert row["status"] == "ok", row["error"]
+    for relpath, data in measured.files.items():  # what the main side does with a row's files
+        RunDir(tmp_path).save_file(data, relpath)
 
     load_plugin()
     reference = np.asarray(Image.open(kodim23.path).convert("RGB"))

@@ -123,7 +123,7 @@ def test_a_row_past_the_time_limit_is_an_error_and_the_run_goes_on(cluster, tmp_
 
     from bench.core.cluster import DaskBackend
     from bench.metrics.psnr import PSNR
-    from bench.core.runner import ImageSource, RunPlan
+    from bench.core.plan import ImageSource, RunPlan
 
     _, client, _ = cluster
     plan = RunPlan(images=[ImageSource("kodak", "kodim01.png", kodak_dir / "kodim01.png")], codecs={"slow-jpeg": SlowJPEG()},

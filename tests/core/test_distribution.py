@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bench.core import runner
+from bench.core.execution import execute
+from bench.core.plan import ImageSource, RunPlan
 from bench.codecs.jpeg import JPEG
 from bench.core.distribution import (
     MIN_PATCHES_FOR_FID,
@@ -50,7 +51,7 @@ class BlockColours(DistributionMetric):
 
 
 @pytest.fixture
-def images(tmp_path: Path) -> list[runner.ImageSource]:
+def images(tmp_path: Path) -> list[ImageSource]:
     rng = np.random.default_rng(0)
     sources = []
     for index in range(2):
@@ -58,15 +59,15 @@ def images(tmp_path: Path) -> list[runner.ImageSource]:
         path.parent.mkdir(exist_ok=True)
         pixels = np.kron(rng.integers(0, 256, size=(4, 6, 3)), np.ones((16, 16, 1))).astype(np.uint8)
         Image.fromarray(pixels).save(path)
-        sources.append(runner.ImageSource("toy", path.name, path))
+        sources.append(ImageSource("toy", path.name, path))
     return sources
 
 
 def run(images, tmp_path, weights="v1") -> tuple[ResultStore, list, int]:
     metrics = [PSNR(), BlockColours(BlockOptions(weights))]
-    plan = runner.RunPlan(images=images, codecs={"jpeg": JPEG()}, metrics=metrics, settings={"jpeg": [5, 90]})
+    plan = RunPlan(images=images, codecs={"jpeg": JPEG()}, metrics=metrics, settings={"jpeg": [5, 90]})
     store = ResultStore(tmp_path / "run" / "results.sqlite")
-    return store, metrics, runner.execute(plan, store, jobs=1)
+    return store, metrics, execute(plan, store)
 
 
 def test_features_are_stored_with_rows_and_pooled_per_setting(images, tmp_path):

@@ -43,6 +43,14 @@ def test_a_shifted_image_is_suspect_with_its_offset(kodim01, down, across):
     assert image_checks(kodim01, shifted, 0.5)["suspect"] == f"the decoded image is shifted by {across} px across and {down} px down"
 
 
+def test_a_shifted_noisy_decode_is_suspect_and_a_noisy_one_in_place_is_not(kodim01):
+    noise = np.random.default_rng(0).normal(0, 6, kodim01.shape)
+    in_place = np.clip(kodim01 + noise, 0, 255).astype(np.uint8)
+    assert image_checks(kodim01, in_place, 0.5)["suspect"] == ""
+    shifted = np.roll(in_place, (3, 3), axis=(0, 1))
+    assert image_checks(kodim01, shifted, 0.5)["suspect"] == "the decoded image is shifted by 3 px across and 3 px down"
+
+
 def test_the_htj2k_rows_as_first_committed_raise_flags_on_kodim20():
     """The rows measured with the decoder that wrapped saturated pixels (reports/kodak before the fix)."""
     flags = flag_rows(pd.read_csv(FIXTURES / "htj2k_wrapping_kodak.csv"))
@@ -65,7 +73,7 @@ def test_the_committed_kodak_report_raises_no_flag():
 def test_a_run_with_the_wrapping_decoder_is_caught_by_verification_and_flags(tmp_path, kodak_dir):
     from bench.core.benchmark import run_benchmark
     from bench.metrics.psnr import PSNR
-    from bench.core.runner import ImageSource, RunPlan
+    from bench.core.plan import ImageSource, RunPlan
     from test_conformance import WrappingJPEG2000
 
     images = [ImageSource("kodak", name, kodak_dir / name) for name in ("kodim19.png", "kodim20.png")]

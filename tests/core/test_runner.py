@@ -115,7 +115,8 @@ def test_bad_images_become_error_rows_and_good_ones_finish(tmp_path, kodak_dir):
 
 def test_a_codec_that_raises_is_recorded_and_the_run_goes_on(tmp_path, kodak_dir):
     from bench.codecs.jpeg import JPEG
-    from bench.core.runner import ImageSource, RunPlan, execute
+    from bench.core.execution import execute
+    from bench.core.plan import ImageSource, RunPlan
     from bench.core.store import ResultStore
 
     class Broken(JPEG):
@@ -129,7 +130,7 @@ def test_a_codec_that_raises_is_recorded_and_the_run_goes_on(tmp_path, kodak_dir
     image = ImageSource("kodak", "kodim02.png", kodak_dir / "kodim02.png")
     plan = RunPlan(images=[image], codecs={"broken": Broken()}, metrics=[], settings={"broken": [10, 20, 30]})
     with ResultStore(tmp_path / "results.sqlite") as store:
-        assert execute(plan, store, jobs=1) == 3
+        assert execute(plan, store) == 3
         table = results_table(list(store.rows())).set_index("setting")
     assert table.loc[20, "status"] == "error" and table.loc[20, "error"] == "RuntimeError: encoder exploded second line"
     assert list(table.loc[[10, 30], "status"]) == ["ok", "ok"]
@@ -139,7 +140,8 @@ def test_asking_for_a_new_metric_reruns_only_rows_without_it(tmp_path, kodak_dir
     from bench.codecs.jpeg import JPEG
     from bench.metrics.ms_ssim import MSSSIM
     from bench.metrics.psnr import PSNR
-    from bench.core.runner import ImageSource, RunPlan, execute, pending_jobs
+    from bench.core.execution import execute
+    from bench.core.plan import ImageSource, RunPlan, pending_jobs
     from bench.core.store import ResultStore
 
     image = ImageSource("kodak", "kodim07.png", kodak_dir / "kodim07.png")
@@ -168,7 +170,8 @@ class AbortOnPortrait:
 
 def test_a_crashing_codec_is_blamed_only_for_its_own_jobs(tmp_path, kodak_dir):
     from bench.codecs.jpeg import JPEG
-    from bench.core.runner import ImageSource, RunPlan, execute
+    from bench.core.execution import LocalPool, execute
+    from bench.core.plan import ImageSource, RunPlan
     from bench.core.store import ResultStore
 
     class Crashy(AbortOnPortrait, JPEG):
@@ -177,7 +180,7 @@ def test_a_crashing_codec_is_blamed_only_for_its_own_jobs(tmp_path, kodak_dir):
     images = [ImageSource("kodak", name, kodak_dir / name) for name in ("kodim03.png", "kodim04.png", "kodim05.png")]
     plan = RunPlan(images=images, codecs={"crashy": Crashy()}, metrics=[], settings={"crashy": [10, 20, 30, 40, 50]})
     with ResultStore(tmp_path / "results.sqlite") as store:
-        execute(plan, store, jobs=2)
+        execute(plan, store, backend=LocalPool(2))
         table = results_table(list(store.rows()))
     assert len(table) == 15
     status = table.groupby("image")["status"].agg(set).to_dict()
@@ -189,7 +192,8 @@ def test_a_changed_metric_signature_or_a_missing_reconstruction_means_work(tmp_p
     from bench.codecs.jpeg import JPEG
     from bench.metrics.psnr import PSNR
     from bench.core.rundir import RunDir
-    from bench.core.runner import ImageSource, RunPlan, execute, pending_jobs
+    from bench.core.execution import execute
+    from bench.core.plan import ImageSource, RunPlan, pending_jobs
     from bench.core.store import ResultStore
 
     class VersionedPSNR(PSNR):
@@ -209,10 +213,10 @@ def test_a_changed_metric_signature_or_a_missing_reconstruction_means_work(tmp_p
         assert len(pending_jobs(plan, store)) == 1
         execute(plan, store)
         assert pending_jobs(plan, store) == []
-        plan.recon_dir = RunDir(tmp_path)
-        assert len(pending_jobs(plan, store)) == 1
-        execute(plan, store)
-        assert pending_jobs(plan, store) == []
+        plan.save_reconstructions = True
+        assert len(pending_jobs(plan, store, RunDir(tmp_path))) == 1
+        execute(plan, store, RunDir(tmp_path))
+        assert pending_jobs(plan, store, RunDir(tmp_path)) == []
         table = results_table(list(store.rows()))
     assert "_signatures" not in table.columns
     assert table["recon_path"].tolist() == ["recon/kodak/jpeg/30/kodim08.png"]
@@ -222,7 +226,8 @@ def test_a_changed_metric_signature_or_a_missing_reconstruction_means_work(tmp_p
 def test_loading_and_analysis_stay_out_of_the_timed_encode_and_decode(kodak_dir):
     from bench.codecs.jpeg import JPEG
     from bench.core.points import OperatingPoint
-    from bench.core.runner import ImageSource, Job, run_job
+    from bench.core.measure import measure_job
+    from bench.core.plan import ImageSource, Job, RunPlan
 
     class SlowToLoad(JPEG):
         """A codec whose first use loads something for a second, and whose analysis takes another."""
@@ -241,6 +246,7 @@ def test_loading_and_analysis_stay_out_of_the_timed_encode_and_decode(kodak_dir)
 
     image = ImageSource("kodak", "kodim08.png", kodak_dir / "kodim08.png")
     started = time.perf_counter()
-    row = run_job(Job(image, "slow", OperatingPoint(50)), SlowToLoad(), [])
+    codec = SlowToLoad()
+    row = measure_job(Job(image, "slow", OperatingPoint(50)), codec, [], RunPlan(images=[image], codecs={"slow": codec}, metrics=[])).row
     assert time.perf_counter() - started > 6.0 and row["analysed"] == 1.0
     assert row["encode_seconds"] < 1.5 and row["decode_seconds"] < 1.5

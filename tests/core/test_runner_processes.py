@@ -1,4 +1,4 @@
-"""The runner's processes: devices per worker (CUDA mocked), threads, and workers that die with their parent."""
+"""The local backends' processes: devices per worker (CUDA mocked), threads, and workers that die with their parent."""
 from __future__ import annotations
 
 import os
@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from bench.core import runner
+from bench.core import execution
+from bench.core.plan import ImageSource, RunPlan
 from bench.codecs.jpeg import JPEG
 from bench.core.rundir import results_table
 from bench.core.store import ResultStore
@@ -44,17 +45,17 @@ def two_mocked_gpus(monkeypatch):
 
 
 def test_with_cuda_one_worker_per_gpu_by_default(two_mocked_gpus):
-    assert runner.default_jobs("cuda") == 2 and runner.worker_devices("cuda") == ["cuda:0", "cuda:1"]
-    assert runner.worker_devices("cuda:1") == ["cuda:1"] and runner.default_jobs("cuda:1") == 1
-    assert runner.default_jobs("cpu") == os.cpu_count()
+    assert execution.default_jobs("cuda") == 2 and execution.worker_devices("cuda") == ["cuda:0", "cuda:1"]
+    assert execution.worker_devices("cuda:1") == ["cuda:1"] and execution.default_jobs("cuda:1") == 1
+    assert execution.default_jobs("cpu") == os.cpu_count()
 
 
 def test_each_worker_gets_its_own_gpu_and_cuda_stays_uninitialised_here(two_mocked_gpus, kodak_dir, tmp_path):
-    images = [runner.ImageSource("kodak", name, kodak_dir / name) for name in ("kodim01.png", "kodim02.png", "kodim03.png", "kodim04.png")]
-    plan = runner.RunPlan(images=images, codecs={"reporting": DeviceReporting()}, metrics=[], settings={"reporting": [20]}, device="cuda")
-    assert runner._start_method() == "fork"
+    images = [ImageSource("kodak", name, kodak_dir / name) for name in ("kodim01.png", "kodim02.png", "kodim03.png", "kodim04.png")]
+    plan = RunPlan(images=images, codecs={"reporting": DeviceReporting()}, metrics=[], settings={"reporting": [20]}, device="cuda")
+    assert execution._start_method() == "fork"
     with ResultStore(tmp_path / "results.sqlite") as store:
-        runner.execute(plan, store, jobs=2)
+        execution.execute(plan, store, backend=execution.local_backend(2))
         table = results_table(list(store.rows()))
     assert (table["status"] == "ok").all()
     devices_by_worker = table.groupby("worker_pid")["worker_device"].agg(set)
@@ -64,15 +65,15 @@ def test_each_worker_gets_its_own_gpu_and_cuda_stays_uninitialised_here(two_mock
 
 
 def test_pool_workers_share_the_cores_and_one_job_uses_them_all(kodak_dir, tmp_path):
-    images = [runner.ImageSource("kodak", name, kodak_dir / name) for name in ("kodim01.png", "kodim02.png")]
-    plan = runner.RunPlan(images=images, codecs={"reporting": DeviceReporting()}, metrics=[], settings={"reporting": [20]})
+    images = [ImageSource("kodak", name, kodak_dir / name) for name in ("kodim01.png", "kodim02.png")]
+    plan = RunPlan(images=images, codecs={"reporting": DeviceReporting()}, metrics=[], settings={"reporting": [20]})
     with ResultStore(tmp_path / "pool.sqlite") as store:
-        runner.execute(plan, store, jobs=2)
+        execution.execute(plan, store, backend=execution.local_backend(2))
         pooled = results_table(list(store.rows()))
     assert set(pooled["worker_threads"]) == {max(1, os.cpu_count() // 2)}
     threads = torch.get_num_threads()
     with ResultStore(tmp_path / "alone.sqlite") as store:
-        runner.execute(plan, store, jobs=1)
+        execution.execute(plan, store, backend=execution.local_backend(1))
         alone = results_table(list(store.rows()))
     assert set(alone["worker_threads"]) == {threads} and set(alone["worker_pid"]) == {os.getpid()}
 

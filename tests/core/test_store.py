@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from bench.metrics.psnr import PSNR
+from bench.core.rows import Measured
 from bench.core.rundir import BASE_COLUMNS, RunDir
 from bench.core.store import ResultStore
 
@@ -16,8 +17,8 @@ FIXTURE_RUN = Path(__file__).resolve().parents[1] / "fixtures" / "run_dir_478e43
 
 
 def _row(codec, setting, image, **extra):
-    return {"dataset": "d", "image": image, "codec": codec, "point": str(setting), "setting": setting,
-            "width": 4, "height": 2, "bytes": 3, "bpp": 3.0, "psnr": math.inf, "status": "ok", "error": "", **extra}
+    return Measured({"dataset": "d", "image": image, "codec": codec, "point": str(setting), "setting": setting,
+                     "width": 4, "height": 2, "bytes": 3, "bpp": 3.0, "psnr": math.inf, "status": "ok", "error": "", **extra})
 
 
 def test_rows_are_replaced_by_key_and_exported_in_a_stable_order(tmp_path):

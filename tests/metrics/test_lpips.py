@@ -88,7 +88,7 @@ def test_weights_of_the_wrong_network_are_refused(weights_dir, tmp_path):
 
 
 def test_unknown_network_is_refused():
-    with pytest.raises(ValueError, match="unknown --lpips-net 'vgg'; choose one of alex, squeeze"):
+    with pytest.raises(ValueError, match=r"unknown LPIPS net 'vgg' \(--lpips-net\); choose one of alex, squeeze"):
         LPIPS(LPIPSOptions(net="vgg"))
 
 

@@ -17,9 +17,8 @@ from bench.codecs.jpeg import JPEG
 from bench.codecs.jpeg2000 import JPEG2000
 from bench.codecs.webp import WebP
 from bench.core.benchmark import run_benchmark
-from bench.metrics.registry import create_metrics
-from bench.core.rundir import RunDir
-from bench.core.runner import ImageSource, RunPlan
+from bench.metrics.registry import select_metrics
+from bench.core.plan import ImageSource, RunPlan
 
 HOSTILE_NAME = "<script>alert(1)</script>.png"
 SETTINGS = {"jpeg": [5, 20, 60], "webp": [5, 30, 70]}
@@ -44,8 +43,8 @@ def small_run(tmp_path_factory: pytest.TempPathFactory, kodak_dir: Path) -> tupl
     first, second = sorted(kodak_dir.glob("*.png"))[:2]
     images = [ImageSource("kodak", HOSTILE_NAME, first), ImageSource("kodak", second.name, second)]
     plan = RunPlan(
-        images=images, codecs={"jpeg": JPEG(), "webp": WebP()}, metrics=create_metrics("psnr,ms_ssim"),
-        settings=SETTINGS, recon_dir=RunDir(run_dir),
+        images=images, codecs={"jpeg": JPEG(), "webp": WebP()}, metrics=list(select_metrics("psnr,ms_ssim").chosen.values()),
+        settings=SETTINGS, save_reconstructions=True,
     )
     _run(run_dir, plan)
     return run_dir, {image.name: image.path for image in images}
@@ -57,7 +56,7 @@ def rate_controlled_run(tmp_path_factory: pytest.TempPathFactory, kodak_dir: Pat
     run_dir = tmp_path_factory.mktemp("kodak-target-bpp")
     images = [ImageSource("kodak", path.name, path) for path in sorted(kodak_dir.glob("*.png"))[:2]]
     plan = RunPlan(
-        images=images, codecs={"jpeg": JPEG(), "jpeg2000": JPEG2000()}, metrics=create_metrics("psnr,ms_ssim"),
+        images=images, codecs={"jpeg": JPEG(), "jpeg2000": JPEG2000()}, metrics=list(select_metrics("psnr,ms_ssim").chosen.values()),
         target_bpps=TARGET_BPPS,
     )
     _run(run_dir, plan)

@@ -71,7 +71,8 @@ def test_encode_info_comes_from_the_encoder_alone(name, make_model, kodim01_crop
 def test_checkpoint_loading_stays_out_of_encode_seconds(make_model, kodim01_crop, tmp_path, monkeypatch):
     from bench.models.hific import checkpoint
     from bench.core.points import OperatingPoint
-    from bench.core.runner import ImageSource, Job, run_job
+    from bench.core.measure import measure_job
+    from bench.core.plan import ImageSource, Job, RunPlan
 
     save_checkpoint(make_model(), tmp_path / "hific_lo.pt")
     real_load = checkpoint.load_checkpoint
@@ -83,7 +84,9 @@ def test_checkpoint_loading_stays_out_of_encode_seconds(make_model, kodim01_crop
     monkeypatch.setattr(checkpoint, "load_checkpoint", slow_load)
     Image.fromarray(kodim01_crop).save(tmp_path / "crop.png")
     codec = hific_codecs(checkpoints=(tmp_path / "hific_lo.pt",))["hific"]
-    row = run_job(Job(ImageSource("d", "crop.png", tmp_path / "crop.png"), "hific", OperatingPoint("hific_lo")), codec, [])
+    image = ImageSource("d", "crop.png", tmp_path / "crop.png")
+    plan = RunPlan(images=[image], codecs={"hific": codec}, metrics=[])
+    row = measure_job(Job(image, "hific", OperatingPoint("hific_lo")), codec, [], plan).row
     assert row["status"] == "ok", row["error"]
     # The 6 s load would dominate either time; coding this tiny model takes milliseconds when the
     # machine is idle, and well under 3 s however busy it is.

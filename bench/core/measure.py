@@ -1,0 +1,153 @@
+"""Measuring one row: image file -> codec.encode -> bytes -> codec.decode -> image -> checks and
+metrics -> a :class:`~bench.core.rows.Measured` record. The same function runs in this process, in
+a local worker process and on a Dask worker; it knows no codec and no metric by name.
+
+Only the encode and the decode are timed: the codec's :meth:`~bench.codecs.base.Codec.prepare`
+(loading a model, warming it up) runs before, and its :meth:`~bench.codecs.base.Codec.analyse`
+(extra columns) after. Warnings of the libraries used stay out of the terminal: those of reading
+the image go into ``input_note`` (of every row of that image), the others into ``warnings``.
+A failure becomes a row with ``status=error`` and a one-line ``error``; the run goes on.
+"""
+from __future__ import annotations
+
+import functools
+import io
+import socket
+import time
+import warnings
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from bench.codecs.base import Codec, Setting, bits_per_pixel
+from bench.core.conformance import verify_row
+from bench.core.plan import Job, RunPlan
+from bench.core.plausibility import image_checks
+from bench.core.rows import Measured
+from bench.core.rundir import RunDir
+from bench.errors import one_line
+from bench.imageio import ImageReadError, read_image_with_notes, warning_notes
+from bench.metrics.base import Metric
+
+#: Reference images kept per worker; tasks arrive grouped by image.
+IMAGE_CACHE_SIZE = 4
+#: The machine that measures a row (recorded in it: rows of a cluster run come from many).
+HOST = socket.gethostname()
+
+
+@functools.lru_cache(maxsize=IMAGE_CACHE_SIZE)
+def _reference(path: Path) -> tuple[np.ndarray, tuple[str, ...]]:
+    """The reference image (read-only) and the notes of reading it."""
+    image, notes = read_image_with_notes(path)
+    image.setflags(write=False)
+    return image, notes
+
+
+def base_row(job: Job, codec: Codec) -> dict[str, Any]:
+    return {
+        "dataset": job.image.dataset,
+        "image": job.image.name,
+        "codec": job.codec,
+        "point": job.point.label,
+        "setting": job.point.setting,
+        "codec_version": codec.version(),
+        "host": HOST,
+        "status": "ok",
+        "error": "",
+        **({"target_bpp": job.point.target_bpp} if job.point.target_bpp is not None else {}),
+    }
+
+
+def error_rows(task: Sequence[Job], codecs: dict[str, Codec], reason: str) -> list[Measured]:
+    """Error rows for the jobs of a task that produced no rows of its own (its worker died), with ``reason``."""
+    records = []
+    for job in task:
+        row = base_row(job, codecs[job.codec])
+        row.update(status="error", error=reason)
+        records.append(Measured(row))
+    return records
+
+
+def _encode(job: Job, codec: Codec, reference: np.ndarray) -> tuple[Setting, Any, float, int]:
+    """(setting used, encode result, seconds per encode, number of encodes)."""
+    if job.point.target_bpp is None:
+        codec.prepare(job.point.setting)
+        started = time.perf_counter()
+        encoded = codec.encode_with_context(reference, job.point.setting)
+        return job.point.setting, encoded, time.perf_counter() - started, 1
+    from bench.core.ratecontrol import encode_at_target
+
+    started = time.perf_counter()
+    setting, encoded, n_encodes = encode_at_target(codec, reference, job.point.target_bpp)
+    return setting, encoded, (time.perf_counter() - started) / n_encodes, n_encodes
+
+
+def measure_job(job: Job, codec: Codec, metrics: Sequence[Metric], plan: RunPlan) -> Measured:
+    """Encode, decode and measure one job as the plan asks (checks, files); never raises."""
+    measured = Measured(base_row(job, codec))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            _measure(job, codec, metrics, plan, measured)
+        except ImageReadError as exc:
+            measured.row.update(status="error", error=str(exc))
+        except Exception as exc:  # noqa: BLE001 - one failing job must not stop the run
+            measured.row.update(status="error", error=one_line(exc))
+    notes = warning_notes(caught)
+    if notes:
+        measured.row["warnings"] = "; ".join(notes)
+    return measured
+
+
+def _measure(job: Job, codec: Codec, metrics: Sequence[Metric], plan: RunPlan, measured: Measured) -> None:
+    row = measured.row
+    reference, input_notes = _reference(job.image.path)
+    if input_notes:
+        row["input_note"] = "; ".join(input_notes)
+    height, width = reference.shape[:2]
+    row.update(width=width, height=height)
+    setting, encoded, encode_seconds, n_encodes = _encode(job, codec, reference)
+    codec.prepare(setting)
+    started = time.perf_counter()
+    reconstruction = np.asarray(codec.decode(encoded.bitstream))
+    decode_seconds = time.perf_counter() - started
+    if reconstruction.shape != reference.shape or reconstruction.dtype != np.uint8:
+        raise ValueError(f"decoder returned {reconstruction.dtype} {reconstruction.shape}, expected uint8 {reference.shape}")
+    row.update(
+        setting=setting,
+        bytes=len(encoded.bitstream),
+        bpp=bits_per_pixel(encoded.bitstream, reference),
+        encode_seconds=encode_seconds,
+        decode_seconds=decode_seconds,
+        **codec.analyse(reference, setting, encoded),
+    )
+    if job.point.target_bpp is not None:
+        row["n_encodes"] = n_encodes
+    row.update(image_checks(reference, reconstruction, row["bpp"]))
+    if plan.verify:
+        row.update(verify_row(codec, encoded.bitstream, reconstruction))
+    for metric in metrics:
+        metric.measure_row(reference, reconstruction, measured)
+    if plan.save_reconstructions:
+        relpath = RunDir.recon_relpath(job.image.dataset, job.codec, job.point.label, job.image.name)
+        measured.files[relpath] = png_bytes(reconstruction)
+        row["recon_path"] = relpath
+    if plan.save_bitstreams:
+        relpath = RunDir.bitstream_relpath(job.image.dataset, job.codec, job.point.label, job.image.name, codec.file_extension)
+        measured.files[relpath] = encoded.bitstream
+        row["bitstream_path"] = relpath
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    """An image as lossless PNG bytes (a reconstruction for the run folder)."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def measure_task(jobs: Sequence[Job], plan: RunPlan) -> list[Measured]:
+    """The rows of one task, with the plan's codecs and metrics (as this process holds them)."""
+    return [measure_job(job, plan.codecs[job.codec], plan.metrics, plan) for job in jobs]

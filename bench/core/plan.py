@@ -1,0 +1,120 @@
+"""The plan of a run: images x codecs x operating points, as jobs grouped into tasks, and which of
+them still need work in a run folder (resuming)."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+from bench.codecs.base import Codec, Setting
+from bench.core.points import OperatingPoint
+from bench.core.rows import Key
+
+if TYPE_CHECKING:
+    from bench.core.rundir import RunDir
+    from bench.core.store import ResultStore
+    from bench.metrics.base import Metric
+
+#: Jobs of one image and codec handed to a worker together (the reference is read once for them).
+SETTINGS_PER_TASK = 4
+
+
+@dataclass(frozen=True)
+class ImageSource:
+    dataset: str
+    name: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class Job:
+    """One encode/decode/measure of one image with one codec at one operating point."""
+
+    image: ImageSource
+    codec: str
+    point: OperatingPoint
+
+    @property
+    def key(self) -> Key:
+        return (self.image.dataset, self.image.name, self.codec, self.point.label)
+
+
+@dataclass
+class RunPlan:
+    images: Sequence[ImageSource]
+    codecs: dict[str, Codec]
+    metrics: Sequence["Metric"]
+    settings: dict[str, list[Setting]] = field(default_factory=dict)
+    target_bpps: Sequence[float] = ()
+    #: Keep each row's reconstruction as PNG in the run folder (``--save-recon``).
+    save_reconstructions: bool = False
+    #: Keep each row's bitstream in the run folder (``--save-bitstreams``).
+    save_bitstreams: bool = False
+    #: Decode each bitstream again with the codec's reference decoder (``--verify``, ``bench/core/conformance.py``).
+    verify: bool = False
+    #: Torch device of learned codecs and network metrics (resolved: ``cpu``, ``cuda``, ``cuda:1``).
+    device: str = "cpu"
+    #: ``(index, count)``: only the jobs of shard ``index`` of ``count`` (see :func:`shard_of`).
+    shard: tuple[int, int] | None = None
+
+    def points(self, codec: str) -> list[OperatingPoint]:
+        """The operating points of ``codec`` in this plan: its settings, or the target bpps."""
+        if self.target_bpps:
+            return [OperatingPoint.at_target(target) for target in self.target_bpps]
+        return [OperatingPoint(setting) for setting in self.settings.get(codec, self.codecs[codec].settings)]
+
+    def jobs(self) -> list[Job]:
+        """All jobs, grouped by image so that consecutive jobs share the reference."""
+        points = {name: self.points(name) for name in self.codecs}
+        jobs = []
+        for image in self.images:
+            for name in self.codecs:
+                jobs.extend(Job(image, name, point) for point in points[name])
+        if self.shard is not None:
+            index, count = self.shard
+            jobs = [job for job in jobs if shard_of(job.key, count) == index]
+        return jobs
+
+
+def shard_of(key: tuple[str, ...], count: int) -> int:
+    """The shard (0 .. count - 1) of a job key: a stable hash, the same on every machine and run."""
+    digest = hashlib.sha256("\x1f".join(key).encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % count
+
+
+def make_tasks(jobs: Sequence[Job], settings_per_task: int = SETTINGS_PER_TASK) -> list[list[Job]]:
+    """Group consecutive jobs of the same image and codec, a few settings per task."""
+    tasks: list[list[Job]] = []
+    for job in jobs:
+        last = tasks[-1] if tasks else None
+        if last and len(last) < settings_per_task and (last[0].image, last[0].codec) == (job.image, job.codec):
+            last.append(job)
+        else:
+            tasks.append([job])
+    return tasks
+
+
+def pending_jobs(plan: RunPlan, store: "ResultStore", run_dir: "RunDir | None" = None, retry_errors: bool = False) -> list[Job]:
+    """The jobs of ``plan`` that still need work.
+
+    A job is done when its row exists (error rows too, unless ``retry_errors``), and, for an ok
+    row, when it holds every requested metric under the metric's current
+    :meth:`~bench.metrics.base.Metric.signature` (the features of set metrics included), the
+    reference check under ``plan.verify``, and its files in ``run_dir`` when the plan keeps them.
+    """
+    done = store.finished_keys(include_errors=not retry_errors)
+    done -= store.keys_missing_features({key for metric in plan.metrics for key in metric.feature_keys()})
+    done -= {record.key for record in store.ok_records() if _needs_work(record.row, record.signatures, plan, run_dir)}
+    return [job for job in plan.jobs() if job.key not in done]
+
+
+def _needs_work(row: dict, signatures: dict[str, str], plan: RunPlan, run_dir: "RunDir | None") -> bool:
+    for metric in plan.metrics:
+        if signatures.get(metric.name) != metric.signature() or any(column not in row for column in metric.row_columns()):
+            return True
+    if plan.verify and not isinstance(row.get("reference_check"), str):
+        return True
+    if plan.save_bitstreams and (run_dir is None or not run_dir.has_bitstream(row)):
+        return True
+    return plan.save_reconstructions and (run_dir is None or not run_dir.has_reconstruction(row))
