@@ -22,7 +22,9 @@ def add_report_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="the folder `bench run --out` wrote")
     parser.add_argument("-o", "--output", type=Path, required=True, help="HTML file to write, or an existing folder to write FOLDER/report.html in")
     parser.add_argument("--anchor", default="jpeg", help="codec the BD-rate tables are computed against")
-    parser.add_argument("--compare", action="append", default=[], metavar="A:B", help="compare codec B against codec A with bootstrap intervals (repeatable)")
+    parser.add_argument("--compare", action="append", default=[], metavar="A:B[,A2:B2,...]",
+                        help="compare codec B against codec A with bootstrap intervals (repeatable); several pairs "
+                        "joined by commas (one per training seed, say) form one grouped comparison with the spread between pairs")
     parser.add_argument("--originals", type=Path, default=None, metavar="DIR", help="folder with the original images, for the viewer (default: the run's dataset copy)")
     parser.add_argument("--published", type=Path, default=None, metavar="DIR", help="folder of published numbers (default: baselines/published of this checkout)")
     parser.add_argument("--viewer-images", type=int, default=24, metavar="N", help="at most N images in the viewer")
@@ -36,11 +38,14 @@ def add_compare_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "compare", help="compare two codecs of a run at matched bpp, in the terminal", formatter_class=HelpFormatter,
         description="Print BD-rate, BD-metric and matched-bpp differences of codec B against codec A, with 95 % "
-        "bootstrap intervals over images, and a verdict in plain words.\n\n"
-        "example:\n  bench compare runs/kodak hific-dense:hific-sparse",
+        "bootstrap intervals over images, and a verdict in plain words. With several pairs (the same two recipes "
+        "trained with several seeds, say), each pair's differences side by side, their mean with a Student-t "
+        "interval over the pairs, their range, and which differences exceed the spread between pairs.\n\n"
+        "examples:\n  bench compare runs/kodak hific-dense:hific-sparse\n"
+        "  bench compare runs/lo dense-s0:sparse-s0 dense-s1:sparse-s1 dense-s2:sparse-s2",
     )
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="the folder `bench run --out` wrote")
-    parser.add_argument("pair", metavar="A:B", help="two codec names")
+    parser.add_argument("pairs", nargs="+", metavar="A:B", help="two codec names; several pairs: a grouped comparison")
     parser.add_argument("--bpp", default=None, metavar="B1,B2,...", help="bpp points for the matched rows (default: three inside both ranges)")
     parser.set_defaults(func=compare_command)
 
@@ -64,10 +69,10 @@ def report_command(args: argparse.Namespace) -> int:
     from bench.report.html import build_report
     from bench.report.rundata import RunDirError
 
-    pairs = [_pair(text) for text in args.compare]
+    groups = [[_pair(text) for text in value.split(",")] for value in args.compare]
     try:
         output = build_report(
-            args.run_dir, args.output, args.anchor, pairs, args.originals, args.published, args.viewer_images, args.figures,
+            args.run_dir, args.output, args.anchor, groups, args.originals, args.published, args.viewer_images, args.figures,
         )
     except (RunDirError, ValueError) as exc:
         raise BenchError(str(exc)) from None
@@ -78,20 +83,27 @@ def report_command(args: argparse.Namespace) -> int:
 def compare_command(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from bench.report.grouped import compare_pairs, grouped_table, grouped_verdict, pair_legend
     from bench.report.matched import compare, comparison_table, verdict
     from bench.report.rundata import RunDirError, load_run
 
-    a, b = _pair(args.pair)
+    pairs = [_pair(text) for text in args.pairs]
     try:
         points = [float(value) for value in args.bpp.split(",")] if args.bpp else None
     except ValueError:
         raise BenchError(f"--bpp {args.bpp!r}: expected numbers such as 0.1,0.2") from None
     try:
-        comparison = compare(load_run(args.run_dir), a, b, points)
+        run = load_run(args.run_dir)
+        if len(pairs) == 1:
+            comparison = compare(run, *pairs[0], points)
+            table, lines = comparison_table(comparison), [verdict(comparison)]
+        else:
+            grouped = compare_pairs(run, pairs, points)
+            table, lines = grouped_table(grouped), [*pair_legend(grouped), "", grouped_verdict(grouped)]
     except (RunDirError, ValueError) as exc:
         raise BenchError(str(exc)) from None
-    with pd.option_context("display.width", 200, "display.max_colwidth", 80):
-        print(comparison_table(comparison).to_string(index=False))
+    with pd.option_context("display.width", 250, "display.max_colwidth", 80, "display.max_columns", None):
+        print(table.to_string(index=False))
     print()
-    print(verdict(comparison))
+    print("\n".join(lines))
     return 0

@@ -15,6 +15,7 @@ import jinja2
 
 from bench.errors import BenchError
 from bench.report.checks import checks_section
+from bench.report.grouped import compare_pairs, grouped_table, grouped_verdict, pair_legend
 from bench.report.matched import compare, comparison_table, verdict
 from bench.report.overview import overview
 from bench.report.plots import decode_time_figure, interactive_figure, plot_data, save_figures
@@ -146,6 +147,20 @@ def _overview(run: RunData, anchor: str) -> dict[str, Any]:
             "verdicts": verdicts}
 
 
+def _comparison(run: RunData, pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """One pair's comparison, or several pairs' grouped comparison, as plain values for the template."""
+    if len(pairs) == 1:
+        comparison = compare(run, *pairs[0])
+        table, legend, text = comparison_table(comparison), [], verdict(comparison)
+        title, points = f"{pairs[0][1]} against {pairs[0][0]}", comparison.bpp_points
+    else:
+        grouped = compare_pairs(run, pairs)
+        table, legend, text = grouped_table(grouped), pair_legend(grouped), grouped_verdict(grouped)
+        title, points = f"{len(pairs)} pairs: " + ", ".join(f"{b} against {a}" for a, b in pairs), grouped.bpp_points
+    return {"title": title, "grouped": len(pairs) > 1, "legend": legend, "points": points, "verdict": text,
+            "columns": list(table.columns), "rows": table.values.tolist()}
+
+
 def _shade(estimate: Any) -> str:
     """A cell colour: green for fewer bits than the anchor, red for more, paler when the interval
     contains 0 or the difference is small."""
@@ -158,15 +173,16 @@ def build_report(
     run_dir: str | Path,
     output: str | Path,
     anchor: str = "jpeg",
-    pairs: Sequence[tuple[str, str]] = (),
+    groups: Sequence[Sequence[tuple[str, str]]] = (),
     originals: Mapping[str, Path] | Path | None = None,
     published_dir: str | Path | None = None,
     viewer_images: int = 24,
     figures_dir: str | Path | None = None,
 ) -> Path:
     """Write the HTML report of ``run_dir`` to ``output`` (``output/report.html`` when ``output``
-    is an existing folder) and return the path written. ``figures_dir``: also write each plot as
-    SVG and PDF there (matplotlib, for papers)."""
+    is an existing folder) and return the path written. ``groups``: the comparisons, each one
+    pair ``[(A, B)]`` or several pairs compared together (:mod:`bench.report.grouped`).
+    ``figures_dir``: also write each plot as SVG and PDF there (matplotlib, for papers)."""
     run = load_run(run_dir)
     notes = []
     if anchor not in run.codecs:
@@ -184,12 +200,7 @@ def build_report(
     ]
     if figures_dir is not None:
         save_figures([data for data in plot_data_by_quantity.values() if data is not None], Path(figures_dir))
-    comparisons = []
-    for a, b in pairs:
-        comparison = compare(run, a, b)
-        table = comparison_table(comparison)
-        comparisons.append({"a": a, "b": b, "points": comparison.bpp_points, "verdict": verdict(comparison),
-                            "columns": list(table.columns), "rows": table.values.tolist()})
+    comparisons = [_comparison(run, group) for group in groups]
     viewer = build_viewer(run, originals, viewer_images)
     checks = checks_section(run, originals)
     first = next((q for q in run.per_image_quantities if run.available(q) and not q.db_of), None)

@@ -8,10 +8,14 @@ For codec B against codec A and each per-image metric:
 * **Matched-bpp differences**: each image's curve is interpolated (PCHIP over log bpp) at a
   few bpp points inside both codecs' ranges, B - A is taken per image, then averaged.
 
+* **At own points**, when each codec has one operating point per image (a single-rate model such
+  as one HiFiC checkpoint, where no curve exists to match bpp on): per image, B's bpp against
+  A's (``100 (B / A - 1)`` %) and B - A in each metric, where each codec stands.
+
 The 95 % interval of every average is a percentile bootstrap over images
 (:func:`scipy.stats.bootstrap`), so it says how much the result depends on which images were
 in the test set. Dataset-level metrics (FID, KID) have no per-image values and get BD numbers
-on the mean curves without an interval.
+(or the difference at own points) on the mean curves without an interval.
 """
 from __future__ import annotations
 
@@ -24,12 +28,17 @@ import pandas as pd
 from scipy.interpolate import PchipInterpolator
 from scipy.stats import bootstrap
 
+from bench.metrics.base import Column
 from bench.report.bdrate import BDValue, bd_metric, bd_rate
 from bench.report.curves import mean_curve, per_image_curves
 from bench.report.rundata import Quantity, RunData
 
 CONFIDENCE = 0.95
 N_RESAMPLES = 2000
+#: The kind of the rows that compare single-point codecs where each stands.
+OWN_POINTS = "at own points"
+#: The rate itself as a compared quantity: B's bpp relative to A's, in percent.
+BITS = Quantity(Column("bpp", "bits", higher_is_better=False, unit="%"))
 
 
 @dataclass(frozen=True)
@@ -137,9 +146,24 @@ def _per_image_bd(function, curves_a, curves_b, images) -> tuple[np.ndarray, str
     return np.array(values), reason
 
 
-def _dataset_level_rows(run: RunData, quantity: Quantity, codec_a: str, codec_b: str) -> list[ComparisonRow]:
+def one_point_each(curves_a: dict[str, tuple[np.ndarray, np.ndarray]], curves_b: dict[str, tuple[np.ndarray, np.ndarray]]) -> bool:
+    """True when both codecs have exactly one operating point on every image they share."""
+    images = set(curves_a) & set(curves_b)
+    return bool(images) and all(len(curves_a[i][0]) == 1 and len(curves_b[i][0]) == 1 for i in images)
+
+
+def _own_points(run: RunData, column: str, codec: str) -> dict[str, float]:
+    """Image -> the value of ``column`` at the codec's one operating point on it."""
+    return {image: float(values[0]) for image, (_, values) in per_image_curves(run, column, codec).items() if len(values)}
+
+
+def _dataset_level_rows(run: RunData, quantity: Quantity, codec_a: str, codec_b: str, single: bool) -> list[ComparisonRow]:
     a, b = mean_curve(run, quantity, codec_a), mean_curve(run, quantity, codec_b)
     rows = []
+    if single and len(a) == 1 and len(b) == 1:
+        difference = float(b["value"].iloc[0] - a["value"].iloc[0])
+        rows.append(ComparisonRow(quantity, OWN_POINTS, Estimate(difference, math.nan, math.nan, 0),
+                                  "dataset-level metric: no per-image interval"))
     for kind, function in (("BD-rate", bd_rate), ("BD-metric", bd_metric)):
         result = function(a["bpp"], a["value"], b["bpp"], b["value"])
         if result.value is None:
@@ -163,15 +187,25 @@ def compare(
     if bpp_points is None:
         bpp_points = common_bpp_points(reference, per_image_curves(run, "bpp", codec_b))
     comparison = Comparison(codec_a, codec_b, list(bpp_points))
+    single = one_point_each(reference, per_image_curves(run, "bpp", codec_b))
+    if single:
+        rates_a, rates_b = _own_points(run, "bpp", codec_a), _own_points(run, "bpp", codec_b)
+        images = sorted(set(rates_a) & set(rates_b))
+        comparison.rows.append(ComparisonRow(BITS, OWN_POINTS, bootstrap_mean(
+            [100 * (rates_b[image] / rates_a[image] - 1) for image in images], seed)))
     for quantity in run.quantities:
         if not run.available(quantity):
             continue
         if quantity.distribution:
-            comparison.rows.extend(_dataset_level_rows(run, quantity, codec_a, codec_b))
+            comparison.rows.extend(_dataset_level_rows(run, quantity, codec_a, codec_b, single))
             continue
         curves_a = per_image_curves(run, quantity.column, codec_a)
         curves_b = per_image_curves(run, quantity.column, codec_b)
         images = sorted(set(curves_a) & set(curves_b))
+        if single:
+            values_a, values_b = _own_points(run, quantity.column, codec_a), _own_points(run, quantity.column, codec_b)
+            comparison.rows.append(ComparisonRow(quantity, OWN_POINTS, bootstrap_mean(
+                [values_b[image] - values_a[image] for image in sorted(set(values_a) & set(values_b))], seed)))
         for kind, function in (("BD-rate", bd_rate), ("BD-metric", bd_metric)):
             values, reason = _per_image_bd(function, curves_a, curves_b, images)
             estimate = bootstrap_mean(values, seed) if len(values) else None
@@ -231,14 +265,25 @@ def _magnitude(estimate: Estimate, unit: str) -> str:
 
 def _point_clause(row: ComparisonRow) -> str:
     estimate, quantity = row.estimate, row.quantity
-    if not estimate.significant:
-        return f"shows no significant difference in {quantity.label} ({format_estimate(estimate, unit=quantity.unit)})"
     higher = estimate.mean > 0
     better = higher == quantity.higher_is_better
+    if not math.isfinite(estimate.low):
+        unit = f" {quantity.unit}" if quantity.unit else ""
+        return (f"is {_number(abs(estimate.mean))}{unit} {'higher' if higher else 'lower'} "
+                f"({'better' if better else 'worse'}) in {quantity.label} (one value each, no interval)")
+    if not estimate.significant:
+        return f"shows no significant difference in {quantity.label} ({format_estimate(estimate, unit=quantity.unit)})"
     return (
         f"is {_magnitude(estimate, quantity.unit)} {'higher' if higher else 'lower'} "
         f"({'better' if better else 'worse'}) in {quantity.label}"
     )
+
+
+def _own_rate_clause(row: ComparisonRow) -> str:
+    estimate = row.estimate
+    if not estimate.significant:
+        return f"uses about as many bits (no significant difference: {format_estimate(estimate, unit='%')})"
+    return f"uses {_magnitude(estimate, '%')} {'fewer' if estimate.mean < 0 else 'more'} bits"
 
 
 def _rate_clause(row: ComparisonRow) -> str:
@@ -265,6 +310,14 @@ def verdict(comparison: Comparison) -> str:
     """One paragraph in plain words, generated from the comparison's numbers."""
     a, b = comparison.codec_a, comparison.codec_b
     sentences = []
+    own = [row for row in comparison.rows if row.kind == OWN_POINTS and row.estimate is not None and not row.quantity.db_of]
+    if own:
+        n = max(row.estimate.n_images for row in own)
+        clauses = [_own_rate_clause(row) if row.quantity is BITS else _point_clause(row) for row in own]
+        sentences.append(
+            f"Each codec has one operating point per image, so no bpp can be matched; where each stands, compared "
+            f"with {a}, {b} " + join_clauses(clauses) + f" (means over {n} images with 95 % bootstrap intervals)."
+        )
     points = comparison.bpp_points
     if points:
         middle = points[len(points) // 2]
@@ -276,13 +329,13 @@ def verdict(comparison: Comparison) -> str:
         if clauses:
             n = max(row.estimate.n_images for row in comparison.rows if row.bpp == middle and row.estimate)
             sentences.append(
-                f"At {middle:g} bpp, compared with {a}, {b} " + _join(clauses)
+                f"At {middle:g} bpp, compared with {a}, {b} " + join_clauses(clauses)
                 + f" (means over {n} images with 95 % bootstrap intervals)."
             )
     rate_rows = _rows_with_interval(comparison, "BD-rate")
     if rate_rows:
         sentences.append(
-            f"Over the common quality range (BD-rate), {b} needs " + _join([_rate_clause(r) for r in rate_rows])
+            f"Over the common quality range (BD-rate), {b} needs " + join_clauses([_rate_clause(r) for r in rate_rows])
             + f" compared with {a}."
         )
     if not sentences:
@@ -293,7 +346,7 @@ def verdict(comparison: Comparison) -> str:
             n = max(row.estimate.n_images for row in metric_rows)
             sentences.append(
                 f"No single bpp lies inside both codecs' ranges; over each image's common range "
-                f"(BD-metric), compared with {a}, {b} " + _join([_point_clause(r) for r in metric_rows])
+                f"(BD-metric), compared with {a}, {b} " + join_clauses([_point_clause(r) for r in metric_rows])
                 + f" (means over {n} images with 95 % bootstrap intervals)."
             )
     if not sentences:
@@ -301,5 +354,5 @@ def verdict(comparison: Comparison) -> str:
     return " ".join(sentences)
 
 
-def _join(clauses: list[str]) -> str:
+def join_clauses(clauses: list[str]) -> str:
     return clauses[0] if len(clauses) == 1 else ", ".join(clauses[:-1]) + " and " + clauses[-1]

@@ -40,7 +40,7 @@ def browser(tmp_path_factory):
 def opened_report(browser, small_run, tmp_path_factory):
     run_dir, originals = small_run
     output = build_report(run_dir, tmp_path_factory.mktemp("browser") / "report.html",
-                          pairs=[("jpeg", "webp")], originals=originals)
+                          groups=[[("jpeg", "webp")]], originals=originals)
     browser.get(output.as_uri())
     return browser
 

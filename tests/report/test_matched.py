@@ -114,3 +114,18 @@ def test_bootstrap_mean_of_identical_values_is_that_value():
 def test_unknown_codec_is_a_one_line_error():
     with pytest.raises(ValueError, match="codec 'C' has no successful rows .* codecs there: A, B"):
         compare(synthetic_run(0.0), "A", "C")
+
+
+def test_single_point_codecs_are_compared_where_each_stands():
+    # One setting each: no curve to match bpp on; B uses 20 % fewer bits and is 0.3 dB worse.
+    run = synthetic_run(psnr_shift=-0.3, rate_factor=0.8)
+    run.results = run.results[run.results["point"] == "3"]
+    comparison = compare(run, "A", "B")
+    assert comparison.bpp_points == []
+    (bits,) = [row for row in comparison.rows if row.kind == "at own points" and row.quantity.column == "bpp"]
+    assert bits.estimate.mean == pytest.approx(-20.0) and bits.estimate.n_images == N_IMAGES
+    (psnr,) = [row for row in comparison.rows if row.kind == "at own points" and row.quantity.column == "psnr"]
+    assert psnr.estimate.low <= -0.3 <= psnr.estimate.high and psnr.estimate.significant
+    assert all(row.estimate is None for row in comparison.rows if row.kind.startswith("BD"))
+    assert re.search(r"no bpp can be matched; where each stands, compared with A, B uses 20 % \[20, 20\] fewer bits and "
+                     r"is 0.\d+ dB \[0.\d+, 0.\d+\] lower \(worse\) in PSNR \(means over 16 images", verdict(comparison))

@@ -19,7 +19,7 @@ from bench.core.rundir import RunDir
 def report_html(small_run, tmp_path_factory):
     run_dir, originals = small_run
     output = build_report(run_dir, tmp_path_factory.mktemp("report") / "report.html", anchor="jpeg",
-                          pairs=[("jpeg", "webp")], originals=originals)
+                          groups=[[("jpeg", "webp")]], originals=originals)
     return output.read_text()
 
 
@@ -109,7 +109,7 @@ def test_distribution_metrics_get_plots_and_bd_rows(small_run, tmp_path):
         run_dir / "distribution_metrics.csv", index=False
     )
     RunDir(run_dir).write_metric_columns([*FID.columns, *KID.columns])
-    text = build_report(run_dir, tmp_path / "report.html", pairs=[("jpeg", "webp")], originals=small_run[1]).read_text()
+    text = build_report(run_dir, tmp_path / "report.html", groups=[[("jpeg", "webp")]], originals=small_run[1]).read_text()
     assert len(re.findall(r'<div class="plot" id="plot-\d+"', text)) == 5
     assert "FID: the run has no FID values" not in text
     assert re.search(r"<td>FID</td><td>BD-rate</td><td>[-+]\d", text)
