@@ -13,7 +13,9 @@ encode and decode of the rows (``bench run`` writes them to ``complexity.csv``):
 ``peak_memory_encode_mb``, ``peak_memory_decode_mb``
     on CUDA ``torch.cuda.max_memory_allocated`` above what was allocated before the call; on the
     CPU the peak resident memory of the process during the call above its level before (Linux
-    ``/proc/self/statm``, sampled every millisecond: approximate, NaN elsewhere);
+    ``/proc/self/statm``, sampled every millisecond, after glibc's ``malloc_trim`` returned the
+    free heap to the system so that reused pages do not hide the call's needs: approximate, NaN
+    elsewhere);
 ``encode_seconds``, ``decode_seconds``, ``entropy_seconds_encode``, ``entropy_seconds_decode``
     wall time of one encode and one decode after one warm-up call each, with
     ``torch.cuda.synchronize`` around CUDA calls, and the part spent inside the CompressAI entropy
@@ -45,6 +47,19 @@ def _rss_bytes() -> int | None:
         return None
 
 
+def _release_free_memory() -> None:
+    """Hand the C allocator's free memory back to the system (glibc ``malloc_trim``), so that what
+    a call allocates shows as resident memory that grows, not as reused pages; no-op elsewhere."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        ctypes.CDLL(name).malloc_trim(0)
+    except (OSError, AttributeError, TypeError):
+        pass
+
+
 @contextmanager
 def _peak_memory(device: Any) -> Iterator[dict[str, float]]:
     """Yields a dict that holds ``mb``, the peak memory above the level at entry, after the block."""
@@ -59,6 +74,7 @@ def _peak_memory(device: Any) -> Iterator[dict[str, float]]:
         torch.cuda.synchronize(device)
         result["mb"] = (torch.cuda.max_memory_allocated(device) - before) / 2**20
         return
+    _release_free_memory()
     before = _rss_bytes()
     if before is None:
         yield result
@@ -85,6 +101,9 @@ def _peak_memory(device: Any) -> Iterator[dict[str, float]]:
 def _instrumented(model: Any) -> Iterator[dict[str, Any]]:
     """Within the block: which modules run (forward hooks), and the time inside entropy models'
     ``compress`` / ``decompress`` (instance-level wrappers, removed afterwards)."""
+    from bench._torchvision import ensure_torchvision
+
+    ensure_torchvision()
     from compressai.entropy_models import EntropyModel
 
     record: dict[str, Any] = {"modules": set(), "entropy_seconds": 0.0}

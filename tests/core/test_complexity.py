@@ -63,3 +63,18 @@ def test_hific_counts_the_networks_each_side_runs(tmp_path, tiny_model, kodim01_
     assert figures["params_encoder"] == count(model.encoder) + count(hyper.analysis) + shared
     assert figures["params_decoder"] == count(model.generator) + shared
     assert figures["kmac_per_pixel_decode"] > figures["kmac_per_pixel_encode"] > 0
+
+
+def test_peak_memory_on_the_cpu_sees_what_a_call_allocates_in_reused_heap():
+    import torch
+
+    from bench.core.complexity import measure_codec_model
+
+    model = torch.nn.Conv2d(3, 4, 1)
+    big = torch.empty(16 * 2**20)
+    del big  # freeing a 64 MiB mapped block raises glibc's mmap threshold above 1 MiB
+    heap = [torch.ones(2**18) for _ in range(100)]
+    del heap  # 100 MiB of 1 MiB heap blocks, free but kept: a call reusing them does not grow the process
+    encode = lambda: [torch.ones(2**18) for _ in range(100)]  # noqa: E731
+    figures = measure_codec_model(model, encode, lambda blocks: len(blocks), 512 * 512)
+    assert 95 <= figures["peak_memory_encode_mb"] < 200
