@@ -23,7 +23,8 @@ from scipy import stats
 
 from bench.report.curves import per_image_curves
 from bench.report.matched import (
-    BITS, CONFIDENCE, OWN_POINTS, Comparison, Estimate, compare, common_bpp_points, format_estimate, join_clauses,
+    BITS, CONFIDENCE, OWN_POINTS, Comparison, Estimate, compare, common_bpp_points, format_estimate, gap_kind,
+    join_clauses,
 )
 from bench.report.rundata import Quantity, RunData
 
@@ -68,6 +69,7 @@ class GroupedComparison:
     bpp_points: list[float]
     comparisons: list[Comparison]
     spreads: list[Spread] = field(default_factory=list)
+    via: str | None = None
 
 
 def t_interval(values: Sequence[float]) -> Estimate:
@@ -93,14 +95,16 @@ def shared_bpp_points(run: RunData, pairs: Sequence[tuple[str, str]]) -> list[fl
 
 def compare_pairs(
     run: RunData, pairs: Sequence[tuple[str, str]], bpp_points: list[float] | None = None, seed: int = 0,
+    via: str | None = None,
 ) -> GroupedComparison:
-    """Compare B against A for each pair, then each metric and measure over the pairs."""
+    """Compare B against A for each pair, then each metric and measure over the pairs (``via``:
+    see :func:`bench.report.matched.compare`)."""
     if len(pairs) < 2:
         raise ValueError(f"a grouped comparison needs at least two pairs A:B, got {len(pairs)}")
     if bpp_points is None:
         bpp_points = shared_bpp_points(run, pairs)
-    comparisons = [compare(run, a, b, bpp_points, seed) for a, b in pairs]
-    grouped = GroupedComparison(list(pairs), list(bpp_points), comparisons)
+    comparisons = [compare(run, a, b, bpp_points, seed, via) for a, b in pairs]
+    grouped = GroupedComparison(list(pairs), list(bpp_points), comparisons, via=via)
     keys = list(dict.fromkeys((row.quantity.column, row.kind) for row in comparisons[0].rows))
     for column, kind in keys:
         per_pair = []
@@ -160,7 +164,8 @@ def _clause(spread: Spread) -> str:
 def grouped_verdict(grouped: GroupedComparison) -> str:
     """Which differences exceed the spread between pairs, which do not, and where pairs disagree in sign."""
     shown = [spread for spread in grouped.spreads if not spread.quantity.db_of and spread.across.n_images
-             and spread.kind in ("BD-rate", "BD-metric", OWN_POINTS, _middle_kind(grouped))]
+             and spread.kind in ("BD-rate", "BD-metric", OWN_POINTS, _middle_kind(grouped),
+                                 gap_kind(grouped.via) if grouped.via else None)]
     if not shown:
         return "The pairs could not be compared: their results do not share a bpp range on any metric."
     beyond = [spread for spread in shown if spread.exceeds_spread]

@@ -147,14 +147,14 @@ def _overview(run: RunData, anchor: str) -> dict[str, Any]:
             "verdicts": verdicts}
 
 
-def _comparison(run: RunData, pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
+def _comparison(run: RunData, pairs: Sequence[tuple[str, str]], via: str | None) -> dict[str, Any]:
     """One pair's comparison, or several pairs' grouped comparison, as plain values for the template."""
     if len(pairs) == 1:
-        comparison = compare(run, *pairs[0])
+        comparison = compare(run, *pairs[0], via=via)
         table, legend, text = comparison_table(comparison), [], verdict(comparison)
         title, points = f"{pairs[0][1]} against {pairs[0][0]}", comparison.bpp_points
     else:
-        grouped = compare_pairs(run, pairs)
+        grouped = compare_pairs(run, pairs, via=via)
         table, legend, text = grouped_table(grouped), pair_legend(grouped), grouped_verdict(grouped)
         title, points = f"{len(pairs)} pairs: " + ", ".join(f"{b} against {a}" for a, b in pairs), grouped.bpp_points
     return {"title": title, "grouped": len(pairs) > 1, "legend": legend, "points": points, "verdict": text,
@@ -178,11 +178,13 @@ def build_report(
     published_dir: str | Path | None = None,
     viewer_images: int = 24,
     figures_dir: str | Path | None = None,
+    via: str | None = None,
 ) -> Path:
     """Write the HTML report of ``run_dir`` to ``output`` (``output/report.html`` when ``output``
     is an existing folder) and return the path written. ``groups``: the comparisons, each one
     pair ``[(A, B)]`` or several pairs compared together (:mod:`bench.report.grouped`).
-    ``figures_dir``: also write each plot as SVG and PDF there (matplotlib, for papers)."""
+    ``figures_dir``: also write each plot as SVG and PDF there (matplotlib, for papers). ``via``:
+    the codec whose curve single-point codecs are also read against (see :func:`compare`)."""
     run = load_run(run_dir)
     notes = []
     if anchor not in run.codecs:
@@ -200,7 +202,7 @@ def build_report(
     ]
     if figures_dir is not None:
         save_figures([data for data in plot_data_by_quantity.values() if data is not None], Path(figures_dir))
-    comparisons = [_comparison(run, group) for group in groups]
+    comparisons = [_comparison(run, group, via) for group in groups]
     viewer = build_viewer(run, originals, viewer_images)
     checks = checks_section(run, originals)
     first = next((q for q in run.per_image_quantities if run.available(q) and not q.db_of), None)

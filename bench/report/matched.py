@@ -73,6 +73,8 @@ class Comparison:
     codec_b: str
     bpp_points: list[float]
     rows: list[ComparisonRow] = field(default_factory=list)
+    #: The codec whose curve single-point codecs were read against, if any.
+    via: str | None = None
 
 
 def bootstrap_mean(values: ArrayLike, seed: int = 0) -> Estimate:
@@ -157,13 +159,9 @@ def _own_points(run: RunData, column: str, codec: str) -> dict[str, float]:
     return {image: float(values[0]) for image, (_, values) in per_image_curves(run, column, codec).items() if len(values)}
 
 
-def _dataset_level_rows(run: RunData, quantity: Quantity, codec_a: str, codec_b: str, single: bool) -> list[ComparisonRow]:
+def _dataset_level_rows(run: RunData, quantity: Quantity, codec_a: str, codec_b: str) -> list[ComparisonRow]:
     a, b = mean_curve(run, quantity, codec_a), mean_curve(run, quantity, codec_b)
     rows = []
-    if single and len(a) == 1 and len(b) == 1:
-        difference = float(b["value"].iloc[0] - a["value"].iloc[0])
-        rows.append(ComparisonRow(quantity, OWN_POINTS, Estimate(difference, math.nan, math.nan, 0),
-                                  "dataset-level metric: no per-image interval"))
     for kind, function in (("BD-rate", bd_rate), ("BD-metric", bd_metric)):
         result = function(a["bpp"], a["value"], b["bpp"], b["value"])
         if result.value is None:
@@ -175,10 +173,17 @@ def _dataset_level_rows(run: RunData, quantity: Quantity, codec_a: str, codec_b:
 
 
 def compare(
-    run: RunData, codec_a: str, codec_b: str, bpp_points: list[float] | None = None, seed: int = 0
+    run: RunData, codec_a: str, codec_b: str, bpp_points: list[float] | None = None, seed: int = 0,
+    via: str | None = None,
 ) -> Comparison:
-    """Compare codec B against codec A on every quantity the run has."""
-    for codec in (codec_a, codec_b):
+    """Compare codec B against codec A on every quantity the run has.
+
+    When each has one operating point per image, they are compared where each stands, and with
+    ``via`` (a codec with a curve, such as a classical anchor) also by their gaps to that codec's
+    curve at their own bpp: ``(B - via at B's bpp) - (A - via at A's bpp)``, a matched-bpp
+    difference that reads the exchange of bits for quality off ``via``'s curve.
+    """
+    for codec in (codec_a, codec_b, *([via] if via else [])):
         if codec not in run.codecs:
             raise ValueError(
                 f"codec {codec!r} has no successful rows in {run.path}; codecs there: {', '.join(run.codecs)}"
@@ -186,26 +191,19 @@ def compare(
     reference = per_image_curves(run, "bpp", codec_a)
     if bpp_points is None:
         bpp_points = common_bpp_points(reference, per_image_curves(run, "bpp", codec_b))
-    comparison = Comparison(codec_a, codec_b, list(bpp_points))
-    single = one_point_each(reference, per_image_curves(run, "bpp", codec_b))
-    if single:
-        rates_a, rates_b = _own_points(run, "bpp", codec_a), _own_points(run, "bpp", codec_b)
-        images = sorted(set(rates_a) & set(rates_b))
-        comparison.rows.append(ComparisonRow(BITS, OWN_POINTS, bootstrap_mean(
-            [100 * (rates_b[image] / rates_a[image] - 1) for image in images], seed)))
+    comparison = Comparison(codec_a, codec_b, list(bpp_points), via=via)
+    if one_point_each(reference, per_image_curves(run, "bpp", codec_b)):
+        comparison.rows = _single_point_rows(run, codec_a, codec_b, via, seed)
+        return comparison
     for quantity in run.quantities:
         if not run.available(quantity):
             continue
         if quantity.distribution:
-            comparison.rows.extend(_dataset_level_rows(run, quantity, codec_a, codec_b, single))
+            comparison.rows.extend(_dataset_level_rows(run, quantity, codec_a, codec_b))
             continue
         curves_a = per_image_curves(run, quantity.column, codec_a)
         curves_b = per_image_curves(run, quantity.column, codec_b)
         images = sorted(set(curves_a) & set(curves_b))
-        if single:
-            values_a, values_b = _own_points(run, quantity.column, codec_a), _own_points(run, quantity.column, codec_b)
-            comparison.rows.append(ComparisonRow(quantity, OWN_POINTS, bootstrap_mean(
-                [values_b[image] - values_a[image] for image in sorted(set(values_a) & set(values_b))], seed)))
         for kind, function in (("BD-rate", bd_rate), ("BD-metric", bd_metric)):
             values, reason = _per_image_bd(function, curves_a, curves_b, images)
             estimate = bootstrap_mean(values, seed) if len(values) else None
@@ -220,6 +218,49 @@ def compare(
                 ComparisonRow(quantity, f"at {point:g} bpp", estimate if estimate.n_images else None, reason, point)
             )
     return comparison
+
+
+def gap_kind(via: str) -> str:
+    """The kind of the rows that compare single-point codecs by their gaps to ``via``'s curve."""
+    return f"gap to {via} at own bpp"
+
+
+def _single_point_rows(run: RunData, codec_a: str, codec_b: str, via: str | None, seed: int) -> list[ComparisonRow]:
+    rates_a, rates_b = _own_points(run, "bpp", codec_a), _own_points(run, "bpp", codec_b)
+    rows = [ComparisonRow(BITS, OWN_POINTS, bootstrap_mean(
+        [100 * (rates_b[image] / rates_a[image] - 1) for image in sorted(set(rates_a) & set(rates_b))], seed))]
+    for quantity in run.quantities:
+        if not run.available(quantity):
+            continue
+        if quantity.distribution:
+            curves = {codec: mean_curve(run, quantity, codec) for codec in (codec_a, codec_b, via) if codec}
+            if len(curves[codec_a]) != 1 or len(curves[codec_b]) != 1:
+                continue
+            point_a, point_b = curves[codec_a].iloc[0], curves[codec_b].iloc[0]
+            no_interval = "dataset-level metric: no per-image interval"
+            rows.append(ComparisonRow(quantity, OWN_POINTS, Estimate(float(point_b.value - point_a.value), math.nan, math.nan, 0),
+                                      no_interval))
+            if via:
+                anchor = curves[via]
+                gaps = [value - interpolate_at(anchor["bpp"].to_numpy(), anchor["value"].to_numpy(), [bpp])[0]
+                        for bpp, value in ((point_a.bpp, point_a.value), (point_b.bpp, point_b.value))]
+                gap = gaps[1] - gaps[0]
+                rows.append(ComparisonRow(quantity, gap_kind(via), Estimate(gap, math.nan, math.nan, 0) if math.isfinite(gap)
+                                          else None, no_interval if math.isfinite(gap) else f"outside {via}'s bpp range"))
+            continue
+        values_a, values_b = _own_points(run, quantity.column, codec_a), _own_points(run, quantity.column, codec_b)
+        images = sorted(set(values_a) & set(values_b))
+        rows.append(ComparisonRow(quantity, OWN_POINTS, bootstrap_mean([values_b[i] - values_a[i] for i in images], seed)))
+        if via:
+            anchor = per_image_curves(run, quantity.column, via)
+            differences = [
+                (values_b[i] - interpolate_at(*anchor[i], [rates_b[i]])[0]) - (values_a[i] - interpolate_at(*anchor[i], [rates_a[i]])[0])
+                for i in images if i in anchor
+            ]
+            estimate = bootstrap_mean(differences, seed)
+            rows.append(ComparisonRow(quantity, gap_kind(via), estimate if estimate.n_images else None,
+                                      "" if estimate.n_images else f"no image has both points inside {via}'s bpp range"))
+    return rows
 
 
 def _number(value: float) -> str:
@@ -315,8 +356,15 @@ def verdict(comparison: Comparison) -> str:
         n = max(row.estimate.n_images for row in own)
         clauses = [_own_rate_clause(row) if row.quantity is BITS else _point_clause(row) for row in own]
         sentences.append(
-            f"Each codec has one operating point per image, so no bpp can be matched; where each stands, compared "
-            f"with {a}, {b} " + join_clauses(clauses) + f" (means over {n} images with 95 % bootstrap intervals)."
+            f"Each codec has one operating point per image, so no bpp can be matched directly; where each stands, "
+            f"compared with {a}, {b} " + join_clauses(clauses) + f" (means over {n} images with 95 % bootstrap intervals)."
+        )
+    gaps = [row for row in comparison.rows if comparison.via and row.kind == gap_kind(comparison.via)
+            and row.estimate is not None and not row.quantity.db_of]
+    if gaps:
+        sentences.append(
+            f"Read against {comparison.via}'s curve at each one's own bpp (its exchange of bits for quality), {b} "
+            + join_clauses([_point_clause(row) for row in gaps]) + f" than {a}."
         )
     points = comparison.bpp_points
     if points:

@@ -125,3 +125,22 @@ def test_single_point_pairs_are_grouped_where_each_stands():
     psnr = spread_of(grouped, "at own points")
     assert psnr.across.mean == pytest.approx(-0.3, abs=0.05) and psnr.exceeds_spread
     assert "Beyond the spread between pairs: PSNR (at own points), B is worse: -0.3" in grouped_verdict(grouped)
+
+
+def test_single_point_pairs_read_against_an_anchor_curve_with_bench_compare(tmp_path, capsys):
+    shifts = [-0.3, -0.35, -0.25]
+    run = paired_run(shifts)
+    anchor = run.results[run.results["codec"] == "dense-0"].assign(codec="anchor")
+    run.results = pd.concat([run.results[run.results["point"] == "3"], anchor], ignore_index=True)
+    grouped = compare_pairs(run, pairs_of(shifts), via="anchor")
+    gap = spread_of(grouped, "gap to anchor at own bpp")
+    # Same bpp within each pair: the gap difference is the pair's own PSNR difference.
+    own = spread_of(grouped, "at own points")
+    assert gap.per_pair[0].mean == pytest.approx(own.per_pair[0].mean)
+    assert "PSNR (gap to anchor at own bpp), B is worse: -0.3" in grouped_verdict(grouped)
+    # The same through the command line, on the run written to disk.
+    run.results.assign(setting=run.results["point"], width=8, height=8, bytes=1, error="").to_csv(
+        tmp_path / "results.csv", index=False)
+    RunDir(tmp_path).write_metric_columns(PSNR.columns)
+    assert main(["compare", str(tmp_path), *[f"{a}:{b}" for a, b in pairs_of(shifts)], "--via", "anchor"]) == 0
+    assert "PSNR (gap to anchor at own bpp), B is worse: -0.3" in capsys.readouterr().out

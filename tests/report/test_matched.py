@@ -126,6 +126,25 @@ def test_single_point_codecs_are_compared_where_each_stands():
     assert bits.estimate.mean == pytest.approx(-20.0) and bits.estimate.n_images == N_IMAGES
     (psnr,) = [row for row in comparison.rows if row.kind == "at own points" and row.quantity.column == "psnr"]
     assert psnr.estimate.low <= -0.3 <= psnr.estimate.high and psnr.estimate.significant
-    assert all(row.estimate is None for row in comparison.rows if row.kind.startswith("BD"))
-    assert re.search(r"no bpp can be matched; where each stands, compared with A, B uses 20 % \[20, 20\] fewer bits and "
+    assert not any(row.kind.startswith("BD") for row in comparison.rows)  # no curve, no Bjontegaard delta
+    assert re.search(r"no bpp can be matched directly; where each stands, compared with A, B uses 20 % \[20, 20\] fewer bits and "
                      r"is 0.\d+ dB \[0.\d+, 0.\d+\] lower \(worse\) in PSNR \(means over 16 images", verdict(comparison))
+
+
+def test_single_point_codecs_read_against_a_curve_compare_at_matched_bpp():
+    # A: a curve (PSNR = 30 + 4 log2 bpp + offset). "hi" sits on A's curve at setting 4; "lo" sits
+    # 0.5 dB above A's curve at setting 2: fewer bits and less PSNR where it stands, but better
+    # for its bits, by 0.5 dB read off A's curve.
+    run = synthetic_run(psnr_shift=0.0)
+    curve = run.results[run.results["codec"] == "A"]
+    hi = curve[curve["point"] == "4"].assign(codec="hi")
+    lo = curve[curve["point"] == "2"].assign(codec="lo")
+    lo["psnr"] += 0.5
+    run.results = pd.concat([curve, hi, lo], ignore_index=True)
+    comparison = compare(run, "hi", "lo", via="A")
+    (own,) = [row for row in comparison.rows if row.kind == "at own points" and row.quantity.column == "psnr"]
+    assert own.estimate.mean == pytest.approx(-8 * 0.8 + 0.5)  # two settings = 1.6 doublings of bpp at 4 dB each
+    (gap,) = [row for row in comparison.rows if row.kind == "gap to A at own bpp"]
+    assert gap.estimate.mean == pytest.approx(0.5, abs=0.01) and gap.estimate.n_images == N_IMAGES
+    assert "Read against A's curve at each one's own bpp (its exchange of bits for quality), lo is 0.5" in verdict(comparison)
+    assert "higher (better) in PSNR than hi." in verdict(comparison)
