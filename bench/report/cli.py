@@ -7,7 +7,8 @@ from pathlib import Path
 from bench.errors import BenchError
 
 VIA_HELP = ("for codecs with one operating point per image (one checkpoint each): also compare their gaps to this "
-            "codec's curve at their own bpp, a matched-bpp difference read off its curve")
+            "codec's curve at their own bpp, a matched-bpp difference read off its curve (repeatable, or CODEC1,CODEC2: "
+            "one reading per curve)")
 
 
 def add_report_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -28,7 +29,7 @@ def add_report_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--compare", action="append", default=[], metavar="A:B[,A2:B2,...]",
                         help="compare codec B against codec A with bootstrap intervals (repeatable); several pairs "
                         "joined by commas (one per training seed, say) form one grouped comparison with the spread between pairs")
-    parser.add_argument("--via", default=None, metavar="CODEC", help=VIA_HELP)
+    parser.add_argument("--via", action="append", default=[], metavar="CODEC", help=VIA_HELP)
     parser.add_argument("--originals", type=Path, default=None, metavar="DIR", help="folder with the original images, for the viewer (default: the run's dataset copy)")
     parser.add_argument("--published", type=Path, default=None, metavar="DIR", help="folder of published numbers (default: baselines/published of this checkout)")
     parser.add_argument("--viewer-images", type=int, default=24, metavar="N", help="at most N images in the viewer")
@@ -51,7 +52,7 @@ def add_compare_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="the folder `bench run --out` wrote")
     parser.add_argument("pairs", nargs="+", metavar="A:B", help="two codec names; several pairs: a grouped comparison")
     parser.add_argument("--bpp", default=None, metavar="B1,B2,...", help="bpp points for the matched rows (default: three inside both ranges)")
-    parser.add_argument("--via", default=None, metavar="CODEC", help=VIA_HELP)
+    parser.add_argument("--via", action="append", default=[], metavar="CODEC", help=VIA_HELP)
     parser.set_defaults(func=compare_command)
 
 
@@ -70,6 +71,10 @@ def _pair(text: str) -> tuple[str, str]:
         raise BenchError(str(exc)) from None
 
 
+def _vias(values: list[str]) -> list[str]:
+    return [name for value in values for name in value.split(",") if name]
+
+
 def report_command(args: argparse.Namespace) -> int:
     from bench.report.html import build_report
     from bench.report.rundata import RunDirError
@@ -78,7 +83,7 @@ def report_command(args: argparse.Namespace) -> int:
     try:
         output = build_report(
             args.run_dir, args.output, args.anchor, groups, args.originals, args.published, args.viewer_images, args.figures,
-            args.via,
+            _vias(args.via),
         )
     except (RunDirError, ValueError) as exc:
         raise BenchError(str(exc)) from None
@@ -101,10 +106,10 @@ def compare_command(args: argparse.Namespace) -> int:
     try:
         run = load_run(args.run_dir)
         if len(pairs) == 1:
-            comparison = compare(run, *pairs[0], points, via=args.via)
+            comparison = compare(run, *pairs[0], points, via=_vias(args.via))
             table, lines = comparison_table(comparison), [verdict(comparison)]
         else:
-            grouped = compare_pairs(run, pairs, points, via=args.via)
+            grouped = compare_pairs(run, pairs, points, via=_vias(args.via))
             table, lines = grouped_table(grouped), [*pair_legend(grouped), "", grouped_verdict(grouped)]
     except (RunDirError, ValueError) as exc:
         raise BenchError(str(exc)) from None

@@ -23,8 +23,8 @@ from scipy import stats
 
 from bench.report.curves import per_image_curves
 from bench.report.matched import (
-    BITS, CONFIDENCE, OWN_POINTS, Comparison, Estimate, compare, common_bpp_points, format_estimate, gap_kind,
-    join_clauses,
+    BITS, CONFIDENCE, OWN_POINTS, Comparison, Estimate, as_vias, compare, common_bpp_points, format_estimate,
+    gap_kind, join_clauses, reading_disagreements,
 )
 from bench.report.rundata import Quantity, RunData
 
@@ -69,7 +69,7 @@ class GroupedComparison:
     bpp_points: list[float]
     comparisons: list[Comparison]
     spreads: list[Spread] = field(default_factory=list)
-    via: str | None = None
+    vias: tuple[str, ...] = ()
 
 
 def t_interval(values: Sequence[float]) -> Estimate:
@@ -95,7 +95,7 @@ def shared_bpp_points(run: RunData, pairs: Sequence[tuple[str, str]]) -> list[fl
 
 def compare_pairs(
     run: RunData, pairs: Sequence[tuple[str, str]], bpp_points: list[float] | None = None, seed: int = 0,
-    via: str | None = None,
+    via: str | Sequence[str] | None = None,
 ) -> GroupedComparison:
     """Compare B against A for each pair, then each metric and measure over the pairs (``via``:
     see :func:`bench.report.matched.compare`)."""
@@ -103,8 +103,9 @@ def compare_pairs(
         raise ValueError(f"a grouped comparison needs at least two pairs A:B, got {len(pairs)}")
     if bpp_points is None:
         bpp_points = shared_bpp_points(run, pairs)
-    comparisons = [compare(run, a, b, bpp_points, seed, via) for a, b in pairs]
-    grouped = GroupedComparison(list(pairs), list(bpp_points), comparisons, via=via)
+    vias = as_vias(via)
+    comparisons = [compare(run, a, b, bpp_points, seed, vias) for a, b in pairs]
+    grouped = GroupedComparison(list(pairs), list(bpp_points), comparisons, vias=vias)
     keys = list(dict.fromkeys((row.quantity.column, row.kind) for row in comparisons[0].rows))
     for column, kind in keys:
         per_pair = []
@@ -165,7 +166,7 @@ def grouped_verdict(grouped: GroupedComparison) -> str:
     """Which differences exceed the spread between pairs, which do not, and where pairs disagree in sign."""
     shown = [spread for spread in grouped.spreads if not spread.quantity.db_of and spread.across.n_images
              and spread.kind in ("BD-rate", "BD-metric", OWN_POINTS, _middle_kind(grouped),
-                                 gap_kind(grouped.via) if grouped.via else None)]
+                                 *(gap_kind(via) for via in grouped.vias))]
     if not shown:
         return "The pairs could not be compared: their results do not share a bpp range on any metric."
     beyond = [spread for spread in shown if spread.exceeds_spread]
@@ -177,6 +178,10 @@ def grouped_verdict(grouped: GroupedComparison) -> str:
                          ("Pairs disagree in sign", disagree)):
         if group:
             sentences.append(f"{title}: " + join_clauses([_clause(spread) for spread in group]) + ".")
+    split = reading_disagreements({(spread.quantity.label, spread.kind): spread.across.mean for spread in shown},
+                                  grouped.vias)
+    if split:
+        sentences.append(f"The sign of the mean over pairs depends on the curve read against: {join_clauses(split)}.")
     return " ".join(sentences)
 
 

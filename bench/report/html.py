@@ -16,7 +16,7 @@ import jinja2
 from bench.errors import BenchError
 from bench.report.checks import checks_section
 from bench.report.grouped import compare_pairs, grouped_table, grouped_verdict, pair_legend
-from bench.report.matched import compare, comparison_table, verdict
+from bench.report.matched import as_vias, compare, comparison_table, verdict
 from bench.report.overview import overview
 from bench.report.plots import decode_time_figure, interactive_figure, plot_data, save_figures
 from bench.report.published import PublishedSource, load_published, points_for
@@ -147,7 +147,7 @@ def _overview(run: RunData, anchor: str) -> dict[str, Any]:
             "verdicts": verdicts}
 
 
-def _comparison(run: RunData, pairs: Sequence[tuple[str, str]], via: str | None) -> dict[str, Any]:
+def _comparison(run: RunData, pairs: Sequence[tuple[str, str]], via: Sequence[str]) -> dict[str, Any]:
     """One pair's comparison, or several pairs' grouped comparison, as plain values for the template."""
     if len(pairs) == 1:
         comparison = compare(run, *pairs[0], via=via)
@@ -178,13 +178,13 @@ def build_report(
     published_dir: str | Path | None = None,
     viewer_images: int = 24,
     figures_dir: str | Path | None = None,
-    via: str | None = None,
+    via: str | Sequence[str] | None = None,
 ) -> Path:
     """Write the HTML report of ``run_dir`` to ``output`` (``output/report.html`` when ``output``
     is an existing folder) and return the path written. ``groups``: the comparisons, each one
     pair ``[(A, B)]`` or several pairs compared together (:mod:`bench.report.grouped`).
     ``figures_dir``: also write each plot as SVG and PDF there (matplotlib, for papers). ``via``:
-    the codec whose curve single-point codecs are also read against (see :func:`compare`)."""
+    the codec (or codecs) whose curves single-point codecs are also read against (see :func:`compare`)."""
     run = load_run(run_dir)
     notes = []
     if anchor not in run.codecs:
@@ -202,7 +202,7 @@ def build_report(
     ]
     if figures_dir is not None:
         save_figures([data for data in plot_data_by_quantity.values() if data is not None], Path(figures_dir))
-    comparisons = [_comparison(run, group, via) for group in groups]
+    comparisons = [_comparison(run, group, as_vias(via)) for group in groups]
     viewer = build_viewer(run, originals, viewer_images)
     checks = checks_section(run, originals)
     first = next((q for q in run.per_image_quantities if run.available(q) and not q.db_of), None)

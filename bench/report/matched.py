@@ -20,6 +20,7 @@ in the test set. Dataset-level metrics (FID, KID) have no per-image values and g
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -73,8 +74,8 @@ class Comparison:
     codec_b: str
     bpp_points: list[float]
     rows: list[ComparisonRow] = field(default_factory=list)
-    #: The codec whose curve single-point codecs were read against, if any.
-    via: str | None = None
+    #: The codecs whose curves single-point codecs were read against, if any.
+    vias: tuple[str, ...] = ()
 
 
 def bootstrap_mean(values: ArrayLike, seed: int = 0) -> Estimate:
@@ -174,16 +175,19 @@ def _dataset_level_rows(run: RunData, quantity: Quantity, codec_a: str, codec_b:
 
 def compare(
     run: RunData, codec_a: str, codec_b: str, bpp_points: list[float] | None = None, seed: int = 0,
-    via: str | None = None,
+    via: str | Sequence[str] | None = None,
 ) -> Comparison:
     """Compare codec B against codec A on every quantity the run has.
 
     When each has one operating point per image, they are compared where each stands, and with
-    ``via`` (a codec with a curve, such as a classical anchor) also by their gaps to that codec's
-    curve at their own bpp: ``(B - via at B's bpp) - (A - via at A's bpp)``, a matched-bpp
-    difference that reads the exchange of bits for quality off ``via``'s curve.
+    ``via`` (a codec with a curve, such as a classical anchor, or several) also by their gaps to
+    that codec's curve at their own bpp: ``(B - via at B's bpp) - (A - via at A's bpp)``, a
+    matched-bpp difference that reads the exchange of bits for quality off ``via``'s curve. Curves
+    exchange bits for quality at different rates, so the sign can depend on the curve: the verdict
+    says so when it does.
     """
-    for codec in (codec_a, codec_b, *([via] if via else [])):
+    vias = as_vias(via)
+    for codec in (codec_a, codec_b, *vias):
         if codec not in run.codecs:
             raise ValueError(
                 f"codec {codec!r} has no successful rows in {run.path}; codecs there: {', '.join(run.codecs)}"
@@ -191,9 +195,9 @@ def compare(
     reference = per_image_curves(run, "bpp", codec_a)
     if bpp_points is None:
         bpp_points = common_bpp_points(reference, per_image_curves(run, "bpp", codec_b))
-    comparison = Comparison(codec_a, codec_b, list(bpp_points), via=via)
+    comparison = Comparison(codec_a, codec_b, list(bpp_points), vias=vias)
     if one_point_each(reference, per_image_curves(run, "bpp", codec_b)):
-        comparison.rows = _single_point_rows(run, codec_a, codec_b, via, seed)
+        comparison.rows = _single_point_rows(run, codec_a, codec_b, vias, seed)
         return comparison
     for quantity in run.quantities:
         if not run.available(quantity):
@@ -220,12 +224,21 @@ def compare(
     return comparison
 
 
+def as_vias(via: str | Sequence[str] | None) -> tuple[str, ...]:
+    """``via`` as a tuple of codec names: ``None`` is none, a string is one."""
+    if via is None:
+        return ()
+    return (via,) if isinstance(via, str) else tuple(via)
+
+
 def gap_kind(via: str) -> str:
     """The kind of the rows that compare single-point codecs by their gaps to ``via``'s curve."""
     return f"gap to {via} at own bpp"
 
 
-def _single_point_rows(run: RunData, codec_a: str, codec_b: str, via: str | None, seed: int) -> list[ComparisonRow]:
+def _single_point_rows(
+    run: RunData, codec_a: str, codec_b: str, vias: tuple[str, ...], seed: int,
+) -> list[ComparisonRow]:
     rates_a, rates_b = _own_points(run, "bpp", codec_a), _own_points(run, "bpp", codec_b)
     rows = [ComparisonRow(BITS, OWN_POINTS, bootstrap_mean(
         [100 * (rates_b[image] / rates_a[image] - 1) for image in sorted(set(rates_a) & set(rates_b))], seed))]
@@ -233,14 +246,14 @@ def _single_point_rows(run: RunData, codec_a: str, codec_b: str, via: str | None
         if not run.available(quantity):
             continue
         if quantity.distribution:
-            curves = {codec: mean_curve(run, quantity, codec) for codec in (codec_a, codec_b, via) if codec}
+            curves = {codec: mean_curve(run, quantity, codec) for codec in (codec_a, codec_b, *vias)}
             if len(curves[codec_a]) != 1 or len(curves[codec_b]) != 1:
                 continue
             point_a, point_b = curves[codec_a].iloc[0], curves[codec_b].iloc[0]
             no_interval = "dataset-level metric: no per-image interval"
             rows.append(ComparisonRow(quantity, OWN_POINTS, Estimate(float(point_b.value - point_a.value), math.nan, math.nan, 0),
                                       no_interval))
-            if via:
+            for via in vias:
                 anchor = curves[via]
                 gaps = [value - interpolate_at(anchor["bpp"].to_numpy(), anchor["value"].to_numpy(), [bpp])[0]
                         for bpp, value in ((point_a.bpp, point_a.value), (point_b.bpp, point_b.value))]
@@ -251,7 +264,7 @@ def _single_point_rows(run: RunData, codec_a: str, codec_b: str, via: str | None
         values_a, values_b = _own_points(run, quantity.column, codec_a), _own_points(run, quantity.column, codec_b)
         images = sorted(set(values_a) & set(values_b))
         rows.append(ComparisonRow(quantity, OWN_POINTS, bootstrap_mean([values_b[i] - values_a[i] for i in images], seed)))
-        if via:
+        for via in vias:
             anchor = per_image_curves(run, quantity.column, via)
             differences = [
                 (values_b[i] - interpolate_at(*anchor[i], [rates_b[i]])[0]) - (values_a[i] - interpolate_at(*anchor[i], [rates_a[i]])[0])
@@ -359,13 +372,19 @@ def verdict(comparison: Comparison) -> str:
             f"Each codec has one operating point per image, so no bpp can be matched directly; where each stands, "
             f"compared with {a}, {b} " + join_clauses(clauses) + f" (means over {n} images with 95 % bootstrap intervals)."
         )
-    gaps = [row for row in comparison.rows if comparison.via and row.kind == gap_kind(comparison.via)
-            and row.estimate is not None and not row.quantity.db_of]
-    if gaps:
-        sentences.append(
-            f"Read against {comparison.via}'s curve at each one's own bpp (its exchange of bits for quality), {b} "
-            + join_clauses([_point_clause(row) for row in gaps]) + f" than {a}."
-        )
+    for via in comparison.vias:
+        gaps = [row for row in comparison.rows if row.kind == gap_kind(via) and row.estimate is not None
+                and not row.quantity.db_of]
+        if gaps:
+            sentences.append(
+                f"Read against {via}'s curve at each one's own bpp (its exchange of bits for quality), {b} "
+                + join_clauses([_point_clause(row) for row in gaps]) + f" than {a}."
+            )
+    split = reading_disagreements(
+        {(row.quantity.label, row.kind): row.estimate.mean for row in comparison.rows if row.estimate is not None
+         and not row.quantity.db_of}, comparison.vias)
+    if split:
+        sentences.append(f"The sign depends on the curve read against: {join_clauses(split)}.")
     points = comparison.bpp_points
     if points:
         middle = points[len(points) // 2]
@@ -400,6 +419,19 @@ def verdict(comparison: Comparison) -> str:
     if not sentences:
         return f"{a} and {b} could not be compared: their results do not share a bpp range on any metric."
     return " ".join(sentences)
+
+
+def reading_disagreements(means: dict[tuple[str, str], float], vias: Sequence[str]) -> list[str]:
+    """``label (via +x, via2 -y)`` for each metric whose gaps to the curves of ``vias`` differ in sign.
+
+    ``means`` maps (metric label, row kind) to a mean difference."""
+    clauses = []
+    for label in dict.fromkeys(label for label, _ in means):
+        readings = [(via, means[label, gap_kind(via)]) for via in vias
+                    if math.isfinite(means.get((label, gap_kind(via)), math.nan))]
+        if len({np.sign(value) for _, value in readings} - {0}) > 1:
+            clauses.append(f"{label} ({', '.join(f'{via} {value:+.3g}' for via, value in readings)})")
+    return clauses
 
 
 def join_clauses(clauses: list[str]) -> str:

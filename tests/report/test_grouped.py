@@ -40,6 +40,13 @@ def pairs_of(shifts: list[float]) -> list[tuple[str, str]]:
     return [(f"dense-{pair}", f"sparse-{pair}") for pair in range(len(shifts))]
 
 
+def write_run(run: RunData, folder) -> None:
+    """``run`` as a run folder that ``bench compare`` reads."""
+    run.results.assign(setting=run.results["point"], width=8, height=8, bytes=1, error="").to_csv(
+        folder / "results.csv", index=False)
+    RunDir(folder).write_metric_columns(PSNR.columns)
+
+
 def spread_of(grouped, kind: str):
     (spread,) = [s for s in grouped.spreads if s.quantity.column == "psnr" and s.kind == kind]
     return spread
@@ -139,8 +146,27 @@ def test_single_point_pairs_read_against_an_anchor_curve_with_bench_compare(tmp_
     assert gap.per_pair[0].mean == pytest.approx(own.per_pair[0].mean)
     assert "PSNR (gap to anchor at own bpp), B is worse: -0.3" in grouped_verdict(grouped)
     # The same through the command line, on the run written to disk.
-    run.results.assign(setting=run.results["point"], width=8, height=8, bytes=1, error="").to_csv(
-        tmp_path / "results.csv", index=False)
-    RunDir(tmp_path).write_metric_columns(PSNR.columns)
+    write_run(run, tmp_path)
     assert main(["compare", str(tmp_path), *[f"{a}:{b}" for a, b in pairs_of(shifts)], "--via", "anchor"]) == 0
     assert "PSNR (gap to anchor at own bpp), B is worse: -0.3" in capsys.readouterr().out
+
+
+def test_grouped_readings_against_two_curves_say_where_their_signs_differ(tmp_path, capsys):
+    # Each sparse model stands one setting (0.8 doublings of bpp) below its dense twin, 0.3 dB above
+    # the dense curve there. Read off the anchor (4 dB per doubling, the dense curve) sparse gains
+    # 0.3 dB; off "flat" (1 dB per doubling) it loses 3.2 - 0.8 - 0.3 = 2.1 dB.
+    shifts = [0.3, 0.35, 0.25]
+    run = paired_run(shifts)
+    anchor = run.results[run.results["codec"] == "dense-0"].assign(codec="anchor")
+    flat = anchor.assign(codec="flat", psnr=anchor["psnr"] - 3 * np.log2(anchor["bpp"]))
+    dense = run.results[run.results["codec"].str.startswith("dense") & (run.results["point"] == "3")]
+    sparse = run.results[run.results["codec"].str.startswith("sparse") & (run.results["point"] == "2")]
+    run.results = pd.concat([dense, sparse, anchor, flat], ignore_index=True)
+    grouped = compare_pairs(run, pairs_of(shifts), via=["anchor", "flat"])
+    assert spread_of(grouped, "gap to anchor at own bpp").across.mean == pytest.approx(0.3, abs=0.05)
+    assert spread_of(grouped, "gap to flat at own bpp").across.mean == pytest.approx(-2.1, abs=0.05)
+    assert re.search(r"The sign of the mean over pairs depends on the curve read against: "
+                     r"PSNR \(anchor \+0\.\d+, flat -2\.\d+\)\.", grouped_verdict(grouped))
+    write_run(run, tmp_path)
+    assert main(["compare", str(tmp_path), *[f"{a}:{b}" for a, b in pairs_of(shifts)], "--via", "anchor,flat"]) == 0
+    assert "depends on the curve read against: PSNR (anchor +0." in capsys.readouterr().out

@@ -148,3 +148,19 @@ def test_single_point_codecs_read_against_a_curve_compare_at_matched_bpp():
     assert gap.estimate.mean == pytest.approx(0.5, abs=0.01) and gap.estimate.n_images == N_IMAGES
     assert "Read against A's curve at each one's own bpp (its exchange of bits for quality), lo is 0.5" in verdict(comparison)
     assert "higher (better) in PSNR than hi." in verdict(comparison)
+
+
+def test_curves_that_exchange_bits_for_quality_differently_can_disagree_and_the_verdict_says_so():
+    # As above, plus "flat": 1 dB per doubling of bpp where A gives 4. lo, 1.6 doublings below hi,
+    # is 5.9 dB worse where it stands: 0.5 dB better read off A, 5.9 - 1.6 = 4.3 dB worse off flat.
+    run = synthetic_run(psnr_shift=0.0)
+    curve = run.results[run.results["codec"] == "A"]
+    flat = curve.assign(codec="flat", psnr=curve["psnr"] - 3 * np.log2(curve["bpp"]))
+    lo = curve[curve["point"] == "2"].assign(codec="lo")
+    lo["psnr"] += 0.5
+    run.results = pd.concat([curve, flat, curve[curve["point"] == "4"].assign(codec="hi"), lo], ignore_index=True)
+    comparison = compare(run, "hi", "lo", via=["A", "flat"])
+    assert comparison.vias == ("A", "flat")
+    gaps = {row.kind: row.estimate.mean for row in comparison.rows if row.kind.startswith("gap")}
+    assert gaps == {"gap to A at own bpp": pytest.approx(0.5, abs=0.01), "gap to flat at own bpp": pytest.approx(-4.3, abs=0.01)}
+    assert "The sign depends on the curve read against: PSNR (A +0.5, flat -4.3)." in verdict(comparison)
