@@ -152,12 +152,14 @@ def _direction(spread: Spread, mean: float) -> str:
 def _clause(spread: Spread) -> str:
     where = f"{spread.quantity.label} ({spread.kind})"
     text = format_estimate(spread.across, unit=spread.unit)
+    n = spread.across.n_images
+    if n < len(spread.per_pair):
+        text += f" ({n} of {len(spread.per_pair)} pairs have a value)"
     if spread.exceeds_spread:
         return f"{where}, {_direction(spread, spread.across.mean)}: {text}"
     if len(spread.signs - {0}) > 1:
         unit = f" {spread.unit}" if spread.unit else ""
         return f"{where}: pairs from {spread.minimum:+.3g} to {spread.maximum:+.3g}{unit}"
-    n = len([estimate for estimate in spread.per_pair if estimate is not None])
     return (f"{where}, {_direction(spread, spread.across.mean)} in all {n} pairs ({spread.significant_pairs} with an "
             f"interval over images that excludes 0): {text}")
 

@@ -170,3 +170,19 @@ def test_grouped_readings_against_two_curves_say_where_their_signs_differ(tmp_pa
     write_run(run, tmp_path)
     assert main(["compare", str(tmp_path), *[f"{a}:{b}" for a, b in pairs_of(shifts)], "--via", "anchor,flat"]) == 0
     assert "depends on the curve read against: PSNR (anchor +0." in capsys.readouterr().out
+
+
+def test_a_reading_that_some_pairs_lack_says_how_many_pairs_it_rests_on():
+    # The third pair's sparse model stands below the anchor curve's lowest bpp: no gap to read.
+    shifts = [-0.3, -0.35, -0.25]
+    run = paired_run(shifts)
+    results = run.results
+    anchor = results[(results["codec"] == "dense-0") & (results["point"] != "1")].assign(codec="anchor")
+    sparse_2 = results[(results["codec"] == "sparse-2") & (results["point"] == "1")]
+    run.results = pd.concat([results[(results["point"] == "3") & (results["codec"] != "sparse-2")], sparse_2, anchor],
+                            ignore_index=True)
+    grouped = compare_pairs(run, pairs_of(shifts), via="anchor")
+    gap = spread_of(grouped, "gap to anchor at own bpp")
+    assert gap.per_pair[2] is None and gap.across.n_images == 2
+    assert re.search(r"PSNR \(gap to anchor at own bpp\)[^:]*: -0\.3\d* dB \[[^]]+\] \(2 of 3 pairs have a value\)",
+                     grouped_verdict(grouped))
