@@ -157,7 +157,7 @@ def summarize(frame: "pd.DataFrame", metric_columns: list["Column"]) -> str:
     import numpy as np
     import pandas as pd
 
-    from bench.report.matched import interpolate_at
+    from bench.report.curves import interpolate_at
 
     if frame.empty:
         return "no rows"

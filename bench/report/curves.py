@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 import pandas as pd
+from scipy.interpolate import PchipInterpolator
 
 from bench.report.rundata import Quantity, RunData
 
@@ -66,3 +67,14 @@ def per_image_curves(run: RunData, column: str, codec: str) -> dict[str, tuple[n
     for image, points in rows.groupby("image", sort=True):
         curves[str(image)] = rd_points(points["bpp"], points[column])
     return curves
+
+
+def interpolate_at(bpp: np.ndarray, values: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """PCHIP interpolation of one curve over log bpp at ``points``; NaN outside its bpp range."""
+    points = np.asarray(points, dtype=float)
+    out = np.full(points.shape, np.nan)
+    if len(bpp) < 2 or np.any(np.diff(bpp) <= 0):
+        return out
+    inside = (points >= bpp[0]) & (points <= bpp[-1])
+    out[inside] = PchipInterpolator(np.log(bpp), values)(np.log(points[inside]))
+    return out

@@ -26,12 +26,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike
 import pandas as pd
-from scipy.interpolate import PchipInterpolator
 from scipy.stats import bootstrap
 
 from bench.metrics.base import Column
 from bench.report.bdrate import BDValue, bd_metric, bd_rate
-from bench.report.curves import mean_curve, per_image_curves
+from bench.report.curves import interpolate_at, mean_curve, per_image_curves
 from bench.report.rundata import Quantity, RunData
 
 CONFIDENCE = 0.95
@@ -94,17 +93,6 @@ def bootstrap_mean(values: ArrayLike, seed: int = 0) -> Estimate:
     )
     interval = result.confidence_interval
     return Estimate(float(values.mean()), float(interval.low), float(interval.high), len(values))
-
-
-def interpolate_at(bpp: np.ndarray, values: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """PCHIP interpolation of one curve over log bpp at ``points``; NaN outside its bpp range."""
-    points = np.asarray(points, dtype=float)
-    out = np.full(points.shape, np.nan)
-    if len(bpp) < 2 or np.any(np.diff(bpp) <= 0):
-        return out
-    inside = (points >= bpp[0]) & (points <= bpp[-1])
-    out[inside] = PchipInterpolator(np.log(bpp), values)(np.log(points[inside]))
-    return out
 
 
 def _round_bpp(value: float) -> float:

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bench.report.curves import mean_curve
-from bench.report.matched import Estimate, compare, interpolate_at
+from bench.report.curves import interpolate_at, mean_curve
+from bench.report.matched import Estimate, compare
 from bench.report.rundata import Quantity, RunData
 
 #: Where between the low and the high end of the rates most codecs reach the verdict reads "low",

@@ -23,3 +23,12 @@ def test_psnr_of_a_known_error_is_exact():
 
 def test_identical_images_give_inf(kodim01):
     assert PSNR().measure(kodim01, kodim01) == {"psnr": math.inf}
+
+
+def test_8_bit_and_floating_point_inputs_give_the_same_psnr(kodim01):
+    # uint8 takes an exact integer path, other types a float64 one: both must equal skimage.
+    rng = np.random.default_rng(1)
+    noisy = np.clip(kodim01.astype(int) + rng.integers(-90, 91, kodim01.shape), 0, 255).astype(np.uint8)
+    expected = peak_signal_noise_ratio(kodim01, noisy, data_range=255)
+    assert abs(psnr(kodim01, noisy) - expected) < 1e-9
+    assert abs(psnr(kodim01.astype(np.float32), noisy.astype(np.float32)) - expected) < 1e-9

@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 from scipy.interpolate import PchipInterpolator
 
-from bench.report.matched import bootstrap_mean, common_bpp_points, compare, interpolate_at, verdict
+from bench.report.curves import interpolate_at
+from bench.report.matched import bootstrap_mean, common_bpp_points, compare, verdict
 from bench.metrics.psnr import PSNR
 from bench.report.rundata import RunData, quantities_of
 from bench.core.rundir import RunDir
