@@ -47,7 +47,7 @@ def add_compare_parser(subparsers: argparse._SubParsersAction) -> None:
         "trained with several seeds, say), each pair's differences side by side, their mean with a Student-t "
         "interval over the pairs, their range, and which differences exceed the spread between pairs.\n\n"
         "examples:\n  bench compare runs/kodak hific-dense:hific-sparse\n"
-        "  bench compare runs/lo dense-s0:sparse-s0 dense-s1:sparse-s1 dense-s2:sparse-s2",
+        "  bench compare runs/lo dense-s0:sparse-s0 dense-s1:sparse-s1 dense-s2:sparse-s2 --via hevc,dense-family",
     )
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="the folder `bench run --out` wrote")
     parser.add_argument("pairs", nargs="+", metavar="A:B", help="two codec names; several pairs: a grouped comparison")
