@@ -51,7 +51,8 @@ class Spread:
     @property
     def signs(self) -> set[int]:
         """The signs (+1, -1, 0) of the pairs' means."""
-        return {int(np.sign(estimate.mean)) for estimate in self.per_pair if estimate is not None}
+        return {int(np.sign(estimate.mean)) for estimate in self.per_pair
+                if estimate is not None and math.isfinite(estimate.mean)}
 
     @property
     def significant_pairs(self) -> int:
@@ -116,10 +117,7 @@ def compare_pairs(
         if not means:
             continue  # no pair has it (BD values of single-point codecs, say)
         quantity = next(row.quantity for row in comparisons[0].rows if row.quantity.column == column)
-        grouped.spreads.append(Spread(
-            quantity, kind, per_pair, t_interval(means),
-            min(means) if means else math.nan, max(means) if means else math.nan,
-        ))
+        grouped.spreads.append(Spread(quantity, kind, per_pair, t_interval(means), min(means), max(means)))
     return grouped
 
 

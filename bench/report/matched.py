@@ -242,10 +242,8 @@ def _single_point_rows(
             rows.append(ComparisonRow(quantity, OWN_POINTS, Estimate(float(point_b.value - point_a.value), math.nan, math.nan, 0),
                                       no_interval))
             for via in vias:
-                anchor = curves[via]
-                gaps = [value - interpolate_at(anchor["bpp"].to_numpy(), anchor["value"].to_numpy(), [bpp])[0]
-                        for bpp, value in ((point_a.bpp, point_a.value), (point_b.bpp, point_b.value))]
-                gap = gaps[1] - gaps[0]
+                anchor = (curves[via]["bpp"].to_numpy(), curves[via]["value"].to_numpy())
+                gap = _gap_difference(anchor, (point_a.bpp, point_a.value), (point_b.bpp, point_b.value))
                 rows.append(ComparisonRow(quantity, gap_kind(via), Estimate(gap, math.nan, math.nan, 0) if math.isfinite(gap)
                                           else None, no_interval if math.isfinite(gap) else f"outside {via}'s bpp range"))
             continue
@@ -254,14 +252,21 @@ def _single_point_rows(
         rows.append(ComparisonRow(quantity, OWN_POINTS, bootstrap_mean([values_b[i] - values_a[i] for i in images], seed)))
         for via in vias:
             anchor = per_image_curves(run, quantity.column, via)
-            differences = [
-                (values_b[i] - interpolate_at(*anchor[i], [rates_b[i]])[0]) - (values_a[i] - interpolate_at(*anchor[i], [rates_a[i]])[0])
-                for i in images if i in anchor
-            ]
+            differences = [_gap_difference(anchor[i], (rates_a[i], values_a[i]), (rates_b[i], values_b[i]))
+                           for i in images if i in anchor]
             estimate = bootstrap_mean(differences, seed)
             rows.append(ComparisonRow(quantity, gap_kind(via), estimate if estimate.n_images else None,
                                       "" if estimate.n_images else f"no image has both points inside {via}'s bpp range"))
     return rows
+
+
+def _gap_difference(
+    curve: tuple[np.ndarray, np.ndarray], point_a: tuple[float, float], point_b: tuple[float, float],
+) -> float:
+    """``(B - curve at B's bpp) - (A - curve at A's bpp)`` for points ``(bpp, value)``; NaN when
+    either bpp lies outside the curve's range."""
+    at_a, at_b = interpolate_at(*curve, [point_a[0], point_b[0]])
+    return float((point_b[1] - at_b) - (point_a[1] - at_a))
 
 
 def _number(value: float) -> str:
