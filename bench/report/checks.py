@@ -7,8 +7,6 @@ each scaled to at most :data:`THUMBNAIL_SIZE` pixels wide.
 """
 from __future__ import annotations
 
-import base64
-import io
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -18,7 +16,7 @@ from PIL import Image
 from bench.core.conformance import conformance_table
 from bench.core.plausibility import flag_rows
 from bench.report.rundata import RunData
-from bench.report.viewer import read_if_present
+from bench.report.viewer import read_if_present, webp_data_uri
 
 THUMBNAIL_SIZE = 256
 THUMBNAIL_QUALITY = 85
@@ -33,9 +31,7 @@ def thumbnail_uri(image: np.ndarray) -> str:
     picture = Image.fromarray(image)
     if picture.width > THUMBNAIL_SIZE:
         picture = picture.resize((THUMBNAIL_SIZE, round(picture.height * THUMBNAIL_SIZE / picture.width)), Image.Resampling.BOX)
-    buffer = io.BytesIO()
-    picture.save(buffer, format="WEBP", quality=THUMBNAIL_QUALITY, method=4)
-    return "data:image/webp;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return webp_data_uri(picture, THUMBNAIL_QUALITY)
 
 
 def difference_image(original: np.ndarray, reconstruction: np.ndarray) -> np.ndarray:

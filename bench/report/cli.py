@@ -94,8 +94,7 @@ def report_command(args: argparse.Namespace) -> int:
 def compare_command(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from bench.report.grouped import compare_pairs, grouped_table, grouped_verdict, pair_legend
-    from bench.report.matched import compare, comparison_table, verdict
+    from bench.report.grouped import tabulate
     from bench.report.rundata import RunDirError, load_run
 
     pairs = [_pair(text) for text in args.pairs]
@@ -104,17 +103,11 @@ def compare_command(args: argparse.Namespace) -> int:
     except ValueError:
         raise BenchError(f"--bpp {args.bpp!r}: expected numbers such as 0.1,0.2") from None
     try:
-        run = load_run(args.run_dir)
-        if len(pairs) == 1:
-            comparison = compare(run, *pairs[0], points, via=_vias(args.via))
-            table, lines = comparison_table(comparison), [verdict(comparison)]
-        else:
-            grouped = compare_pairs(run, pairs, points, via=_vias(args.via))
-            table, lines = grouped_table(grouped), [*pair_legend(grouped), "", grouped_verdict(grouped)]
+        shown = tabulate(load_run(args.run_dir), pairs, points, _vias(args.via))
     except (RunDirError, ValueError) as exc:
         raise BenchError(str(exc)) from None
     with pd.option_context("display.width", 250, "display.max_colwidth", 80, "display.max_columns", None):
-        print(table.to_string(index=False))
+        print(shown.table.to_string(index=False))
     print()
-    print("\n".join(lines))
+    print("\n".join([*shown.legend, "", shown.verdict] if shown.legend else [shown.verdict]))
     return 0

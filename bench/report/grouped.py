@@ -23,8 +23,8 @@ from scipy import stats
 
 from bench.report.curves import per_image_curves
 from bench.report.matched import (
-    BITS, CONFIDENCE, OWN_POINTS, Comparison, Estimate, as_vias, compare, common_bpp_points, format_estimate,
-    gap_kind, join_clauses, reading_disagreements,
+    BITS, CONFIDENCE, OWN_POINTS, Comparison, Estimate, as_vias, compare, common_bpp_points, comparison_table,
+    format_estimate, gap_kind, join_clauses, reading_disagreements, verdict,
 )
 from bench.report.rundata import Quantity, RunData
 
@@ -119,6 +119,28 @@ def compare_pairs(
         quantity = next(row.quantity for row in comparisons[0].rows if row.quantity.column == column)
         grouped.spreads.append(Spread(quantity, kind, per_pair, t_interval(means), min(means), max(means)))
     return grouped
+
+
+@dataclass
+class Tabulated:
+    """A comparison as shown: its table, the legend of its pairs (none for one pair) and its verdict."""
+
+    table: pd.DataFrame
+    legend: list[str]
+    verdict: str
+    bpp_points: list[float]
+
+
+def tabulate(
+    run: RunData, pairs: Sequence[tuple[str, str]], bpp_points: list[float] | None = None,
+    via: str | Sequence[str] | None = None,
+) -> Tabulated:
+    """One pair compared (:func:`bench.report.matched.compare`), or several (:func:`compare_pairs`)."""
+    if len(pairs) == 1:
+        comparison = compare(run, *pairs[0], bpp_points, via=via)
+        return Tabulated(comparison_table(comparison), [], verdict(comparison), comparison.bpp_points)
+    grouped = compare_pairs(run, pairs, bpp_points, via=via)
+    return Tabulated(grouped_table(grouped), pair_legend(grouped), grouped_verdict(grouped), grouped.bpp_points)
 
 
 def grouped_table(grouped: GroupedComparison) -> pd.DataFrame:

@@ -15,11 +15,10 @@ import jinja2
 
 from bench.errors import BenchError
 from bench.report.checks import checks_section
-from bench.report.grouped import compare_pairs, grouped_table, grouped_verdict, pair_legend
-from bench.report.matched import as_vias, compare, comparison_table, verdict
-from bench.report.overview import overview
+from bench.report.grouped import tabulate
+from bench.report.overview import overview, shown_quantities
 from bench.report.plots import decode_time_figure, interactive_figure, plot_data, save_figures
-from bench.report.published import PublishedSource, load_published, points_for
+from bench.report.published import PublishedSource, load_published
 from bench.report.rundata import RunData, load_run
 from bench.report.viewer import CROP_QUALITY, CROP_SIZE, build_viewer
 
@@ -110,8 +109,13 @@ def _published(run: RunData, sources: list[PublishedSource]) -> dict[str, Any]:
         "sources": [{"name": s.name, "card": s.card} for s in sources],
         "columns": columns,
         "rows": [[_number(p.get(c, "")) for c in columns] for p in points],
-        "plotted": any(not points_for(sources, d, q).empty for d in run.datasets for q in run.quantities),
     }
+
+
+def _bd_text(estimate: Any, without_interval: str = "") -> str:
+    """A BD-rate as ``+1.2 % [-0.3, +2.8]``; ``without_interval`` follows when it has none."""
+    interval = f" [{estimate.low:+.1f}, {estimate.high:+.1f}]" if math.isfinite(estimate.low) else without_interval
+    return f"{estimate.mean:+.1f} %{interval}"
 
 
 def _overview(run: RunData, anchor: str) -> dict[str, Any]:
@@ -131,13 +135,11 @@ def _overview(run: RunData, anchor: str) -> dict[str, Any]:
             if estimate is None:
                 cells.append({"text": "n/a", "mark": marks[cell.reason], "shade": ""})
                 continue
-            interval = f" [{estimate.low:+.1f}, {estimate.high:+.1f}]" if math.isfinite(estimate.low) else " (mean curves)"
-            cells.append({"text": f"{estimate.mean:+.1f} %{interval}", "mark": "", "shade": _shade(estimate)})
+            cells.append({"text": _bd_text(estimate, " (mean curves)"), "mark": "", "shade": _shade(estimate)})
         matrix.append({"codec": codec, "cells": cells})
     verdicts = []
     for quantity in result.quantities:
-        ranking = [{"codec": codec, "text": f"{estimate.mean:+.1f} %" + (f" [{estimate.low:+.1f}, {estimate.high:+.1f}]"
-                    if math.isfinite(estimate.low) else "")} for codec, estimate in result.ranking(quantity)]
+        ranking = [{"codec": codec, "text": _bd_text(estimate)} for codec, estimate in result.ranking(quantity)]
         best = [{"position": name, "bpp": rate, "codec": codec, "value": value, "reaching": reaching}
                 for name, rate, codec, value, reaching in result.best_at.get(quantity.column, [])]
         unranked = [{"codec": codec, "mark": marks[cells[quantity.column].reason]}
@@ -147,18 +149,13 @@ def _overview(run: RunData, anchor: str) -> dict[str, Any]:
             "verdicts": verdicts}
 
 
-def _comparison(run: RunData, pairs: Sequence[tuple[str, str]], via: Sequence[str]) -> dict[str, Any]:
+def _comparison(run: RunData, pairs: Sequence[tuple[str, str]], via: str | Sequence[str] | None) -> dict[str, Any]:
     """One pair's comparison, or several pairs' grouped comparison, as plain values for the template."""
-    if len(pairs) == 1:
-        comparison = compare(run, *pairs[0], via=via)
-        table, legend, text = comparison_table(comparison), [], verdict(comparison)
-        title, points = f"{pairs[0][1]} against {pairs[0][0]}", comparison.bpp_points
-    else:
-        grouped = compare_pairs(run, pairs, via=via)
-        table, legend, text = grouped_table(grouped), pair_legend(grouped), grouped_verdict(grouped)
-        title, points = f"{len(pairs)} pairs: " + ", ".join(f"{b} against {a}" for a, b in pairs), grouped.bpp_points
-    return {"title": title, "grouped": len(pairs) > 1, "legend": legend, "points": points, "verdict": text,
-            "columns": list(table.columns), "rows": table.values.tolist()}
+    shown = tabulate(run, pairs, via=via)
+    title = (f"{pairs[0][1]} against {pairs[0][0]}" if len(pairs) == 1
+             else f"{len(pairs)} pairs: " + ", ".join(f"{b} against {a}" for a, b in pairs))
+    return {"title": title, "grouped": len(pairs) > 1, "legend": shown.legend, "points": shown.bpp_points,
+            "verdict": shown.verdict, "columns": list(shown.table.columns), "rows": shown.table.values.tolist()}
 
 
 def _shade(estimate: Any) -> str:
@@ -202,10 +199,10 @@ def build_report(
     ]
     if figures_dir is not None:
         save_figures([data for data in plot_data_by_quantity.values() if data is not None], Path(figures_dir))
-    comparisons = [_comparison(run, group, as_vias(via)) for group in groups]
+    comparisons = [_comparison(run, group, via) for group in groups]
     viewer = build_viewer(run, originals, viewer_images)
     checks = checks_section(run, originals)
-    first = next((q for q in run.per_image_quantities if run.available(q) and not q.db_of), None)
+    first = next((q for q in shown_quantities(run) if not q.distribution), None)
     complexity = {
         "rows": run.complexity.to_dict("records") if run.complexity is not None else [],
         "plot": decode_time_figure(run, first) if first is not None else None,

@@ -95,7 +95,8 @@ def bootstrap_mean(values: ArrayLike, seed: int = 0) -> Estimate:
     return Estimate(float(values.mean()), float(interval.low), float(interval.high), len(values))
 
 
-def _round_bpp(value: float) -> float:
+def round_bpp(value: float) -> float:
+    """``value`` to two significant digits: the round bpp points comparisons are read at."""
     return float(f"{value:.2g}")
 
 
@@ -121,7 +122,7 @@ def common_bpp_points(
         if not low < high:
             return []
     fractions = np.linspace(0.2, 0.8, count) if count > 1 else np.array([0.5])
-    points = {_round_bpp(low * (high / low) ** f) for f in fractions}
+    points = {round_bpp(low * (high / low) ** f) for f in fractions}
     return sorted(p for p in points if low <= p <= high)
 
 

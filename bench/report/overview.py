@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bench.report.curves import interpolate_at, mean_curve
-from bench.report.matched import Estimate, compare
+from bench.report.matched import Estimate, compare, round_bpp
 from bench.report.rundata import Quantity, RunData
 
 #: Where between the low and the high end of the rates most codecs reach the verdict reads "low",
@@ -35,7 +35,6 @@ class Cell:
 
 @dataclass
 class Overview:
-    anchor: str
     quantities: list[Quantity]
     #: codec -> quantity column -> cell (the anchor itself has none).
     cells: dict[str, dict[str, Cell]] = field(default_factory=dict)
@@ -61,7 +60,7 @@ def shown_quantities(run: RunData) -> list[Quantity]:
 def overview(run: RunData, anchor: str, seed: int = 0) -> Overview:
     """The BD matrix and the verdict's rankings and best codecs per rate."""
     quantities = shown_quantities(run)
-    result = Overview(anchor, quantities)
+    result = Overview(quantities)
     for codec in run.codecs:
         if codec == anchor:
             continue
@@ -103,7 +102,7 @@ def _best_at_rates(run: RunData, quantity: Quantity) -> list[tuple[str, float, s
         return []
     found = []
     for name, position in RATE_POSITIONS:
-        rate = float(f"{low * (high / low) ** position:.2g}")
+        rate = round_bpp(low * (high / low) ** position)
         values = {}
         for codec, curve in curves.items():
             value = interpolate_at(curve["bpp"].to_numpy(float), curve["value"].to_numpy(float), np.array([rate]))[0]

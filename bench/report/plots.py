@@ -44,14 +44,29 @@ class PlotData:
     measured: list[Series]
     published: list[Series]
     log_x: bool
-    spread_text: str
 
-    @property
-    def y_label(self) -> str:
-        """The label with its unit once ("MS-SSIM (dB)" already names its unit)."""
-        quantity = self.quantity
-        unit = f" [{quantity.unit}]" if quantity.unit and f"({quantity.unit})" not in quantity.label else ""
-        return f"{quantity.label}{unit}, {'higher' if quantity.higher_is_better else 'lower'} is better"
+
+def axis_label(quantity: Quantity) -> str:
+    """The label with its unit once ("MS-SSIM (dB)" already names its unit) and its direction."""
+    unit = f" [{quantity.unit}]" if quantity.unit and f"({quantity.unit})" not in quantity.label else ""
+    return f"{quantity.label}{unit}, {'higher' if quantity.higher_is_better else 'lower'} is better"
+
+
+def _marker(style: Style) -> dict[str, Any]:
+    """A measured codec's marker: filled, or hollow for its other bitstreams."""
+    return {"symbol": "circle" if style.filled else "circle-open", "size": 6, "color": style.color}
+
+
+def _layout(title: str, x_axis: dict[str, Any], y_title: str, height: int, **legend: Any) -> dict[str, Any]:
+    """The plotly layout both figures share: the legend outside the plotting area, so that it never covers a curve."""
+    return {
+        "title": {"text": html.escape(title), "font": {"size": 14}},
+        "xaxis": {**x_axis, "gridcolor": "#e5e5e5"},
+        "yaxis": {"title": {"text": html.escape(y_title)}, "gridcolor": "#e5e5e5"},
+        "legend": {"x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top", "font": {"size": 11}, **legend},
+        "margin": {"l": 70, "r": 10, "t": 40, "b": 50}, "hovermode": "closest", "plot_bgcolor": "white",
+        "height": height,
+    }
 
 
 def plot_data(run: RunData, quantity: Quantity, published: list[PublishedSource]) -> PlotData | None:
@@ -78,8 +93,7 @@ def plot_data(run: RunData, quantity: Quantity, published: list[PublishedSource]
                              points["value"].tolist(), points["point"].astype(str).tolist() if "point" in points else []))
     rates = [b for s in [*measured, *series] for b in s.bpp if b > 0]
     log_x = bool(rates) and max(rates) / min(rates) > LOG_X_SPAN
-    spread_text = "±1 std over subsets" if quantity.std_column else ("±1 std over images" if not quantity.distribution else "")
-    return PlotData(quantity, measured, series, log_x, spread_text)
+    return PlotData(quantity, measured, series, log_x)
 
 
 def _hover(series: Series, quantity: Quantity) -> str:
@@ -105,7 +119,7 @@ def interactive_figure(data: PlotData) -> dict[str, Any]:
             "type": "scatter", "mode": "lines+markers", "name": name, "legendgroup": name, "x": series.bpp, "y": series.value,
             "customdata": [html.escape(point) for point in series.points], "hovertemplate": _hover(series, data.quantity),
             "line": {"color": series.style.color, "dash": series.style.dash, "width": 2},
-            "marker": {"symbol": "circle" if series.style.filled else "circle-open", "size": 6, "color": series.style.color},
+            "marker": _marker(series.style),
         })
     for series in data.published:
         name = html.escape(series.name)
@@ -117,15 +131,8 @@ def interactive_figure(data: PlotData) -> dict[str, Any]:
             "marker": {"symbol": f"{series.style.symbol}-open", "size": 8, "color": series.style.color},
         })
     title = f"{data.quantity.label}: mean over images" if not data.quantity.distribution else f"{data.quantity.label} per operating point"
-    layout = {
-        "title": {"text": html.escape(title), "font": {"size": 14}},
-        "xaxis": {"title": {"text": "bits per pixel"}, "type": "log" if data.log_x else "linear", "gridcolor": "#e5e5e5"},
-        "yaxis": {"title": {"text": html.escape(data.y_label)}, "gridcolor": "#e5e5e5"},
-        # Outside the plotting area, so that it never covers a curve.
-        "legend": {"x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top", "font": {"size": 11}, "groupclick": "toggleitem"},
-        "margin": {"l": 70, "r": 10, "t": 40, "b": 50}, "hovermode": "closest", "plot_bgcolor": "white",
-        "height": 460,
-    }
+    x_axis = {"title": {"text": "bits per pixel"}, "type": "log" if data.log_x else "linear"}
+    layout = _layout(title, x_axis, axis_label(data.quantity), 460, groupclick="toggleitem")
     return {"data": traces, "layout": layout}
 
 
@@ -149,17 +156,12 @@ def decode_time_figure(run: RunData, quantity: Quantity) -> dict[str, Any] | Non
             "hovertemplate": f"<b>{name}</b><br>point %{{customdata[0]}} (%{{customdata[1]:.3f}} bpp)<br>"
                              f"decode %{{x:.3g}} s<br>{html.escape(quantity.label)} %{{y:.4g}}<extra></extra>",
             "line": {"color": style.color, "dash": style.dash, "width": 1.5},
-            "marker": {"symbol": "circle" if style.filled else "circle-open", "size": 6, "color": style.color},
+            "marker": _marker(style),
         })
     if not traces:
         return None
-    layout = {
-        "title": {"text": html.escape(f"Decode time and {quantity.label}, per operating point"), "font": {"size": 14}},
-        "xaxis": {"title": {"text": "decode time per image, s (mean over images)"}, "type": "log", "gridcolor": "#e5e5e5"},
-        "yaxis": {"title": {"text": html.escape(PlotData(quantity, [], [], False, "").y_label)}, "gridcolor": "#e5e5e5"},
-        "legend": {"x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top", "font": {"size": 11}},
-        "margin": {"l": 70, "r": 10, "t": 40, "b": 50}, "hovermode": "closest", "plot_bgcolor": "white", "height": 420,
-    }
+    x_axis = {"title": {"text": "decode time per image, s (mean over images)"}, "type": "log"}
+    layout = _layout(f"Decode time and {quantity.label}, per operating point", x_axis, axis_label(quantity), 420)
     return {"data": traces, "layout": layout}
 
 
@@ -183,7 +185,7 @@ def static_figure(data: PlotData) -> Any:
         axes.xaxis.set_major_formatter(FuncFormatter(_tick_label))
         axes.xaxis.set_minor_formatter(FuncFormatter(_tick_label))
     axes.set_xlabel("bits per pixel")
-    axes.set_ylabel(data.y_label)
+    axes.set_ylabel(axis_label(data.quantity))
     axes.grid(True, which="both", alpha=0.3)
     axes.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     return figure

@@ -40,12 +40,17 @@ def centre_crop_box(height: int, width: int, size: int = CROP_SIZE) -> tuple[int
     return top, left, top + crop_h, left + crop_w
 
 
+def webp_data_uri(picture: Image.Image, quality: int) -> str:
+    """``picture`` as a WebP data URI (embedded in the report, so that it opens with no other file)."""
+    buffer = io.BytesIO()
+    picture.save(buffer, format="WEBP", quality=quality, method=4)
+    return "data:image/webp;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
 def crop_data_uri(image: np.ndarray, box: tuple[int, int, int, int]) -> str:
     """The crop ``box`` of an H x W x 3 uint8 image as a WebP data URI."""
     top, left, bottom, right = box
-    buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(image[top:bottom, left:right])).save(buffer, format="WEBP", quality=CROP_QUALITY, method=4)
-    return "data:image/webp;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return webp_data_uri(Image.fromarray(np.ascontiguousarray(image[top:bottom, left:right])), CROP_QUALITY)
 
 
 def read_if_present(path: Path | None) -> np.ndarray | None:
