@@ -321,7 +321,7 @@ def run_command(args: argparse.Namespace) -> int:
         with Progress() as progress:
             result = api.run(
                 args.codecs, dataset=args.dataset, images=args.images, out=args.out, metrics=args.metrics,
-                settings=parse_settings(args.settings), target_bpp=parse_targets(args.target_bpp), device=args.device,
+                settings=parse_settings(args.settings), target_bpp=parse_targets(args.target_bpp), device=device,
                 jobs=args.jobs, backend=backend, save_reconstructions=args.save_recon, save_bitstreams=args.save_bitstreams,
                 verify=args.verify, limit=args.limit, shard=shard, retry_errors=args.retry_errors, data_dir=args.data_dir,
                 cache_dir=args.cache_dir, download=not args.no_download, codec_options=codec_parts, metric_options=metric_parts,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from bench.core import execution
-from bench.core.plan import RunPlan, pending_jobs
+from bench.core.plan import RunPlan
 from bench.core.rundir import RunDir
 from bench.metadata import now, run_metadata
 
@@ -83,9 +83,7 @@ def run_benchmark(
     table = None
     with run_dir.open_store() as store:
         invocation = store.record_invocation(record)
-        if on_start is not None:
-            on_start(len(plan.jobs()), len(pending_jobs(plan, store, run_dir, retry_errors)))
-        execution.execute(plan, store, run_dir, backend or execution.local_backend(jobs or 1), retry_errors, on_rows)
+        execution.execute(plan, store, run_dir, backend or execution.local_backend(jobs or 1), retry_errors, on_rows, on_start)
         complexity = _measure_complexity(plan, run_dir)
         record["finished"] = now()
         store.update_invocation(invocation, record)
@@ -102,8 +100,6 @@ def _measure_complexity(plan: RunPlan, run_dir: RunDir) -> Any:
     for the operating points ``complexity.csv`` lacks; here, after the timed work, once per point."""
     from bench.core.complexity import complexity_rows
 
-    if not plan.images:
-        return run_dir.read_complexity()
     existing = run_dir.read_complexity()
     done = set() if existing is None else set(zip(existing["codec"], existing["point"].astype(str)))
     points = {name: plan.points(name) for name in plan.codecs}

@@ -43,8 +43,6 @@ if TYPE_CHECKING:
     from bench.codecs.base import Codec
     from bench.core.fresh_process import FreshProcess
 
-#: Row columns written by a check.
-COLUMNS = ("reference_decoder", "reference_max_diff", "reference_check")
 OK = "ok"
 MISMATCH = "mismatch"
 NOT_CHECKED = "not checked"

@@ -91,8 +91,7 @@ class InProcess(Backend):
     def start(self, plan: RunPlan) -> None:
         super().start(plan)
         self.results: dict[int, list[Measured]] = {}
-        for part in [*plan.codecs.values(), *plan.metrics]:
-            part.use_device(worker_devices(plan.device)[0])
+        plan.use_device(worker_devices(plan.device)[0])
 
     def submit(self, task: list[Job]) -> Any:
         handle = len(self.results)
@@ -117,8 +116,7 @@ def _init_worker(plan: RunPlan, threads: int, devices: Sequence[str], counter: A
         index = counter.value
         counter.value += 1
     limit_threads(threads)
-    for part in [*plan.codecs.values(), *plan.metrics]:
-        part.use_device(devices[index % len(devices)])
+    plan.use_device(devices[index % len(devices)])
     _worker_plan["plan"] = plan
 
 
@@ -177,15 +175,19 @@ def execute(
     backend: Backend | None = None,
     retry_errors: bool = False,
     on_rows: Callable[[list[dict[str, Any]]], None] | None = None,
+    on_start: Callable[[int, int], None] | None = None,
 ) -> int:
     """Run every job of ``plan`` that the run folder does not hold yet; return how many ran.
 
     ``store`` is the run folder's :class:`~bench.core.store.ResultStore`, ``run_dir`` its
     :class:`~bench.core.rundir.RunDir` (where files go). ``backend`` defaults to
-    :class:`InProcess`. ``on_rows`` is called with each task's rows after they are written.
+    :class:`InProcess`. ``on_start(total, pending)`` is called once the jobs to run are known,
+    ``on_rows`` with each task's rows after they are written.
     """
     backend = backend or InProcess()
     pending = pending_jobs(plan, store, run_dir, retry_errors)
+    if on_start is not None:
+        on_start(len(plan.jobs()), len(pending))
     tasks = make_tasks(pending, backend.settings_per_task)
     if isinstance(backend, LocalPool) and len(tasks) <= 1:
         backend = InProcess()  # no pool to start for one task

@@ -64,6 +64,11 @@ class RunPlan:
             return [OperatingPoint.at_target(target) for target in self.target_bpps]
         return [OperatingPoint(setting) for setting in self.settings.get(codec, self.codecs[codec].settings)]
 
+    def use_device(self, device: str) -> None:
+        """Put every codec and metric of the plan on ``device``."""
+        for part in [*self.codecs.values(), *self.metrics]:
+            part.use_device(device)
+
     def jobs(self) -> list[Job]:
         """All jobs, grouped by image so that consecutive jobs share the reference."""
         points = {name: self.points(name) for name in self.codecs}

@@ -19,8 +19,6 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-#: What identifies a row.
-KEY_COLUMNS = ("dataset", "image", "codec", "point")
 #: Columns every results table starts with; metric columns follow, then :data:`TRAILING_COLUMNS`.
 BASE_COLUMNS = ("dataset", "image", "width", "height", "codec", "codec_version", "point", "setting", "bytes", "bpp")
 TRAILING_COLUMNS = ("encode_seconds", "decode_seconds", "status", "error")
@@ -65,20 +63,15 @@ def upgrade_row(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def upgrade_table(table: "pd.DataFrame", legacy_recon_path: Any = None) -> "pd.DataFrame":
-    """A results or distribution table written before operating points, in today's columns.
+    """A results table written before operating points, in today's columns.
 
-    In a results table ``quality`` held the setting used (for rate-controlled rows the one rate
-    control chose) and the point is derived from it; in a distribution table ``quality`` was the
-    point. ``legacy_recon_path(dataset, codec, setting label, image)`` gives the rows their
+    ``quality`` held the setting used (for rate-controlled rows the one rate control chose) and
+    the point is derived from it. ``legacy_recon_path(dataset, codec, setting label, image)`` gives the rows their
     ``recon_path`` where the old layout put reconstructions.
     """
     from bench.core.points import setting_label, target_label
 
     if "point" in table or "quality" not in table:
-        return table
-    if "setting" not in table and "image" not in table:  # a distribution table: quality was the point
-        table = table.rename(columns={"quality": "point"})
-        table["point"] = table["point"].map(setting_label)
         return table
     table = table.rename(columns={"quality": "setting"})
     points = table["setting"].map(setting_label)

@@ -188,7 +188,9 @@ class RunDir:
         """``distribution_metrics.csv`` (with a ``point`` column), or None when the run has none."""
         if not self.distribution_csv.is_file():
             return None
-        table = upgrade_table(_read(self.distribution_csv, _read_csv))
+        table = _read(self.distribution_csv, _read_csv)
+        if "point" not in table and "quality" in table:  # written before `point` existed: quality was the point
+            table = table.rename(columns={"quality": "point"})
         table = _require(table, ("codec", "point", "mean_bpp"), self.distribution_csv)
         table["point"] = table["point"].map(setting_label)
         return table
