@@ -74,6 +74,14 @@ class Registry:
                  build: Callable[[Any, list[Any]], dict[str, Any]], check: Callable[[Any], None]) -> None:
         self.kind, self.builtins, self.group, self.build, self.check = kind, builtins, group, build, check
 
+    def targets(self) -> dict[str, Any]:
+        """Every registered name and its loaded target, unbuilt: the built-ins, then the entry
+        points (one that failed to load as :class:`BrokenPlugin`)."""
+        targets = {name: load_object(target) for name, target in self.builtins.items()}
+        for name, target in entry_point_objects(self.group):
+            targets.setdefault(name, target)
+        return targets
+
     def parts(self, options: Iterable[Any] = ()) -> dict[str, Any]:
         """Every registered part by name, available or not (a broken plug-in as :class:`BrokenPlugin`)."""
         options = list(options)

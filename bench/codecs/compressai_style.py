@@ -86,8 +86,8 @@ class CompressAIStyleCodec(Codec):
     """A codec whose settings each name one model with CompressAI's contract.
 
     Subclasses implement :meth:`model` (loaded once per process, in eval mode, entropy tables
-    built) and give ``settings``; a setting's label (``str(setting)``) is what the bitstream
-    stores, and :meth:`setting_of` maps it back.
+    built, cached in ``self._models``) and give ``settings``; a setting's label
+    (``str(setting)``) is what the bitstream stores, and :meth:`parse_setting` maps it back.
     """
 
     library: ClassVar[str] = "compressai"
@@ -99,9 +99,10 @@ class CompressAIStyleCodec(Codec):
     def model(self, setting: Setting) -> Any:
         raise NotImplementedError
 
-    def setting_of(self, label: str) -> Setting:
-        """The setting a bitstream's label names (the inverse of ``str(setting)``)."""
-        return self.parse_setting(label)
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_models"] = {}  # each worker loads its own
+        return state
 
     def prepare(self, setting: Setting) -> None:
         self.model(setting)
@@ -127,14 +128,14 @@ class CompressAIStyleCodec(Codec):
 
         label, height, width, shape, strings = unpack(bitstream)
         with torch.no_grad():
-            x_hat = self.model(self.setting_of(label)).decompress(strings, shape)["x_hat"]
+            x_hat = self.model(self.parse_setting(label)).decompress(strings, shape)["x_hat"]
         return tensor_to_image(x_hat, height, width)
 
     def decoded_latent(self, bitstream: bytes) -> np.ndarray:
         import torch
 
         label, _, _, shape, strings = unpack(bitstream)
-        model = self.model(self.setting_of(label))
+        model = self.model(self.parse_setting(label))
         with torch.no_grad():
             return decoded_symbols(model, model.decompress, strings, shape)
 

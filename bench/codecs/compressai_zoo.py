@@ -100,11 +100,6 @@ class CompressAIZoo(CompressAIStyleCodec):
             for architecture in ARCHITECTURES for metric, suffix in TRAINING_OBJECTIVES.items()
         }
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state["_models"] = {}  # each worker loads its own
-        return state
-
     def qualities(self) -> list[int]:
         return sorted(_zoo().model_urls[self.architecture][self.metric])
 

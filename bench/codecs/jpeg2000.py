@@ -11,14 +11,6 @@ from bench.codecs.base import PillowCodec, Setting
 from bench.core.conformance import CommandLineDecoder
 
 
-def opj_decompress(input_suffix: str, tolerance: int = 0) -> CommandLineDecoder:
-    """OpenJPEG's command-line decoder for raw codestreams with ``input_suffix`` (.j2k, .j2c)."""
-    return CommandLineDecoder(
-        tool="opj_decompress", package="libopenjp2-tools", arguments=("-i", "{input}", "-o", "{output}"),
-        input_suffix=input_suffix, version_args=("-h",), tolerance=tolerance,
-    )
-
-
 class JPEG2000(PillowCodec):
     name = "jpeg2000"
     pillow_format = "JPEG2000"
@@ -26,7 +18,10 @@ class JPEG2000(PillowCodec):
     higher_setting_more_bits = False
     default_settings = (480, 240, 120, 64, 32, 16, 12)
     description = "JPEG 2000 (OpenJPEG), 9/7 irreversible wavelet, ICT, setting = compression ratio"
-    reference_decoder = opj_decompress(".j2k")
+    reference_decoder = CommandLineDecoder(
+        tool="opj_decompress", package="libopenjp2-tools", arguments=("-i", "{input}", "-o", "{output}"),
+        input_suffix=".j2k", version_args=("-h",),
+    )
     file_extension = ".j2k"
 
     def save_options(self, setting: Setting) -> dict[str, Any]:

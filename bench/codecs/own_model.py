@@ -218,11 +218,6 @@ class OwnModelCodec(CompressAIStyleCodec):
             codecs[spec.name] = cls(spec, options.device)
         return codecs
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state["_models"] = {}  # each worker loads its own
-        return state
-
     def check_available(self) -> None:
         try:
             load_class(self.spec.class_path)

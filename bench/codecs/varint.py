@@ -65,11 +65,10 @@ class Reader:
         """Bytes written by :func:`write_bytes`."""
         return self.take(self.varint())
 
-    def expect_magic(self, magic: bytes, versions: int | tuple[int, ...]) -> int:
+    def expect_magic(self, magic: bytes, versions: tuple[int, ...]) -> int:
         """Check the format's magic bytes and that its version byte is one of ``versions``; return the version."""
         if self.take(len(magic)) != magic:
             raise ValueError(f"not a bitstream of the {self.format_name} format (bad magic bytes); decode it with the codec that wrote it")
-        versions = (versions,) if isinstance(versions, int) else versions
         found = self.take(1)[0]
         if found not in versions:
             readable = ", ".join(str(version) for version in versions)

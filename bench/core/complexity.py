@@ -137,12 +137,13 @@ def _parameters(modules: set[Any]) -> int:
     return sum(parameter.numel() for module in modules for parameter in module.parameters(recurse=False))
 
 
-def _macs(call: Callable[[], Any]) -> tuple[Any, float]:
+def _macs(call: Callable[[], Any]) -> float:
+    """Multiply-accumulates of ``call`` (torch counts a MAC as two FLOPs)."""
     from torch.utils.flop_counter import FlopCounterMode
 
     with FlopCounterMode(display=False) as counter:
-        result = call()
-    return result, counter.get_total_flops() / 2
+        call()
+    return counter.get_total_flops() / 2
 
 
 def _timed(call: Callable[[], Any], device: Any) -> tuple[Any, float]:
@@ -213,8 +214,8 @@ def measure_codec_model(
             encoded, encode_seconds = _timed(encode, device)
         with _instrumented(model) as decode_record, _peak_memory(device) as decode_memory:
             _, decode_seconds = _timed(lambda: decode(encoded), device)
-        _, encode_macs = _macs(encode)
-        _, decode_macs = _macs(lambda: decode(encoded))
+        encode_macs = _macs(encode)
+        decode_macs = _macs(lambda: decode(encoded))
     return {
         "params_encoder": _parameters(encode_record["modules"]),
         "params_decoder": _parameters(decode_record["modules"]),

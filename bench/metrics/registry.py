@@ -34,12 +34,7 @@ METRICS = Registry("metric", BUILTIN_METRICS, ENTRY_POINT_GROUP, _metric_of, lam
 
 def metric_classes() -> dict[str, Any]:
     """Metric classes by name, without building them (a plug-in that failed to load is a ``BrokenPlugin``)."""
-    from bench.plugins import entry_point_objects, load_object
-
-    classes: dict[str, Any] = {name: load_object(target) for name, target in BUILTIN_METRICS.items()}
-    for name, metric_class in entry_point_objects(ENTRY_POINT_GROUP):
-        classes.setdefault(name, metric_class)
-    return classes
+    return METRICS.targets()
 
 
 def select_metrics(names: str, options: Iterable[Any] = ()) -> Selection:

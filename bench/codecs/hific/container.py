@@ -35,7 +35,10 @@ if TYPE_CHECKING:
     from bench.models.hific.model import HiFiC
 
 
-#: The first version of each format whose header holds the rules byte.
+#: The version both formats write; version 1 (no rules byte: codec-bench's own rules) is still read.
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+#: The first version whose header holds the rules byte.
 RULES_SINCE_VERSION = 2
 
 
@@ -133,10 +136,10 @@ def reconstruct(model: "HiFiC", y_hat: "torch.Tensor", height: int, width: int) 
     """Generator output for ``y_hat``, cropped to ``height`` x ``width``, as uint8 RGB."""
     import torch
 
+    from bench.codecs.compressai_style import tensor_to_image
+
     with torch.no_grad():
-        x_hat = model.synthesize(y_hat)[0, :, :height, :width]
-    pixels = torch.round(x_hat.clamp(0.0, 1.0) * 255.0).to(torch.uint8)
-    return pixels.permute(1, 2, 0).cpu().numpy()
+        return tensor_to_image(model.synthesize(y_hat), height, width)
 
 
 @dataclass

@@ -21,15 +21,12 @@ if TYPE_CHECKING:
     from bench.models.hific.model import EncodedLatents, HiFiC, LatentStrings
 
 MAGIC = b"HF"
-#: Written now; version 1 (no rules byte: codec-bench's own rules) is still read.
-FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)
 FORMAT_NAME = "entropy-coded HiFiC"
 
 
 def pack(header: container.Header, strings: "LatentStrings") -> bytes:
     """Serialise a header and the latent strings into one bytes object."""
-    out = container.write_header(MAGIC, FORMAT_VERSION, header)
+    out = container.write_header(MAGIC, container.FORMAT_VERSION, header)
     write_varint(out, len(strings.ambiguous))
     previous = 0
     for position in strings.ambiguous:
@@ -45,7 +42,7 @@ def unpack(data: bytes) -> tuple[container.Header, "LatentStrings"]:
     from bench.models.hific.model import LatentStrings
 
     reader = Reader(data, FORMAT_NAME)
-    header = container.read_header(reader, MAGIC, READABLE_VERSIONS)
+    header = container.read_header(reader, MAGIC, container.READABLE_VERSIONS)
     ambiguous, position = [], 0
     for _ in range(reader.varint()):
         position += reader.varint()
@@ -57,7 +54,7 @@ def unpack(data: bytes) -> tuple[container.Header, "LatentStrings"]:
 
 def read_header(data: bytes) -> container.Header:
     """Parse only the header (to pick the model before decoding)."""
-    return container.read_header(Reader(data, FORMAT_NAME), MAGIC, READABLE_VERSIONS)
+    return container.read_header(Reader(data, FORMAT_NAME), MAGIC, container.READABLE_VERSIONS)
 
 
 def encode_image(model: "HiFiC", image: np.ndarray, model_id: str, fingerprint: int) -> tuple[bytes, "EncodedLatents"]:

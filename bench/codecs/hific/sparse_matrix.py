@@ -41,9 +41,6 @@ if TYPE_CHECKING:
     from bench.models.hific.model import EncodedLatents, HiFiC
 
 MAGIC = b"HS"
-#: Written now; version 1 (no rules byte: codec-bench's own rules) is still read.
-FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)
 FORMAT_NAME = "sparse-matrix HiFiC"
 _PAYLOAD_HEADER = struct.Struct(">BII")
 
@@ -74,7 +71,7 @@ class SparseLatents:
 
 
 def pack(header: container.Header, latents: SparseLatents) -> bytes:
-    out = container.write_header(MAGIC, FORMAT_VERSION, header)
+    out = container.write_header(MAGIC, container.FORMAT_VERSION, header)
     write_varint(out, 0)
     write_bytes(out, latents.z_string)
     write_bytes(out, latents.payload)
@@ -83,7 +80,7 @@ def pack(header: container.Header, latents: SparseLatents) -> bytes:
 
 def unpack(data: bytes) -> tuple[container.Header, SparseLatents]:
     reader = Reader(data, FORMAT_NAME)
-    header = container.read_header(reader, MAGIC, READABLE_VERSIONS)
+    header = container.read_header(reader, MAGIC, container.READABLE_VERSIONS)
     reader.varint()  # reserved
     z_string = reader.sized_bytes()
     return header, SparseLatents(z_string, reader.sized_bytes())
@@ -147,7 +144,7 @@ class SparseMatrixHiFiC(HiFiCCodec):
         return decode_residual(model, data, model_fingerprint)
 
     def model_id(self, data: bytes) -> str:
-        return container.read_header(Reader(data, FORMAT_NAME), MAGIC, READABLE_VERSIONS).model_id
+        return container.read_header(Reader(data, FORMAT_NAME), MAGIC, container.READABLE_VERSIONS).model_id
 
     def bitstream_info(self, data: bytes) -> dict[str, float]:
         return stream_sizes(data)

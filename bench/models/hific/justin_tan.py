@@ -30,7 +30,7 @@ from typing import Any, Mapping
 import torch
 
 from bench.models.hific.checkpoint_file import CheckpointError, few_keys
-from bench.models.hific.config import PORT_RULES, HiFiCConfig
+from bench.models.hific.config import PORT_RULES, RULE_CHOICES, HiFiCConfig
 from bench.models.hific.model import HiFiC
 
 
@@ -84,7 +84,6 @@ def key_map(config: HiFiCConfig) -> list[tuple[str, str, bool]]:
 
 #: Port options (its ``args``) that change the model, with the value we can follow.
 UNSUPPORTED_OPTIONS = {"sample_noise": False, "use_latent_mixture_model": False, "use_channel_norm": True}
-LIKELIHOODS = ("gaussian", "logistic")
 
 
 def config_from_state_dict(state: Mapping[str, torch.Tensor], args: Mapping[str, Any]) -> HiFiCConfig:
@@ -97,9 +96,9 @@ def config_from_state_dict(state: Mapping[str, torch.Tensor], args: Mapping[str,
                 f"decode as the port does (only {option}={supported}); use a checkpoint without it"
             )
     likelihood = str(args.get("likelihood_type", "gaussian"))
-    if likelihood not in LIKELIHOODS:
+    if likelihood not in RULE_CHOICES["likelihood"]:
         raise CheckpointError(
-            f"Justin-Tan checkpoint uses likelihood_type={likelihood!r}; codec-bench follows {' and '.join(LIKELIHOODS)} only"
+            f"Justin-Tan checkpoint uses likelihood_type={likelihood!r}; codec-bench follows {' and '.join(RULE_CHOICES['likelihood'])} only"
         )
     try:
         encoder = tuple(state[f"Encoder.conv_block{i}.1.weight"].shape[0] for i in range(1, 6))
