@@ -137,7 +137,7 @@ class CompressAIStyleCodec(Codec):
         label, _, _, shape, strings = unpack(bitstream)
         model = self.model(self.parse_setting(label))
         with torch.no_grad():
-            return decoded_symbols(model, model.decompress, strings, shape)
+            return decoded_symbols(model, strings, shape)
 
     def analyse(self, image: np.ndarray, setting: Setting, encoded: EncodeResult) -> dict[str, float]:
         """``bpp_estimate`` from the forward pass's likelihoods, beside the real size (not timed)."""

@@ -104,33 +104,28 @@ def _instrumented(model: Any) -> Iterator[dict[str, Any]]:
     from bench._torchvision import ensure_torchvision
 
     ensure_torchvision()
-    from compressai.entropy_models import EntropyModel
+    from bench.codecs.entropy_symbols import wrapped_entropy_models
 
     record: dict[str, Any] = {"modules": set(), "entropy_seconds": 0.0}
+
+    def timer(module: Any, original: Any) -> Any:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                record["entropy_seconds"] += time.perf_counter() - started
+                record["modules"].update(module.modules())  # its density's parameter lists too
+
+        return timed
+
     hooks = [module.register_forward_pre_hook(lambda module, inputs: record["modules"].add(module)) for module in model.modules()]
-    wrapped = []
-    for module in model.modules():
-        if isinstance(module, EntropyModel):
-            for name in ("compress", "decompress"):
-                original = getattr(module, name)
-
-                def timed(*args: Any, _original: Any = original, _module: Any = module, **kwargs: Any) -> Any:
-                    started = time.perf_counter()
-                    try:
-                        return _original(*args, **kwargs)
-                    finally:
-                        record["entropy_seconds"] += time.perf_counter() - started
-                        record["modules"].update(_module.modules())  # its density's parameter lists too
-
-                setattr(module, name, timed)
-                wrapped.append((module, name))
     try:
-        yield record
+        with wrapped_entropy_models(model, ("compress", "decompress"), timer):
+            yield record
     finally:
         for hook in hooks:
             hook.remove()
-        for module, name in wrapped:
-            delattr(module, name)
 
 
 def _parameters(modules: set[Any]) -> int:
