@@ -34,6 +34,8 @@ from bench.report.curves import interpolate_at, mean_curve, per_image_curves
 from bench.report.rundata import Quantity, RunData
 
 CONFIDENCE = 0.95
+#: Bjontegaard deltas by the row kind they give.
+BD_FUNCTIONS = {"BD-rate": bd_rate, "BD-metric": bd_metric}
 N_RESAMPLES = 2000
 #: The kind of the rows that compare single-point codecs where each stands.
 OWN_POINTS = "at own points"
@@ -149,11 +151,13 @@ def _own_points(run: RunData, column: str, codec: str) -> dict[str, float]:
     return {image: float(values[0]) for image, (_, values) in per_image_curves(run, column, codec).items() if len(values)}
 
 
-def _dataset_level_rows(run: RunData, quantity: Quantity, codec_a: str, codec_b: str) -> list[ComparisonRow]:
+def _dataset_level_rows(
+    run: RunData, quantity: Quantity, codec_a: str, codec_b: str, bd_kinds: Sequence[str],
+) -> list[ComparisonRow]:
     a, b = mean_curve(run, quantity, codec_a), mean_curve(run, quantity, codec_b)
     rows = []
-    for kind, function in (("BD-rate", bd_rate), ("BD-metric", bd_metric)):
-        result = function(a["bpp"], a["value"], b["bpp"], b["value"])
+    for kind in bd_kinds:
+        result = BD_FUNCTIONS[kind](a["bpp"], a["value"], b["bpp"], b["value"])
         if result.value is None:
             rows.append(ComparisonRow(quantity, kind, None, result.reason))
         else:
@@ -164,9 +168,10 @@ def _dataset_level_rows(run: RunData, quantity: Quantity, codec_a: str, codec_b:
 
 def compare(
     run: RunData, codec_a: str, codec_b: str, bpp_points: list[float] | None = None, seed: int = 0,
-    via: str | Sequence[str] | None = None,
+    via: str | Sequence[str] | None = None, bd_kinds: Sequence[str] = tuple(BD_FUNCTIONS),
 ) -> Comparison:
-    """Compare codec B against codec A on every quantity the run has.
+    """Compare codec B against codec A on every quantity the run has (``bd_kinds``: which
+    Bjontegaard deltas to compute).
 
     When each has one operating point per image, they are compared where each stands, and with
     ``via`` (a codec with a curve, such as a classical anchor, or several) also by their gaps to
@@ -192,13 +197,13 @@ def compare(
         if not run.available(quantity):
             continue
         if quantity.distribution:
-            comparison.rows.extend(_dataset_level_rows(run, quantity, codec_a, codec_b))
+            comparison.rows.extend(_dataset_level_rows(run, quantity, codec_a, codec_b, bd_kinds))
             continue
         curves_a = per_image_curves(run, quantity.column, codec_a)
         curves_b = per_image_curves(run, quantity.column, codec_b)
         images = sorted(set(curves_a) & set(curves_b))
-        for kind, function in (("BD-rate", bd_rate), ("BD-metric", bd_metric)):
-            values, reason = _per_image_bd(function, curves_a, curves_b, images)
+        for kind in bd_kinds:
+            values, reason = _per_image_bd(BD_FUNCTIONS[kind], curves_a, curves_b, images)
             estimate = bootstrap_mean(values, seed) if len(values) else None
             comparison.rows.append(ComparisonRow(quantity, kind, estimate, reason))
         for point in bpp_points:

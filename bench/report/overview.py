@@ -64,7 +64,7 @@ def overview(run: RunData, anchor: str, seed: int = 0) -> Overview:
     for codec in run.codecs:
         if codec == anchor:
             continue
-        comparison = compare(run, anchor, codec, bpp_points=[], seed=seed)
+        comparison = compare(run, anchor, codec, bpp_points=[], seed=seed, bd_kinds=("BD-rate",))
         rows = {row.quantity.column: row for row in comparison.rows if row.kind == "BD-rate"}
         result.cells[codec] = {}
         for quantity in quantities:
