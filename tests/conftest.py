@@ -15,14 +15,42 @@ os.environ.setdefault("BENCH_DATA_DIR", str(SHARED / "datasets"))
 os.environ.setdefault("BENCH_WEIGHTS_DIR", str(SHARED / "weights"))
 
 
+def local_copy(variable: str) -> Path:
+    """The folder ``variable`` names; a missing one fails the test saying both ways to provide it."""
+    folder = Path(os.environ[variable])
+    if not folder.is_dir():
+        pytest.fail(
+            f"{variable}={folder} is not a folder: check the repository out beside the shared folder (../shared, with "
+            "datasets/ and weights/), or set BENCH_DATA_DIR and BENCH_WEIGHTS_DIR to local copies",
+            pytrace=False,
+        )
+    return folder
+
+
+def pytest_report_header() -> str:
+    return f"datasets: {os.environ['BENCH_DATA_DIR']}, weights: {os.environ['BENCH_WEIGHTS_DIR']}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # A condition, not a default marker expression: `-m "not slow"` must still leave the GPU tests out here.
+    import torch
+
+    if torch.cuda.is_available():
+        return
+    no_gpu = pytest.mark.skip(reason="needs a GPU that torch sees (benchmarks/gpu_check.sh runs these on one)")
+    for item in items:
+        if "cuda" in item.keywords:
+            item.add_marker(no_gpu)
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
-    return Path(os.environ["BENCH_DATA_DIR"])
+    return local_copy("BENCH_DATA_DIR")
 
 
 @pytest.fixture(scope="session")
 def weights_dir() -> Path:
-    return Path(os.environ["BENCH_WEIGHTS_DIR"])
+    return local_copy("BENCH_WEIGHTS_DIR")
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,7 @@ from bench.codecs.hific import container, entropy_coded, sparse_matrix
 from bench.imageio import read_image
 from bench.models.hific.checkpoint import fingerprint, load_checkpoint
 from bench.models.hific.checkpoint_file import CheckpointError
+from bench.models.hific.entropy import quantize
 from bench.models.hific.model import bpp_from_likelihoods
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "hific_port"
@@ -40,6 +41,18 @@ def crop_of(kodak_dir: Path, crop: str) -> np.ndarray:
     return np.ascontiguousarray(read_image(kodak_dir / "kodim01.png")[rows, columns])
 
 
+#: Largest absolute difference allowed in the encoder's float output y (its values are of order 1-10).
+Y_TOLERANCE = 1e-5
+
+
+def assert_equal_but_for_ties(ours: torch.Tensor, reference: torch.Tensor, unrounded: torch.Tensor) -> None:
+    """Quantised values equal, except where the value rounded lies within Y_TOLERANCE of the midpoint
+    between the two candidates: a tie that the last float bit of another CPU's kernels decides."""
+    differ = ours != reference
+    assert torch.equal((ours - reference)[differ].abs(), torch.ones(int(differ.sum())))
+    torch.testing.assert_close(unrounded[differ], ((ours + reference) / 2)[differ], rtol=0, atol=Y_TOLERANCE)
+
+
 @pytest.mark.parametrize("model_name, crop", CASES)
 def test_latents_padding_and_both_bitstreams_equal_the_port(models, kodak_dir, model_name, crop):
     model, case = models[model_name], f"{model_name}__{crop}"
@@ -50,14 +63,25 @@ def test_latents_padding_and_both_bitstreams_equal_the_port(models, kodak_dir, m
     x = container.image_to_tensor(image, model.config)
     assert list(x.shape) == REFERENCE[case]["x_padded_shape"]
     latents = model.encode_latents(x)
-    assert torch.equal(latents.y, reference["y"])  # the encoder, and y reflected to multiples of 4 as the port pads it
-    assert torch.equal(latents.z_hat, reference["z_hat"])
-    assert torch.equal(latents.y_hat, reference["y_hat"])
+    # y is a float output of the encoder (and y reflected to multiples of 4 as the port pads it): its last bits
+    # depend on the CPU's kernels (4.2e-7 seen on an AMD EPYC), so it holds to Y_TOLERANCE. The quantised
+    # latents are exact but for ties; y's symbols are compared under the port's z_hat, so that a tie in z
+    # does not move every mean.
+    torch.testing.assert_close(latents.y, reference["y"], rtol=0, atol=Y_TOLERANCE)
+    assert_equal_but_for_ties(latents.z_hat, reference["z_hat"], latents.z)
+    with torch.no_grad():
+        means, _ = model.hyperprior.entropy_parameters(reference["z_hat"])
+    assert_equal_but_for_ties(quantize(latents.y - means, model.config) + means, reference["y_hat"], latents.y)
     estimate = bpp_from_likelihoods(model.likelihoods(latents), image.shape[0] * image.shape[1], model.config.likelihood_epsilon)
     assert float(estimate) == pytest.approx(REFERENCE[case]["total_bpp"], rel=5e-3)
+    # The port's own latent through our generator gives the port's image; each of our bitstreams decodes
+    # to what our latent gives (the same latent but for ties, which move the image by more than a grey level).
+    height, width = image.shape[:2]
+    assert np.abs(container.reconstruct(model, reference["y_hat"], height, width).astype(int) - expected_image).max() <= 1
     for module in (entropy_coded, sparse_matrix):
-        data, _ = module.encode_image(model, image, model_name, fingerprint(model))
-        assert np.abs(module.decode_image(model, data, fingerprint(model)).astype(int) - expected_image).max() <= 1
+        data, coded = module.encode_image(model, image, model_name, fingerprint(model))
+        np.testing.assert_array_equal(module.decode_image(model, data, fingerprint(model)),
+                                      container.reconstruct(model, coded.y_hat, height, width))
 
 
 def test_the_port_s_options_are_read_from_its_args(models):
