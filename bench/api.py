@@ -88,7 +88,8 @@ def run(
     ``jobs``: worker processes here (default: one per core, one per GPU with CUDA); ``backend``
     runs the tasks elsewhere (a :class:`bench.core.cluster.DaskBackend`: the plan's networks then
     run on each worker's own device). ``codec_options`` / ``metric_options`` are the typed options
-    objects of codec and metric classes (``HiFiCOptions``, ``LPIPSOptions``...). ``on_plan(plan,
+    objects of codec and metric classes (each class's ``Options``; a class not given its own gets
+its defaults). ``on_plan(plan,
     run_dir, notes, not_read)`` is called once everything is checked, before any work;
     ``on_start(total, pending)`` and ``on_rows(rows)`` report progress.
     """
@@ -99,8 +100,7 @@ def run(
 
     notes: list[Note] = []
     chosen_device = device if backend is not None else resolve_device(device)
-    codec_options = list(codec_options) or _default_codec_options(chosen_device)
-    selected = _codecs(codecs, codec_options, notes)
+    selected = _codecs(codecs, list(codec_options), notes)
     if target_bpp:
         if any(target <= 0 for target in target_bpp):
             raise BenchError("target bpp: every target must be above 0")
@@ -109,7 +109,7 @@ def run(
             del selected[name]
     if not selected:
         raise BenchError("no codec can run: see `bench codecs` for what each needs")
-    chosen_metrics = _metrics(metrics, list(metric_options) or _default_metric_options(chosen_device), notes)
+    chosen_metrics = _metrics(metrics, list(metric_options), notes)
     parsed_settings = _settings(settings or {}, selected)
     sources, not_read = resolve_images(dataset, images, data_dir, cache_dir, download, limit)
     run_dir = RunDir(out or Path("runs") / (sources[0].dataset if sources else dataset))
@@ -125,21 +125,6 @@ def run(
     result = run_benchmark(plan, run_dir, jobs=jobs, retry_errors=retry_errors, cache_dir=cache_dir, metadata=record,
                            on_start=on_start, on_rows=on_rows, backend=backend)
     return RunResult(result, notes, not_read)
-
-
-def _default_codec_options(device: str) -> list[Any]:
-    from bench.codecs.compressai_zoo import CompressAIOptions
-    from bench.codecs.hific.options import HiFiCOptions
-    from bench.codecs.own_model import OwnModelOptions
-
-    return [HiFiCOptions(device=device), CompressAIOptions(device=device), OwnModelOptions(device=device)]
-
-
-def _default_metric_options(device: str) -> list[Any]:
-    from bench.metrics.inception import InceptionOptions
-    from bench.metrics.lpips import LPIPSOptions
-
-    return [LPIPSOptions(device=device), InceptionOptions(device=device)]
 
 
 def _codecs(codecs: Any, options: list[Any], notes: list[Note]) -> dict[str, "Codec"]:

@@ -65,14 +65,18 @@ class Registry:
     Two sources, in this order (a later one may not shadow an earlier name): the built-ins
     (``"module:attribute"`` targets) and the installed entry points of ``group``. ``build(target,
     options)`` turns a loaded target into its parts by name (a codec class may register several,
-    one per checkpoint family); ``check(part)`` raises with a one-line reason when the part cannot
-    run here. A plug-in that fails to load or build is kept as a :class:`BrokenPlugin`: listed as
-    unavailable, never fatal unless chosen by name.
+    one per checkpoint family); ``names(target, options)`` says which names that would give without
+    building anything (None when only building can tell), so that a run builds only the parts it
+    names; ``check(part)`` raises with a one-line reason when the part cannot run here. A plug-in
+    that fails to load or build is kept as a :class:`BrokenPlugin`: listed as unavailable, never
+    fatal unless chosen by name.
     """
 
     def __init__(self, kind: str, builtins: dict[str, str], group: str,
-                 build: Callable[[Any, list[Any]], dict[str, Any]], check: Callable[[Any], None]) -> None:
+                 build: Callable[[Any, list[Any]], dict[str, Any]], check: Callable[[Any], None],
+                 names: Callable[[Any, list[Any]], list[str] | None] = lambda target, options: None) -> None:
         self.kind, self.builtins, self.group, self.build, self.check = kind, builtins, group, build, check
+        self.names = names
 
     def targets(self) -> dict[str, Any]:
         """Every registered name and its loaded target, unbuilt: the built-ins, then the entry
@@ -82,26 +86,62 @@ class Registry:
             targets.setdefault(name, target)
         return targets
 
-    def parts(self, options: Iterable[Any] = ()) -> dict[str, Any]:
-        """Every registered part by name, available or not (a broken plug-in as :class:`BrokenPlugin`)."""
-        options = list(options)
-        parts: dict[str, Any] = {}
-        for target in self.builtins.values():
-            for name, part in self.build(load_object(target), options).items():
-                parts.setdefault(name, part)
+    def options_types(self) -> list[type]:
+        """The ``Options`` classes of the registered targets, each once, in registration order."""
+        found: list[type] = []
+        for target in self.targets().values():
+            options_type = getattr(target, "Options", None)
+            if options_type is not None and options_type not in found:
+                found.append(options_type)
+        return found
+
+    def _sources(self) -> Iterator[tuple[str, Any, bool]]:
+        """(registered name, loaded target, whether it is an entry point) of every target."""
+        for name, target in self.builtins.items():
+            yield name, load_object(target), False
         for name, target in entry_point_objects(self.group):
-            if isinstance(target, BrokenPlugin):
-                parts.setdefault(name, target)
-                continue
-            try:
-                found = self.build(target, options)
-            except Exception as exc:  # noqa: BLE001 - a broken plug-in must not break bench
-                parts.setdefault(name, BrokenPlugin(name, f"cannot create it ({one_line(exc)})"))
-                continue
-            # A plug-in giving one part is known by its entry point's name.
-            for part_name, part in ({name: next(iter(found.values()))} if len(found) == 1 else found).items():
-                parts.setdefault(part_name, part)
+            yield name, target, True
+
+    def _names_of(self, name: str, target: Any, plugin: bool, options: list[Any]) -> list[str] | None:
+        if isinstance(target, BrokenPlugin):
+            return [name]
+        names = self.names(target, options)
+        # A plug-in giving one part is known by its entry point's name.
+        return [name] if plugin and (names is None or len(names) == 1) else names
+
+    def _build(self, name: str, target: Any, plugin: bool, options: list[Any]) -> dict[str, Any]:
+        if not plugin:
+            return self.build(target, options)
+        if isinstance(target, BrokenPlugin):
+            return {name: target}
+        try:
+            found = self.build(target, options)
+        except Exception as exc:  # noqa: BLE001 - a broken plug-in must not break bench
+            return {name: BrokenPlugin(name, f"cannot create it ({one_line(exc)})")}
+        return {name: next(iter(found.values()))} if len(found) == 1 else found
+
+    def parts(self, options: Iterable[Any] = (), only: Iterable[str] | None = None) -> dict[str, Any]:
+        """Every registered part by name, available or not (a broken plug-in as :class:`BrokenPlugin`);
+        with ``only``, just those of these names, building no target that gives none of them."""
+        options, wanted = list(options), None if only is None else set(only)
+        parts: dict[str, Any] = {}
+        for name, target, plugin in self._sources():
+            if wanted is not None:
+                names = self._names_of(name, target, plugin, options)
+                if names is not None and not wanted & set(names):
+                    continue
+            for part_name, part in self._build(name, target, plugin, options).items():
+                if wanted is None or part_name in wanted:
+                    parts.setdefault(part_name, part)
         return parts
+
+    def known_names(self, options: Iterable[Any] = ()) -> list[str]:
+        """Every registered name, building only the targets that cannot tell their names otherwise."""
+        options, names = list(options), []
+        for name, target, plugin in self._sources():
+            given = self._names_of(name, target, plugin, options)
+            names.extend(given if given is not None else self._build(name, target, plugin, options))
+        return names
 
     def unavailable(self, name: str, part: Any) -> str | None:
         """Why ``part`` cannot run here (one line, starting with its name), or None."""
@@ -115,22 +155,24 @@ class Registry:
 
     def select(self, names: str | Sequence[str], options: Iterable[Any] = ()) -> Selection:
         """The parts named (a comma-separated string or a list), checked; ``all``: every part that
-        can run here, and why each other one cannot. An unknown name, or a named part that cannot
-        run, raises :class:`UnknownPart` in one line."""
-        registered = self.parts(options)
+        can run here, and why each other one cannot. Only the parts named are built. An unknown
+        name, or a named part that cannot run, raises :class:`UnknownPart` in one line."""
+        options = list(options)
         wanted = [name.strip() for name in (names.split(",") if isinstance(names, str) else names) if name.strip()]
         if wanted == [ALL]:
             chosen, unavailable = {}, {}
-            for name, part in registered.items():
+            for name, part in self.parts(options).items():
                 reason = self.unavailable(name, part)
                 if reason:
                     unavailable[name] = reason
                 else:
                     chosen[name] = part
             return Selection(chosen, unavailable)
+        registered = self.parts(options, only=wanted)
         unknown = [name for name in wanted if name not in registered]
         if unknown:
-            raise UnknownPart(f"unknown {self.kind} {', '.join(unknown)}; known {self.kind}s: {', '.join(sorted(registered))}")
+            known = ", ".join(sorted(set(self.known_names(options))))
+            raise UnknownPart(f"unknown {self.kind} {', '.join(unknown)}; known {self.kind}s: {known}")
         for name in wanted:
             reason = self.unavailable(name, registered[name])
             if reason:

@@ -16,11 +16,12 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from bench.constants import WEIGHTS_DIR_ENV
 from bench.datasets import sha256_of
 from bench.errors import BenchError
+from bench.options import option
 
 if TYPE_CHECKING:
     import torch
@@ -40,6 +41,15 @@ WEIGHTS_FILES: dict[str, tuple[str, tuple[str, ...]]] = {
 
 class WeightsError(BenchError):
     """A weights directory or file that cannot be used, with a one-line reason and fix."""
+
+
+def weights_dir_option() -> Any:
+    """The ``weights_dir`` option field of every metric whose network weights this module finds (one ``--weights-dir``)."""
+    return option(
+        None, flag="--weights-dir", type=Path, metavar="DIR",
+        help=f"folder with pretrained weights for lpips, fid, kid and niqe, one sub-folder per network "
+        f"(default: ${WEIGHTS_DIR_ENV}; if neither is set, the libraries download them)",
+    )
 
 
 def weights_dir(chosen: str | Path | None = None) -> Path | None:

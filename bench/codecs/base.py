@@ -14,6 +14,8 @@ import io
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Sequence
 
+from bench.device import AUTO
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -70,6 +72,12 @@ class Codec:
     reference_decoder: ClassVar["ReferenceDecoder | None"] = None
     #: File name extension of a saved bitstream (``--save-bitstreams``), e.g. ``.jpg``.
     file_extension: ClassVar[str] = ".bin"
+    #: The torch device of its networks: ``auto`` until the run gives one (:meth:`use_device`).
+    device: str = AUTO
+
+    def __init__(self, options: Any = None) -> None:
+        #: An ``Options`` instance (its defaults when none is given), or None for a codec without options.
+        self.options = options if options is not None else (self.Options() if self.Options else None)
 
     @classmethod
     def instances(cls, options: Any = None) -> dict[str, "Codec"]:
@@ -78,7 +86,12 @@ class Codec:
         One codec under :attr:`name` by default; a class over sets of checkpoints (HiFiC)
         registers one per family.
         """
-        return {cls.name: cls()}
+        return {cls.name: cls(options)}
+
+    @classmethod
+    def names(cls, options: Any = None) -> list[str]:
+        """The names :meth:`instances` gives for ``options``, found without building any codec."""
+        return [cls.name]
 
     def check_available(self) -> None:
         """Raise :class:`CodecUnavailable` with a one-line reason if the codec cannot run."""
@@ -108,8 +121,9 @@ class Codec:
         return value
 
     def use_device(self, device: str) -> None:
-        """Run on torch ``device`` from now on (the runner gives each worker its own); codecs
-        without networks ignore it."""
+        """Run on torch ``device`` from now on (the runner gives each worker its own); a codec with
+        networks also drops those it loaded elsewhere."""
+        self.device = device
 
     def prepare(self, setting: Setting) -> None:
         """Load and warm up what coding at ``setting`` needs (a model, say); not timed.

@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 from bench.codecs.base import Codec, CodecUnavailable, Setting
 from bench.codecs.compressai_style import CompressAIStyleCodec
 from bench.constants import COMPRESSAI_WEIGHTS_ENV
+from bench.options import option
 
 
 #: Architecture -> (paper, CPU time for a 768 x 512 image on 2 cores, measured with random weights
@@ -46,11 +47,14 @@ TRAINING_OBJECTIVES = {"mse": "", "ms-ssim": "-msssim"}
 @dataclass(frozen=True)
 class CompressAIOptions:
     #: Folder of the zoo's weight files; None: ``$BENCH_COMPRESSAI_WEIGHTS``, then torch hub's cache.
-    weights_dir: Path | None = None
+    weights_dir: Path | None = option(
+        None, flag="--compressai-weights", type=Path, metavar="DIR",
+        help="folder of CompressAI zoo weight files, named as the zoo's download URLs "
+        f"(default: ${COMPRESSAI_WEIGHTS_ENV}, then torch hub's cache)",
+    )
     #: Let the zoo download missing weights (its own download, into torch hub's cache).
-    download: bool = False
-    #: Torch device: ``auto`` (CUDA when present), ``cpu``, ``cuda``, ``cuda:1``...
-    device: str = "auto"
+    download: bool = option(False, flag="--compressai-download", switch=True,
+                            help="let the CompressAI zoo download the weights it lacks (needs the internet)")
 
 
 def _zoo() -> Any:
@@ -100,6 +104,10 @@ class CompressAIZoo(CompressAIStyleCodec):
             for architecture in ARCHITECTURES for metric, suffix in TRAINING_OBJECTIVES.items()
         }
 
+    @classmethod
+    def names(cls, options: CompressAIOptions | None = None) -> list[str]:
+        return [architecture + suffix for architecture in ARCHITECTURES for suffix in TRAINING_OBJECTIVES.values()]
+
     def qualities(self) -> list[int]:
         return sorted(_zoo().model_urls[self.architecture][self.metric])
 
@@ -140,10 +148,8 @@ class CompressAIZoo(CompressAIStyleCodec):
             )
 
     def use_device(self, device: str) -> None:
-        if device != self.options.device:
-            from dataclasses import replace
-
-            self.options, self._models = replace(self.options, device=device), {}
+        if device != self.device:
+            self.device, self._models = device, {}
 
     def model(self, quality: Setting) -> Any:
         """The zoo model of ``quality``, loaded once per process, CDF tables built, in eval mode."""
@@ -166,5 +172,5 @@ class CompressAIZoo(CompressAIStyleCodec):
                 raise ValueError(f"{self.name}: no weights for quality {quality}")
             model = zoo.model_architectures[self.architecture].from_state_dict(load_pretrained(state))
             model.update(force=True)
-            self._models[quality] = model.to(resolve_device(self.options.device)).eval()
+            self._models[quality] = model.to(resolve_device(self.device)).eval()
         return self._models[quality]

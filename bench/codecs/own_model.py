@@ -37,6 +37,7 @@ from bench.codecs.base import Codec, CodecUnavailable, Setting
 from bench.codecs.compressai_style import PAD_MULTIPLE, CompressAIStyleCodec
 from bench.codecs.declarations import read_declarations
 from bench.errors import BenchError
+from bench.options import option
 
 CHECKPOINT_SUFFIXES = (".pth", ".pt", ".ckpt", ".tar", ".bin")
 #: Keys under which training repositories nest the state dict.
@@ -47,12 +48,18 @@ KEYS = {"class", "args", "checkpoints", "pad_multiple"}
 
 @dataclass(frozen=True)
 class OwnModelOptions:
-    #: YAML files with ``models: {NAME: {class, args, checkpoints, pad_multiple}}`` (CLI ``--model-config``).
-    config_files: tuple[Path, ...] = ()
-    #: ``NAME=MAPPING`` declarations (CLI ``--model``).
-    models: tuple[str, ...] = ()
-    #: Torch device: ``auto`` (CUDA when present), ``cpu``, ``cuda``, ``cuda:1``...
-    device: str = "auto"
+    #: YAML files with ``models: {NAME: {class, args, checkpoints, pad_multiple}}``.
+    config_files: tuple[Path, ...] = option(
+        (), flag="--model-config", type=Path, metavar="FILE", repeatable=True,
+        help="YAML file declaring your own models, `models: {NAME: {class, args, checkpoints, pad_multiple}}`, "
+        "paths relative to the file (repeatable)",
+    )
+    #: ``NAME=MAPPING`` declarations.
+    models: tuple[str, ...] = option(
+        (), flag="--model", metavar="NAME=MAPPING", repeatable=True,
+        help="your own CompressAI-style model as codec NAME: a YAML mapping such as "
+        "'{class: mypackage.models:MyModel, args: {N: 128}, checkpoints: ckpts/}' (repeatable; see README, 'Your own model')",
+    )
 
 
 @dataclass(frozen=True)
@@ -192,31 +199,38 @@ def build_model(spec: ModelSpec, setting: str, device: str) -> Any:
     return model.to(device).eval()
 
 
+def model_specs(options: OwnModelOptions) -> list[ModelSpec]:
+    """The models ``options`` declare (config files first), each name once."""
+    specs = [spec for path in options.config_files for spec in read_config_file(Path(path).expanduser())]
+    specs += [parse_model_option(text) for text in options.models]
+    names: set[str] = set()
+    for spec in specs:
+        if spec.name in names:
+            raise BenchError(f"model {spec.name!r} is declared twice (--model / --model-config); give each model one name")
+        names.add(spec.name)
+    return specs
+
+
 class OwnModelCodec(CompressAIStyleCodec):
     """A model class and its checkpoints, declared by ``--model`` / ``--model-config``."""
 
     Options = OwnModelOptions
     description = "your model (--model / --model-config): its own compress / decompress; settings are checkpoints"
 
-    def __init__(self, spec: ModelSpec, device: str = "auto") -> None:
+    def __init__(self, spec: ModelSpec) -> None:
         self.spec = spec
         self.name = spec.name
         self.pad_multiple = spec.pad_multiple
-        self.device = device
         self._models: dict[str, Any] = {}
         self._order: list[str] | None = None
 
     @classmethod
     def instances(cls, options: OwnModelOptions | None = None) -> dict[str, Codec]:
-        options = options or OwnModelOptions()
-        specs = [spec for path in options.config_files for spec in read_config_file(Path(path).expanduser())]
-        specs += [parse_model_option(text) for text in options.models]
-        codecs: dict[str, Codec] = {}
-        for spec in specs:
-            if spec.name in codecs:
-                raise BenchError(f"model {spec.name!r} is declared twice (--model / --model-config); give each model one name")
-            codecs[spec.name] = cls(spec, options.device)
-        return codecs
+        return {spec.name: cls(spec) for spec in model_specs(options or OwnModelOptions())}
+
+    @classmethod
+    def names(cls, options: OwnModelOptions | None = None) -> list[str]:
+        return [spec.name for spec in model_specs(options or OwnModelOptions())]
 
     def check_available(self) -> None:
         try:
@@ -258,6 +272,7 @@ class OwnModelCodec(CompressAIStyleCodec):
         image = read_image(resources.DATA_DIR / "sample" / "kodim23-crop.png")[:128, :128].copy()
         sizes = {}
         for setting in self.spec.checkpoints:
-            probe = OwnModelCodec(self.spec, "cpu")
+            probe = OwnModelCodec(self.spec)
+            probe.use_device("cpu")
             sizes[setting] = len(probe.encode(image, setting))
         return sorted(self.spec.checkpoints, key=lambda setting: (sizes[setting], setting))

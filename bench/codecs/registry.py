@@ -45,7 +45,14 @@ def _codecs_of(target: Any, options: list[Any]) -> dict[str, Codec]:
     return {codec.name: codec}
 
 
-CODECS = Registry("codec", BUILTIN_CODECS, ENTRY_POINT_GROUP, _codecs_of, lambda codec: codec.check_available())
+def _names_of(target: Any, options: list[Any]) -> list[str] | None:
+    """The names a Codec class gives, unbuilt; None for a factory (only calling it can tell)."""
+    if isinstance(target, type) and issubclass(target, Codec):
+        return target.names(options_for(target, options))
+    return None
+
+
+CODECS = Registry("codec", BUILTIN_CODECS, ENTRY_POINT_GROUP, _codecs_of, lambda codec: codec.check_available(), _names_of)
 
 
 def all_codecs(options: Iterable[Any] = ()) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from bench.commands.options import add_codec_arguments, add_device_argument, codec_options
+from bench.commands.options import add_device_argument, add_part_flags, part_options
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -19,8 +19,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="also measure each available learned codec at each setting on a 256x192 sample image: parameters "
         "of the encoder and decoder side, kMAC per pixel, peak memory, coding time (docs/complexity.md)",
     )
-    add_codec_arguments(parser)
+    from bench.codecs.registry import CODECS
+
     add_device_argument(parser)
+    add_part_flags(parser, CODECS)
     parser.set_defaults(func=codecs_command)
 
 
@@ -28,7 +30,7 @@ def codecs_command(args: argparse.Namespace) -> int:
     from bench.api import reason_gist
     from bench.codecs.registry import CODECS
 
-    codecs = CODECS.parts(codec_options(args, args.device))
+    codecs = CODECS.parts(part_options(args, CODECS))
     width = max(len(name) for name in codecs) + 1
     measured: list[tuple[str, Any]] = []
     unavailable: dict[str, list[tuple[str, str]]] = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bench.commands.options import add_device_argument, add_metric_arguments, metric_options
+from bench.commands.options import add_device_argument, add_part_flags, part_options
 from bench.constants import CACHE_DIR_ENV
 
 
@@ -21,16 +21,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("out", type=Path, metavar="OUT", help="the merged run folder (created)")
     parser.add_argument("runs", type=Path, nargs="+", metavar="RUN", help="run folders to merge")
     parser.add_argument("--cache-dir", type=Path, default=None, help=f"cache of the originals' FID/KID features (default: ${CACHE_DIR_ENV} or ~/.cache/codec-bench)")
-    add_metric_arguments(parser)
+    from bench.metrics.registry import METRICS
+
     add_device_argument(parser)
+    add_part_flags(parser, METRICS)
     parser.set_defaults(func=merge_command)
 
 
 def merge_command(args: argparse.Namespace) -> int:
-    from bench.device import resolve_device
     from bench.core.merge import merge_runs
+    from bench.device import resolve_device
+    from bench.metrics.registry import METRICS
 
-    result = merge_runs(args.out, args.runs, args.cache_dir, metric_options(args, resolve_device(args.device)))
+    result = merge_runs(args.out, args.runs, args.cache_dir, part_options(args, METRICS), resolve_device(args.device))
     print(f"bench: merged {len(args.runs)} run folders into {args.out}: {result.rows} rows"
           f"{f', {result.duplicates} row keys found twice and kept once' if result.duplicates else ''}")
     return 0

@@ -6,13 +6,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bench.commands.options import (
-    add_codec_arguments,
-    add_device_argument,
-    add_metric_arguments,
-    codec_options,
-    metric_options,
-)
+from bench.commands.options import add_device_argument, add_part_flags, part_options
 from bench.constants import CACHE_DIR_ENV, DATA_DIR_ENV
 from bench.errors import BenchError
 from bench.metrics.registry import DEFAULT_METRICS
@@ -56,7 +50,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--target-bpp", default=None, metavar="B1,B2,...", help="instead of settings grids, pick each codec's setting per image to reach these bpp (codecs with a numeric quality knob)")
     parser.add_argument("--jobs", type=positive_int, default=None, help="worker processes; 1 runs in this process with every core for torch (default: one per core on the CPU, one per GPU with CUDA)")
     add_device_argument(parser)
-    add_metric_arguments(parser)
     parser.add_argument("--save-recon", action="store_true", help="keep reconstructions as PNG under RUN_DIR/recon/<dataset>/<codec>/<point>/")
     parser.add_argument("--save-bitstreams", action="store_true", help="keep each row's bitstream under RUN_DIR/bitstreams/<dataset>/<codec>/<point>/ (image stem + the codec's extension)")
     parser.add_argument("--verify", action="store_true", help="decode every bitstream again with the codec's independent reference decoder (djpeg, dwebp, ...; learned codecs: a fresh process) and record the largest difference per row (docs/checks.md)")
@@ -68,7 +61,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     cluster.add_argument("--scheduler-timeout", type=float, default=10.0, metavar="SECONDS", help="give up when the scheduler does not answer within this time")
     cluster.add_argument("--shared-storage", action="store_true", help="workers read the image files from the same paths (default: this machine sends each file's bytes)")
     cluster.add_argument("--row-timeout", type=float, default=None, metavar="SECONDS", help="a task running past this many seconds per row becomes error rows and its worker is restarted (default: no limit)")
-    add_codec_arguments(parser)
+    from bench.codecs.registry import CODECS
+    from bench.metrics.registry import METRICS
+
+    add_part_flags(parser, CODECS)
+    add_part_flags(parser, METRICS)
     parser.set_defaults(func=run_command)
 
 
@@ -306,16 +303,18 @@ FLAGS = {"codecs": "--codecs all", "metrics": "--metrics all", "target_bpp": "--
 
 def run_command(args: argparse.Namespace) -> int:
     from bench import api
+    from bench.codecs.registry import CODECS
     from bench.core import distribution
     from bench.core.rundir import RunDir
     from bench.device import resolve_device
+    from bench.metrics.registry import METRICS
 
     if args.out is not None:
         RunDir(args.out).check_writable()
     shard = parse_shard(args.shard)
     # On a cluster each worker resolves --device itself (its GPUs are not this machine's).
     device = args.device if args.scheduler else resolve_device(args.device)
-    codec_parts, metric_parts = codec_options(args, device), metric_options(args, device)
+    codec_parts, metric_parts = part_options(args, CODECS), part_options(args, METRICS)
     backend = cluster_backend(args) if args.scheduler else None
     try:
         with Progress() as progress:

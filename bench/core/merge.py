@@ -41,8 +41,10 @@ def _signatures(records: Iterable[Any], source: Path, found: dict[str, tuple[str
 
 def merge_runs(
     out: str | Path, runs: Sequence[str | Path], cache_dir: str | Path | None = None, metric_options: Iterable[Any] = (),
+    device: str = "cpu",
 ) -> MergeResult:
-    """Merge the run folders ``runs`` into ``out`` (created; an existing run folder gains their rows)."""
+    """Merge the run folders ``runs`` into ``out`` (created; an existing run folder gains their rows); the
+    set metrics' features of the originals are computed on torch ``device``."""
     from bench import datasets
     from bench.core import distribution
     from bench.core.plan import ImageSource
@@ -92,6 +94,7 @@ def merge_runs(
         set_metrics = list(select_metrics(",".join(names), metric_options).chosen.values()) if names else []
         if set_metrics:
             for metric in set_metrics:
+                metric.use_device(device)
                 if metric.signature() != signatures[metric.name][0]:
                     raise MergeError(
                         f"{metric.name}: the shards were measured with {signatures[metric.name][0]!r}, this machine gives "

@@ -19,6 +19,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from bench.device import AUTO
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -74,6 +76,8 @@ class Metric:
     library: ClassVar[str] = ""
     #: The dataclass of options the constructor takes (None: it takes none).
     Options: ClassVar[type | None] = None
+    #: The torch device of its networks: ``auto`` until the run gives one (:meth:`use_device`).
+    device: str = AUTO
 
     def __init__(self, options: Any = None) -> None:
         self.options = options if options is not None else (self.Options() if self.Options else None)
@@ -91,8 +95,8 @@ class Metric:
         """
 
     def use_device(self, device: str) -> None:
-        """Run on torch ``device`` from now on (the runner gives each worker its own); metrics
-        without networks ignore it."""
+        """Run on torch ``device`` from now on (the runner gives each worker its own)."""
+        self.device = device
 
     def signature(self) -> str:
         """What the stored values depend on besides the images (network, weights hash...).

@@ -15,6 +15,7 @@ import numpy as np
 
 from bench.metrics.base import Column, Metric
 from bench.metrics.external import find_program, run_program
+from bench.options import option
 from bench.weights import weights_sha256
 
 PROGRAM = "butteraugli_main"
@@ -25,7 +26,8 @@ _NORM = re.compile(r"^\s*([0-9.eE+-]+)\s*\n\s*3-norm:\s*([0-9.eE+-]+)", re.M)
 @dataclass(frozen=True)
 class ButteraugliOptions:
     #: The ``butteraugli_main`` program: a path, or a name on PATH; None: ``butteraugli_main``.
-    binary: str | None = None
+    binary: str | None = option(None, flag="--butteraugli-binary", metavar="PATH",
+                                help="libjxl's butteraugli_main for the butteraugli metric (default: butteraugli_main on PATH)")
 
 
 def butteraugli(reference: np.ndarray, reconstruction: np.ndarray, program: Path) -> tuple[float, float]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from unittest import mock
@@ -21,7 +20,7 @@ import numpy as np
 from bench.device import resolve_device
 from bench.metrics.base import DistributionMetric
 from bench.metrics.patches import PATCH_SIZE, extract_patches
-from bench.weights import WeightsError, load_state_dict, weights_file, weights_sha256
+from bench.weights import WeightsError, load_state_dict, weights_dir_option, weights_file, weights_sha256
 
 if TYPE_CHECKING:
     import torch
@@ -109,9 +108,7 @@ def inception_features(
 @dataclass(frozen=True)
 class InceptionOptions:
     #: Folder of network weights (see :mod:`bench.weights`); None: ``$BENCH_WEIGHTS_DIR``, else download.
-    weights_dir: Path | None = None
-    #: Torch device: ``auto`` (CUDA when present), ``cpu``, ``cuda``, ``cuda:1``...
-    device: str = "auto"
+    weights_dir: Path | None = weights_dir_option()
 
 
 class InceptionPatchMetric(DistributionMetric):
@@ -129,17 +126,13 @@ class InceptionPatchMetric(DistributionMetric):
     def model(self) -> "torch.nn.Module":
         # Resolved where the model is used, so that "auto" never touches CUDA in a process
         # that only constructs the metric.
-        return load_inception(self.weights_path, resolve_device(self.options.device))
-
-    def use_device(self, device: str) -> None:
-        self.options = dataclasses.replace(self.options, device=device)
+        return load_inception(self.weights_path, resolve_device(self.device))
 
     def check(self) -> None:
-        """A bad device name, or bad weights (the network is built once on the CPU), fail now.
+        """Bad weights (the network is built once on the CPU), fail now.
 
         CUDA is not initialised here: the runner forks its workers afterwards.
         """
-        resolve_device(self.options.device)
         load_inception(self.weights_path, "cpu")
 
     def feature_key(self) -> str:

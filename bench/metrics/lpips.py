@@ -15,7 +15,6 @@ from __future__ import annotations
 import warnings
 from functools import lru_cache
 from pathlib import Path
-import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -24,7 +23,8 @@ import numpy as np
 from bench.constants import LPIPS_NETS
 from bench.device import resolve_device
 from bench.metrics.base import Column, Metric
-from bench.weights import WeightsError, load_state_dict, weights_file, weights_sha256
+from bench.options import option
+from bench.weights import WeightsError, load_state_dict, weights_dir_option, weights_file, weights_sha256
 
 if TYPE_CHECKING:
     import torch
@@ -109,11 +109,9 @@ def lpips_distance(reference: np.ndarray, reconstruction: np.ndarray, model: "to
 @dataclass(frozen=True)
 class LPIPSOptions:
     #: Backbone: ``alex`` (as HiFiC reports) or ``squeeze``.
-    net: str = LPIPS_NETS[0]
+    net: str = option(LPIPS_NETS[0], flag="--lpips-net", choices=LPIPS_NETS, help="LPIPS backbone")
     #: Folder of network weights (see :mod:`bench.weights`); None: ``$BENCH_WEIGHTS_DIR``, else download.
-    weights_dir: Path | None = None
-    #: Torch device: ``auto`` (CUDA when present), ``cpu``, ``cuda``, ``cuda:1``...
-    device: str = "auto"
+    weights_dir: Path | None = weights_dir_option()
 
 
 class LPIPS(Metric):
@@ -135,17 +133,13 @@ class LPIPS(Metric):
     def model(self) -> "torch.nn.Module":
         # The device is resolved where the model is used, so that "auto" never touches CUDA
         # in a process that only constructs the metric.
-        return load_lpips(self.net, self.backbone_path, resolve_device(self.options.device))
-
-    def use_device(self, device: str) -> None:
-        self.options = dataclasses.replace(self.options, device=device)
+        return load_lpips(self.net, self.backbone_path, resolve_device(self.device))
 
     def check(self) -> None:
-        """A bad device name, or bad weights (the model is built once on the CPU), fail now.
+        """Bad weights (the model is built once on the CPU), fail now.
 
         CUDA is not initialised here: the runner forks its workers afterwards.
         """
-        resolve_device(self.options.device)
         load_lpips(self.net, self.backbone_path, "cpu")
 
     def signature(self) -> str:

@@ -25,7 +25,7 @@ import numpy as np
 
 from bench.errors import BenchError
 from bench.metrics.base import Column, Metric
-from bench.weights import weights_dir, weights_sha256
+from bench.weights import weights_dir, weights_dir_option, weights_sha256
 
 BLOCK = 96
 PARAMS_FILE = "niqe_pris_params.npz"
@@ -163,7 +163,7 @@ def niqe_of_gray(gray: np.ndarray, mu_pristine: np.ndarray, cov_pristine: np.nda
 @dataclass(frozen=True)
 class NIQEOptions:
     #: Folder of network weights and models (see :mod:`bench.weights`); None: ``$BENCH_WEIGHTS_DIR``.
-    weights_dir: Path | None = None
+    weights_dir: Path | None = weights_dir_option()
 
 
 class NIQE(Metric):

@@ -29,7 +29,8 @@ def _metric_of(metric_class: Any, options: list[Any]) -> dict[str, Any]:
     return {metric.name: metric}
 
 
-METRICS = Registry("metric", BUILTIN_METRICS, ENTRY_POINT_GROUP, _metric_of, lambda metric: metric.check())
+METRICS = Registry("metric", BUILTIN_METRICS, ENTRY_POINT_GROUP, _metric_of, lambda metric: metric.check(),
+                   lambda metric_class, options: [metric_class.name] if getattr(metric_class, "name", "") else None)
 
 
 def metric_classes() -> dict[str, Any]:

@@ -18,6 +18,7 @@ import numpy as np
 
 from bench.metrics.base import Column, Metric
 from bench.metrics.external import ProgramUnavailable, find_program, run_program
+from bench.options import option
 from bench.weights import weights_sha256
 
 MODEL = "vmaf_v0.6.1"
@@ -27,7 +28,8 @@ INSTALL = "pip install imageio-ffmpeg (its ffmpeg has libvmaf) or pass --vmaf-ff
 @dataclass(frozen=True)
 class VMAFOptions:
     #: An ffmpeg with the libvmaf filter; None: imageio-ffmpeg's, else ``ffmpeg`` on PATH.
-    ffmpeg: str | None = None
+    ffmpeg: str | None = option(None, flag="--vmaf-ffmpeg", metavar="PATH",
+                                help="an ffmpeg with libvmaf for the vmaf metric (default: imageio-ffmpeg's, else ffmpeg on PATH)")
 
 
 def default_ffmpeg() -> str | None:

@@ -38,7 +38,7 @@ def test_a_model_without_weights_is_unavailable_in_one_line(tmp_path, monkeypatc
 @pytest.mark.parametrize("architecture", ["bmshj2018-factorized", "mbt2018-mean"])
 def test_round_trip_through_real_bitstreams(architecture, tmp_path, kodim01_crop):
     save_random_weights(tmp_path, architecture, "mse", 2)
-    codec = CompressAIZoo(architecture, "mse", CompressAIOptions(weights_dir=tmp_path, device="cpu"))
+    codec = CompressAIZoo(architecture, "mse", CompressAIOptions(weights_dir=tmp_path))
     codec.check_available()
     assert codec.settings == [2]
     image = np.ascontiguousarray(kodim01_crop[:200, :300])  # not a multiple of 64: padded and cropped back
@@ -67,7 +67,7 @@ def test_a_fresh_process_recovers_the_same_symbols_and_image(architecture, tmp_p
     from bench.core.conformance import verify_row
 
     save_random_weights(tmp_path, architecture, "mse", 1)
-    codec = CompressAIZoo(architecture, "mse", CompressAIOptions(weights_dir=tmp_path, device="cpu"))
+    codec = CompressAIZoo(architecture, "mse", CompressAIOptions(weights_dir=tmp_path))
     image = np.ascontiguousarray(kodim01_crop[:64, :128])
     bitstream = codec.encode(image, 1)
     symbols = codec.decoded_latent(bitstream)

@@ -80,7 +80,7 @@ def my_models(tmp_path, monkeypatch):
 
 def model_codec(folder, **changes) -> OwnModelCodec:
     spec = f"mine={{class: mymodels:TinyFactorized, args: {{N: 8}}, checkpoints: {folder / 'ckpts'}, pad_multiple: 4}}"
-    (codec,) = OwnModelCodec.instances(OwnModelOptions(models=(spec,), device="cpu")).values()
+    (codec,) = OwnModelCodec.instances(OwnModelOptions(models=(spec,))).values()
     return codec
 
 
@@ -166,7 +166,7 @@ def test_mistakes_are_one_line_naming_what_is_wrong(my_models, monkeypatch, spec
 def test_a_checkpoint_of_another_architecture_is_one_line(my_models, tmp_path):
     torch.save({"state_dict": {"other.weight": torch.zeros(3)}}, tmp_path / "other.pth")
     spec = f"mine={{class: mymodels:TinyFactorized, checkpoints: {tmp_path / 'other.pth'}}}"
-    (codec,) = OwnModelCodec.instances(OwnModelOptions(models=(spec,), device="cpu")).values()
+    (codec,) = OwnModelCodec.instances(OwnModelOptions(models=(spec,))).values()
     with pytest.raises(ValueError, match=r"other\.pth: does not fit mymodels:TinyFactorized\(\{\}\): Error\(s\) in loading state_dict"):
         codec.model("other")
 

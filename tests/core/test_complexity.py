@@ -33,7 +33,7 @@ def factorized_macs(height: int, width: int, n: int, m: int) -> tuple[int, int]:
 
 def test_kmac_per_pixel_of_a_zoo_architecture_equals_the_count_by_hand(tmp_path, kodim01):
     save_random_weights(tmp_path, "bmshj2018-factorized", "mse", 1)  # the zoo's quality 1: N=128, M=192
-    codec = CompressAIZoo("bmshj2018-factorized", "mse", CompressAIOptions(weights_dir=tmp_path, device="cpu"))
+    codec = CompressAIZoo("bmshj2018-factorized", "mse", CompressAIOptions(weights_dir=tmp_path))
     image = np.ascontiguousarray(kodim01[:100, :150])  # padded to 128 x 192, as the model processes it
     figures = codec.complexity(image, 1)
 

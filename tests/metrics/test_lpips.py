@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from bench.device import DeviceError, resolve_device
+from bench.device import resolve_device
 from bench.metrics.lpips import LPIPS, LPIPSOptions, load_lpips, to_lpips_tensor
 from bench.weights import WeightsError, weights_file
 
@@ -110,13 +110,8 @@ def test_check_refuses_a_corrupt_weights_file_in_one_line(tmp_path):
     assert "\n" not in message and "weights_only" not in message
 
 
-def test_check_refuses_a_bad_device(weights_dir):
-    with pytest.raises(DeviceError, match="^--device 'bogus' is not a torch device"):
-        LPIPS(LPIPSOptions(weights_dir=weights_dir, device="bogus")).check()
-
-
 def test_check_loads_the_model_that_measure_uses(weights_dir):
-    metric = LPIPS(LPIPSOptions(weights_dir=weights_dir, device="auto"))
+    metric = LPIPS(LPIPSOptions(weights_dir=weights_dir))
     metric.check()
     assert metric.model() is load_lpips("alex", metric.backbone_path, resolve_device("auto"))
 

@@ -45,13 +45,12 @@ class HiFiCCodec(Codec):
     Options: ClassVar[type] = HiFiCOptions
     reference_decoder = FreshProcessDecoder()
 
-    def __init__(self, family: str, checkpoints: Mapping[str, Path], device: str = "auto") -> None:
+    def __init__(self, family: str, checkpoints: Mapping[str, Path]) -> None:
         self.name = family + self.bitstream_suffix
         self.family = family
         # Low to high rate: by the target rate the name implies, then by name.
         order = sorted(checkpoints, key=lambda s: (math.isnan(target_rate_of(s)), target_rate_of(s), s))
         self.checkpoints = {setting: Path(checkpoints[setting]) for setting in order}
-        self.device = device
         self._models: dict[str, tuple["HiFiC", int, dict[str, Any]]] = {}
 
     @classmethod
@@ -59,7 +58,11 @@ class HiFiCCodec(Codec):
         """This format over ``hific`` (maybe without checkpoints) and every family the options declare."""
         options = options or HiFiCOptions()
         families = families_from_options(options)
-        return {family + cls.bitstream_suffix: cls(family, checkpoints, options.device) for family, checkpoints in families.items()}
+        return {family + cls.bitstream_suffix: cls(family, checkpoints) for family, checkpoints in families.items()}
+
+    @classmethod
+    def names(cls, options: HiFiCOptions | None = None) -> list[str]:
+        return [family + cls.bitstream_suffix for family in families_from_options(options or HiFiCOptions())]
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -78,8 +81,6 @@ class HiFiCCodec(Codec):
     def check_available(self) -> None:
         if not self.checkpoints:
             raise CodecUnavailable(f"{self.name}: {NO_CHECKPOINT}")
-        if self.device.startswith("cuda") and not _cuda_available():
-            raise CodecUnavailable(f"{self.name}: --device {self.device} but torch sees no CUDA device")
 
     def use_device(self, device: str) -> None:
         if device != self.device:
@@ -180,9 +181,3 @@ class HiFiCCodec(Codec):
             "bpp_estimate": float(estimate), "target_rate": target,
             **latent_statistics(latents.residual), **self.bitstream_info(encoded.bitstream),
         }
-
-
-def _cuda_available() -> bool:
-    import torch
-
-    return torch.cuda.is_available()
