@@ -9,6 +9,7 @@ from typing import Any
 
 import bench
 from bench.codecs.base import CodecUnavailable
+from bench.commands import HelpFormatter
 from bench.errors import BenchError
 
 #: Each module defines ``add_parser(subparsers)``, which sets ``func`` on its parser.
@@ -17,24 +18,11 @@ COMMAND_MODULES = [
     "bench.commands.merge",
     "bench.commands.codecs",
     "bench.commands.datasets",
-    "bench.report.cli",
-    "bench.train.cli",
+    "bench.commands.report",
+    "bench.commands.train",
 ]
 
 USER_ERRORS = (BenchError, CodecUnavailable)
-
-
-class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Shows each option's default and keeps descriptions' line breaks.
-
-    Options whose default is None, False or an empty list say in their own help what
-    happens when they are not given, so no "(default: None)" is appended to them.
-    """
-
-    def _get_help_string(self, action: argparse.Action) -> str | None:
-        if action.default is None or action.default is False or action.default == []:
-            return action.help
-        return super()._get_help_string(action)
 
 
 def build_parser() -> argparse.ArgumentParser:

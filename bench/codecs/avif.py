@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench.codecs.base import PillowCodec, Setting
-from bench.core.conformance import CommandLineDecoder
+from bench.codecs.reference import CommandLineDecoder
 
 
 class AVIF(PillowCodec):

@@ -19,7 +19,7 @@ from bench.device import AUTO
 if TYPE_CHECKING:
     import numpy as np
 
-    from bench.core.conformance import ReferenceDecoder
+    from bench.codecs.reference import ReferenceDecoder
 
 #: A codec's own setting value: int/float for a quality knob, str for a checkpoint name.
 Setting = int | float | str
@@ -68,7 +68,7 @@ class Codec:
     #: The dataclass of options :meth:`instances` takes (None: the codec takes none).
     Options: ClassVar[type | None] = None
     #: An independent decoder of this codec's bitstreams, used by ``bench run --verify``
-    #: (``bench/core/conformance.py``); None when there is none.
+    #: (:mod:`bench.codecs.reference`); None when there is none.
     reference_decoder: ClassVar["ReferenceDecoder | None"] = None
     #: File name extension of a saved bitstream (``--save-bitstreams``), e.g. ``.jpg``.
     file_extension: ClassVar[str] = ".bin"
@@ -152,7 +152,7 @@ class Codec:
 
     def complexity(self, image: np.ndarray, setting: Setting) -> dict[str, float] | None:
         """For learned codecs: parameters, kMAC per pixel, peak memory and the time split of coding
-        ``image`` at ``setting`` (``bench/core/complexity.py``), measured once per run and setting
+        ``image`` at ``setting`` (:mod:`bench.codecs.complexity`), measured once per run and setting
         outside the timed rows; None for codecs without networks."""
         return None
 

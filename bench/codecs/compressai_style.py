@@ -28,7 +28,7 @@ import numpy as np
 from bench.codecs.base import Codec, EncodeResult, Setting
 from bench.codecs.entropy_symbols import decoded_symbols
 from bench.codecs.varint import Reader, start_format, write_bytes, write_varint
-from bench.core.conformance import FreshProcessDecoder
+from bench.codecs.reference import FreshProcessDecoder
 
 if TYPE_CHECKING:
     import torch
@@ -153,7 +153,7 @@ class CompressAIStyleCodec(Codec):
         return {"bpp_estimate": bits / (image.shape[0] * image.shape[1])}
 
     def complexity(self, image: np.ndarray, setting: Setting) -> dict[str, float]:
-        from bench.core.complexity import measure_codec_model
+        from bench.codecs.complexity import measure_codec_model
 
         model = self.model(setting)
         x = image_to_tensor(image, self.pad_multiple, self.device_of(model))

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from bench.codecs.base import Codec, CodecUnavailable, Setting
-from bench.core.conformance import CommandLineDecoder
+from bench.codecs.reference import CommandLineDecoder
 
 #: Settings are quantisation steps in thousandths.
 STEP_UNIT = 1000

@@ -8,7 +8,7 @@ from bench.commands.options import add_device_argument, add_part_flags, part_opt
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    from bench.cli import HelpFormatter
+    from bench.commands import HelpFormatter
 
     parser = subparsers.add_parser(
         "codecs", help="list codecs, their settings grids and libraries", formatter_class=HelpFormatter,

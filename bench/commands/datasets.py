@@ -8,7 +8,7 @@ from bench.constants import CACHE_DIR_ENV, DATA_DIR_ENV
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    from bench.cli import HelpFormatter
+    from bench.commands import HelpFormatter
 
     parser = subparsers.add_parser(
         "datasets", help="list datasets, or fetch one", formatter_class=HelpFormatter,

@@ -9,7 +9,7 @@ from bench.constants import CACHE_DIR_ENV
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    from bench.cli import HelpFormatter
+    from bench.commands import HelpFormatter
 
     parser = subparsers.add_parser(
         "merge", help="merge shard run folders into one", formatter_class=HelpFormatter,

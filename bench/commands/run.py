@@ -34,7 +34,7 @@ example:
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    from bench.cli import HelpFormatter
+    from bench.commands import HelpFormatter
 
     parser = subparsers.add_parser("run", help="run codecs over a dataset", description=DESCRIPTION, formatter_class=HelpFormatter)
     parser.add_argument("--codecs", default="all", help="comma-separated codec names, or 'all' for every codec whose library is installed (see `bench codecs`)")
@@ -282,7 +282,8 @@ def format_complexity(table: "pd.DataFrame") -> str:
 
 def print_checks(frame: "pd.DataFrame", run_dir: "RunDir") -> None:
     """The conformance table (rows verified by a reference decoder) and the rows flagged as suspicious."""
-    from bench.core.conformance import conformance_table, format_conformance
+    from bench.commands.tables import format_conformance
+    from bench.core.conformance import conformance_table
     from bench.core.plausibility import flag_counts, flag_rows
 
     table = conformance_table(frame)
@@ -304,7 +305,7 @@ FLAGS = {"codecs": "--codecs all", "metrics": "--metrics all", "target_bpp": "--
 def run_command(args: argparse.Namespace) -> int:
     from bench import api
     from bench.codecs.registry import CODECS
-    from bench.core import distribution
+    from bench.commands.tables import format_distribution, small_sample_warning
     from bench.core.rundir import RunDir
     from bench.device import resolve_device
     from bench.metrics.registry import METRICS
@@ -341,8 +342,8 @@ def run_command(args: argparse.Namespace) -> int:
         print(format_complexity(result.complexity))
     if table is not None:
         print(f"bench: {len(table)} groups in {run_dir.distribution_csv}")
-        print(distribution.format_table(table))
-        warning = distribution.small_sample_warning(table)
+        print(format_distribution(table))
+        warning = small_sample_warning(table)
         if warning:
             print(warning)
     if not errors.empty:

@@ -96,7 +96,7 @@ def run_benchmark(
 
 
 def _measure_complexity(plan: RunPlan, run_dir: RunDir) -> Any:
-    """The learned codecs' complexity figures (``bench/core/complexity.py``) on the run's first readable image,
+    """The learned codecs' complexity figures (``bench/codecs/complexity.py``) on the run's first readable image,
     for the operating points ``complexity.csv`` lacks; here, after the timed work, once per point."""
     from bench.core.complexity import complexity_rows
 

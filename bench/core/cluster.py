@@ -161,7 +161,7 @@ def run_remote_task(
     """Worker entry point: one task's records, measured here with the worker's copy of the plan
     (its codecs and metrics stay loaded between tasks); files travel back inside the records."""
     from bench.core.measure import measure_task
-    from bench.core.processes import limit_threads
+    from bench.processes import limit_threads
 
     if id(plan) not in _prepared:  # once per worker and plan
         limit_threads(threads or _threads_here(workers_per_host))

@@ -2,7 +2,7 @@
 
 A codec wrapper can break its decoder (a value that overflows 8 bits wrapping instead of
 saturating, say) and the suite would then measure a broken decoder as a bad codec. So a codec
-names a :class:`ReferenceDecoder` (:attr:`bench.codecs.base.Codec.reference_decoder`), and
+names a :class:`~bench.codecs.reference.ReferenceDecoder` (:attr:`bench.codecs.base.Codec.reference_decoder`), and
 ``bench run --verify`` decodes every row's bitstream with it and compares the image with the
 codec's own decode. Each row records:
 
@@ -15,228 +15,49 @@ codec's own decode. Each row records:
     or a learned codec's latent is not recovered bit for bit), or ``not checked: ...`` with
     the reason (the tool is not installed: which package gives it).
 
-Classical formats are checked by their reference tools (:class:`CommandLineDecoder`).
-Learned codecs have no second implementation; :class:`FreshProcessDecoder` decodes their
-bitstream in a fresh process with another torch thread count (on the CPU, when the codec
-ran on a GPU), which must recover the identical latent and an image within 1 grey level.
+The decoders themselves live with the codecs (:mod:`bench.codecs.reference`); this module
+records their outcome in the rows and sums it up per codec.
 """
 from __future__ import annotations
 
-import functools
-import multiprocessing
-import multiprocessing.util
-import re
-import shutil
-import subprocess
-import tempfile
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from bench.codecs.reference import MISMATCH, NOT_CHECKED, Verification
 from bench.errors import one_line
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from bench.codecs.base import Codec
-    from bench.core.fresh_process import FreshProcess
-
-OK = "ok"
-MISMATCH = "mismatch"
-NOT_CHECKED = "not checked"
-#: Seconds a reference tool may take for one image before the check gives up.
-TOOL_TIMEOUT = 120
 
 
-@dataclass(frozen=True)
-class Verification:
-    """The outcome of one check."""
-
-    decoder: str
-    max_diff: int | None
-    outcome: str
-
-    def columns(self) -> dict[str, Any]:
-        return {
-            "reference_decoder": self.decoder,
-            "reference_max_diff": float("nan") if self.max_diff is None else self.max_diff,
-            "reference_check": self.outcome,
-        }
-
-
-class ReferenceDecoder:
-    """A second decoder for a codec's bitstreams.
-
-    ``tolerance`` is the largest difference in grey levels that still counts as agreement
-    (0 where both decoders share one library; 1 where their colour conversions round
-    differently). Subclasses implement :meth:`unavailable`, :meth:`describe` and :meth:`verify`.
-    """
-
-    tolerance: int = 0
-
-    def unavailable(self) -> str | None:
-        """Why this decoder cannot run here (``install ...``), or None."""
-        return None
-
-    def describe(self) -> str:
-        """Name and version, as recorded in each row."""
-        raise NotImplementedError
-
-    def verify(self, codec: "Codec", bitstream: bytes, reconstruction: np.ndarray) -> Verification:
-        raise NotImplementedError
-
-    def compare(self, decoded: np.ndarray, reconstruction: np.ndarray, problem: str = "") -> Verification:
-        """A :class:`Verification` from the reference's image and the codec's own."""
-        if decoded.shape != reconstruction.shape:
-            return Verification(self.describe(), None, f"{MISMATCH}: reference decoder gives {decoded.shape}, the codec {reconstruction.shape}")
-        max_diff = int(np.abs(decoded.astype(np.int16) - reconstruction.astype(np.int16)).max())
-        if problem:
-            return Verification(self.describe(), max_diff, f"{MISMATCH}: {problem}")
-        if max_diff > self.tolerance:
-            return Verification(self.describe(), max_diff, f"{MISMATCH}: max difference {max_diff} > {self.tolerance} allowed")
-        return Verification(self.describe(), max_diff, OK)
+def verification_columns(verification: Verification) -> dict[str, Any]:
+    """The row columns of one check."""
+    return {
+        "reference_decoder": verification.decoder,
+        "reference_max_diff": float("nan") if verification.max_diff is None else verification.max_diff,
+        "reference_check": verification.outcome,
+    }
 
 
 def verify_row(codec: "Codec", bitstream: bytes, reconstruction: np.ndarray) -> dict[str, Any]:
     """The reference check of one row as row columns (never raises: a failure is recorded)."""
+    return verification_columns(verify(codec, bitstream, reconstruction))
+
+
+def verify(codec: "Codec", bitstream: bytes, reconstruction: np.ndarray) -> Verification:
     decoder = codec.reference_decoder
     if decoder is None:
-        return Verification("", None, f"{NOT_CHECKED}: {codec.name} names no independent decoder").columns()
+        return Verification("", None, f"{NOT_CHECKED}: {codec.name} names no independent decoder")
     reason = decoder.unavailable()
     if reason:
-        return Verification(decoder.describe(), None, f"{NOT_CHECKED}: {reason}").columns()
+        return Verification(decoder.describe(), None, f"{NOT_CHECKED}: {reason}")
     try:
-        return decoder.verify(codec, bitstream, reconstruction).columns()
+        return decoder.verify(codec, bitstream, reconstruction)
     except Exception as exc:  # noqa: BLE001 - a failing check is a finding, not a crash
-        return Verification(decoder.describe(), None, f"{MISMATCH}: reference decoding failed ({one_line(exc)})").columns()
-
-
-# --- reference tools ---------------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=None)
-def tool_version(tool: str, version_args: tuple[str, ...], package: str) -> str:
-    """The version a tool prints (first ``d.d[.d]`` in its output), else its Debian package's, else ``unknown``."""
-    path = shutil.which(tool)
-    if path and version_args:
-        try:
-            output = subprocess.run([path, *version_args], capture_output=True, text=True, timeout=10)
-            match = re.search(r"\d+\.\d+(?:\.\d+)?", output.stdout + output.stderr)
-            if match:
-                return match.group(0)
-        except (OSError, subprocess.SubprocessError):
-            pass
-    if shutil.which("dpkg-query"):
-        output = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", package], capture_output=True, text=True)
-        match = re.search(r"(?:\d+:)?(\d+\.\d+(?:\.\d+)?)", output.stdout)
-        if output.returncode == 0 and match:
-            return match.group(1)
-    return "unknown"
-
-
-@dataclass(frozen=True)
-class CommandLineDecoder(ReferenceDecoder):
-    """A format's reference decoder as a command-line tool: bitstream file in, image file out.
-
-    ``arguments`` holds ``{input}`` and ``{output}`` placeholders; ``output_suffix`` is the
-    image format the tool writes (``.ppm`` or ``.png``), read back with Pillow.
-    """
-
-    tool: str
-    package: str
-    arguments: tuple[str, ...]
-    input_suffix: str
-    output_suffix: str = ".ppm"
-    version_args: tuple[str, ...] = ()
-    tolerance: int = 0
-
-    def unavailable(self) -> str | None:
-        if shutil.which(self.tool) is None:
-            return f"install {self.package} ({self.tool} is not on PATH)"
-        return None
-
-    def describe(self) -> str:
-        return f"{self.tool} {tool_version(self.tool, self.version_args, self.package)}"
-
-    def decode(self, bitstream: bytes) -> np.ndarray:
-        """The tool's decode of ``bitstream`` as an H x W x 3 uint8 array."""
-        from PIL import Image
-
-        with tempfile.TemporaryDirectory(prefix="bench-verify-") as folder:
-            source, target = Path(folder) / f"in{self.input_suffix}", Path(folder) / f"out{self.output_suffix}"
-            source.write_bytes(bitstream)
-            command = [self.tool, *(part.format(input=source, output=target) for part in self.arguments)]
-            done = subprocess.run(command, capture_output=True, text=True, timeout=TOOL_TIMEOUT)
-            if done.returncode != 0 or not target.is_file():
-                message = " ".join((done.stderr or done.stdout).split())[-200:]
-                raise RuntimeError(f"{self.tool} exited with {done.returncode}: {message or 'no output'}")
-            with Image.open(target) as image:
-                return np.asarray(image.convert("RGB"))
-
-    def verify(self, codec: "Codec", bitstream: bytes, reconstruction: np.ndarray) -> Verification:
-        return self.compare(self.decode(bitstream), reconstruction)
-
-
-# --- learned codecs: a fresh process ------------------------------------------------------------
-
-#: The fresh process of this process, started on first use.
-_fresh: dict[str, Any] = {}
-
-
-def other_thread_count(threads: int) -> int:
-    """A torch thread count different from ``threads``: 1, or 2 when ``threads`` is 1."""
-    return 2 if threads == 1 else 1
-
-
-def _fresh_process(threads: int) -> "FreshProcess":
-    """One fresh process per process that verifies (so nothing of the codec's state is shared)."""
-    from bench.core.fresh_process import FreshProcess
-
-    current = _fresh.get("process")
-    if current is None or current.threads != threads or current.process.poll() is not None:
-        shutdown_fresh_process()
-        _fresh["process"] = FreshProcess(threads)
-        # Ended when this process ends normally (it also dies with this process otherwise).
-        multiprocessing.util.Finalize(None, shutdown_fresh_process, exitpriority=10)
-    return _fresh["process"]
-
-
-def shutdown_fresh_process() -> None:
-    process = _fresh.pop("process", None)
-    if process is not None:
-        process.close()
-
-
-class FreshProcessDecoder(ReferenceDecoder):
-    """For learned codecs: decode again in a fresh process with another torch thread count.
-
-    The codec must implement :meth:`~bench.codecs.base.Codec.decoded_latent` (the latent its
-    entropy decoder recovers). The check passes when the fresh process recovers exactly the
-    same latent and an image within :attr:`tolerance` grey levels: the entropy coding must be
-    bit-exact across machines, while the synthesis network's float arithmetic may round
-    differently with another thread count or device.
-    """
-
-    tolerance = 1
-
-    def threads(self) -> int:
-        import torch
-
-        return other_thread_count(torch.get_num_threads())
-
-    def describe(self) -> str:
-        return f"fresh process, {self.threads()} torch thread(s), cpu"
-
-    def verify(self, codec: "Codec", bitstream: bytes, reconstruction: np.ndarray) -> Verification:
-        latent, decoded = _fresh_process(self.threads()).decode(codec, bitstream)
-        own_latent = codec.decoded_latent(bitstream)
-        problem = ""
-        if own_latent.shape != latent.shape or not np.array_equal(own_latent, latent):
-            differing = int(np.sum(own_latent != latent)) if own_latent.shape == latent.shape else own_latent.size
-            problem = f"the fresh process recovers another latent ({differing} of {own_latent.size} values differ)"
-        return self.compare(decoded, reconstruction, problem)
+        return Verification(decoder.describe(), None, f"{MISMATCH}: reference decoding failed ({one_line(exc)})")
 
 
 # --- the table per codec ------------------------------------------------------------------------
@@ -271,19 +92,3 @@ def conformance_table(frame: "pd.DataFrame") -> "pd.DataFrame":
     table = pd.DataFrame.from_records(records, columns=columns)
     table["worst_diff"] = table["worst_diff"].astype("Int64")
     return table
-
-
-def format_conformance(table: "pd.DataFrame") -> str:
-    """The conformance table as terminal lines (one per codec)."""
-    if table.empty:
-        return ""
-    width = max(len(str(name)) for name in table["codec"])
-    lines = []
-    for record in table.itertuples(index=False):
-        text = f"  {record.codec:<{width}}  checked {record.checked}/{record.rows}"
-        if record.checked:
-            text += f"  worst diff {record.worst_diff}  mismatches {record.mismatches}  by {record.decoder}"
-        if record.not_checked:
-            text += f"  not checked: {record.not_checked}"
-        lines.append(text)
-    return "\n".join(lines)

@@ -120,21 +120,3 @@ def distribution_table(
     columns = ["dataset", "codec", "point", "mean_bpp", *[c for m in wanted for c in m.column_names()]]
     table = pd.DataFrame(records, columns=[*columns, "n_patches", "n_images", "fid_note"])
     return table.sort_values(["dataset", "codec", "mean_bpp"], ignore_index=True)
-
-
-def format_table(table: pd.DataFrame) -> str:
-    """The table as the CLI prints it, or one line saying why it has no group."""
-    if table.empty:
-        return "bench: no FID/KID group: no row of this run's images has status ok"
-    return table.drop(columns="fid_note").to_string(index=False, float_format="{:.4g}".format)
-
-
-def small_sample_warning(table: pd.DataFrame) -> str | None:
-    """One line when any group has fewer than :data:`MIN_PATCHES_FOR_FID` patches, else None."""
-    if table.empty or "n_patches" not in table or (table["n_patches"] >= MIN_PATCHES_FOR_FID).all():
-        return None
-    fewest = int(table["n_patches"].min())
-    return (
-        f"bench: FID here uses as few as {fewest} patches per set (< {MIN_PATCHES_FOR_FID}): its covariance is "
-        "rank-deficient and the value biased; compare codecs by KID (kid_mean, kid_std) instead"
-    )

@@ -30,7 +30,7 @@ from typing import Any, Callable, Sequence
 
 from bench.core.measure import error_rows, measure_task
 from bench.core.plan import SETTINGS_PER_TASK, Job, RunPlan, make_tasks, pending_jobs
-from bench.core.processes import die_with_parent, limit_threads
+from bench.processes import die_with_parent, limit_threads
 from bench.core.rows import Measured
 from bench.errors import one_line
 

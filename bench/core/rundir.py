@@ -127,7 +127,7 @@ class RunDir:
         table.to_parquet(self.table_file(DISTRIBUTION_TABLE, "parquet"), index=False)
 
     def write_complexity(self, rows: list[dict[str, Any]]) -> Any:
-        """Add ``rows`` (``bench/core/complexity.py``) to ``complexity.csv``, replacing rows of the same
+        """Add ``rows`` (``bench/codecs/complexity.py``) to ``complexity.csv``, replacing rows of the same
         codec and point; return the whole table, or None when there is none."""
         import pandas as pd
 

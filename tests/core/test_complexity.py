@@ -68,7 +68,7 @@ def test_hific_counts_the_networks_each_side_runs(tmp_path, tiny_model, kodim01_
 def test_peak_memory_on_the_cpu_sees_what_a_call_allocates_in_reused_heap():
     import torch
 
-    from bench.core.complexity import measure_codec_model
+    from bench.codecs.complexity import measure_codec_model
 
     model = torch.nn.Conv2d(3, 4, 1)
     big = torch.empty(16 * 2**20)

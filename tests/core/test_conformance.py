@@ -12,7 +12,9 @@ from bench.codecs.base import Codec
 from bench.codecs.htj2k import HTJ2K
 from bench.codecs.jpeg2000 import JPEG2000
 from bench.codecs.registry import all_codecs
-from bench.core.conformance import CommandLineDecoder, FreshProcessDecoder, conformance_table, format_conformance, verify_row
+from bench.codecs.reference import CommandLineDecoder, FreshProcessDecoder
+from bench.commands.tables import format_conformance
+from bench.core.conformance import conformance_table, verify_row
 from bench.metrics.psnr import psnr
 from program_helpers import require_program
 

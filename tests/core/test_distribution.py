@@ -15,9 +15,8 @@ from bench.core.distribution import (
     MIN_PATCHES_FOR_FID,
     SMALL_SAMPLE_NOTE,
     distribution_table,
-    format_table,
-    small_sample_warning,
 )
+from bench.commands.tables import format_distribution, small_sample_warning
 from bench.metrics.base import PER_SET, Column, DistributionMetric
 from bench.metrics.psnr import PSNR
 from bench.core.store import ResultStore
@@ -131,11 +130,11 @@ def test_a_run_without_ok_rows_prints_one_line_not_an_empty_frame(images, tmp_pa
     store, metrics, _ = run(images, tmp_path)
     table = distribution_table(store, [], metrics, tmp_path / "cache")
     assert table.empty
-    assert format_table(table) == "bench: no FID/KID group: no row of this run's images has status ok"
+    assert format_distribution(table) == "bench: no FID/KID group: no row of this run's images has status ok"
 
 
-def test_format_table_leaves_out_the_note_column(images, tmp_path):
+def test_format_distribution_leaves_out_the_note_column(images, tmp_path):
     store, metrics, _ = run(images, tmp_path)
-    lines = format_table(distribution_table(store, images, metrics, tmp_path / "cache")).splitlines()
+    lines = format_distribution(distribution_table(store, images, metrics, tmp_path / "cache")).splitlines()
     assert lines[0].split() == ["dataset", "codec", "point", "mean_bpp", "gap", "n_patches", "n_images"]
     assert [line.split()[:3] for line in lines[1:]] == [["toy", "jpeg", "5"], ["toy", "jpeg", "90"]]

@@ -19,7 +19,7 @@ import numpy as np
 from bench.codecs.base import Codec, CodecUnavailable, EncodeResult, Setting
 from bench.codecs.hific.families import families_from_options
 from bench.codecs.hific.options import HiFiCOptions
-from bench.core.conformance import FreshProcessDecoder
+from bench.codecs.reference import FreshProcessDecoder
 from bench.models.hific.rates import target_rate_of
 
 # Torch, CompressAI and the networks load when a model is first needed (``prepare``), so that
@@ -150,7 +150,7 @@ class HiFiCCodec(Codec):
     def complexity(self, image: np.ndarray, setting: Setting) -> dict[str, float]:
         """The entropy-coded path's figures (the sparse matrix shares its networks)."""
         from bench.codecs.hific.container import image_to_tensor
-        from bench.core.complexity import measure_codec_model
+        from bench.codecs.complexity import measure_codec_model
 
         model, _, _ = self.model(str(setting))
         x = image_to_tensor(image, model.config, next(model.parameters()).device)

@@ -12,7 +12,7 @@ VIA_HELP = ("for codecs with one operating point per image (one checkpoint each)
 
 
 def add_report_parser(subparsers: argparse._SubParsersAction) -> None:
-    from bench.cli import HelpFormatter
+    from bench.commands import HelpFormatter
 
     parser = subparsers.add_parser(
         "report", help="write a self-contained HTML report of a run", formatter_class=HelpFormatter,
@@ -38,7 +38,7 @@ def add_report_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def add_compare_parser(subparsers: argparse._SubParsersAction) -> None:
-    from bench.cli import HelpFormatter
+    from bench.commands import HelpFormatter
 
     parser = subparsers.add_parser(
         "compare", help="compare two codecs of a run at matched bpp, in the terminal", formatter_class=HelpFormatter,

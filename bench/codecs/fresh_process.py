@@ -1,6 +1,6 @@
-"""A fresh Python process that decodes bitstreams for :class:`bench.core.conformance.FreshProcessDecoder`.
+"""A fresh Python process that decodes bitstreams for :class:`bench.codecs.reference.FreshProcessDecoder`.
 
-Started with ``python -m bench.core.fresh_process THREADS PARENT_PID``, it shares nothing with the
+Started with ``python -m bench.codecs.fresh_process THREADS PARENT_PID``, it shares nothing with the
 process that encoded (not even the interpreter: no fork), runs torch on ``THREADS`` threads on
 the CPU, and ends with its parent. Requests and answers are length-prefixed pickles on its
 standard input and output: ``(codec, bitstream)`` in, ``("ok", latent, image)`` or
@@ -41,7 +41,7 @@ class FreshProcess:
         # The parent's import path, so that any codec class it can import unpickles there too.
         environment = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bench.core.fresh_process", str(threads), str(os.getpid())],
+            [sys.executable, "-m", "bench.codecs.fresh_process", str(threads), str(os.getpid())],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=environment,
         )
 
@@ -63,7 +63,7 @@ class FreshProcess:
 def serve(threads: int, parent_pid: int) -> None:
     """The child's loop: decode each request until the parent closes the pipe."""
     from bench.errors import one_line
-    from bench.core.processes import die_with_parent, limit_threads
+    from bench.processes import die_with_parent, limit_threads
 
     die_with_parent(parent_pid)
     limit_threads(threads)

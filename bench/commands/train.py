@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    from bench.cli import HelpFormatter
+    from bench.commands import HelpFormatter
 
     parser = subparsers.add_parser(
         "train", help="train a HiFiC model (optionally with the sparsity loss) from a YAML config",
