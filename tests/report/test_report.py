@@ -169,3 +169,13 @@ def test_complexity_table_and_decode_time_plot(small_run, tmp_path):
     assert re.findall(r'<td class="num">([^<]+)</td>', section) == ["2.86 / 2.99", "12.0 / 14.0", "15 / 17", "0.088 (0.007)", "0.235 (0.036)"]
     figure = json.loads(re.search(r'<script type="application/json" id="plot-decode-time-data">(.*?)</script>', section, re.S).group(1))
     assert [trace["name"] for trace in figure["data"]] == ["jpeg", "webp"] and figure["layout"]["xaxis"]["type"] == "log"
+
+
+def test_the_report_is_its_list_of_sections_and_the_contents_follow_it(small_run, tmp_path):
+    from bench.report.sections import SECTIONS
+
+    chosen = [section for section in SECTIONS if section.id in ("run", "verdict")]
+    page = build_report(small_run[0], tmp_path / "report.html", sections=chosen).read_text()
+    assert page.count("<section id=") == 2 and page.index('<section id="verdict">') < page.index('<section id="run">')
+    contents = page[page.index('<nav class="contents"'):page.index("</nav>")]
+    assert contents.splitlines()[1:] == ['<a href="#verdict">Verdict</a>', '<a href="#run">Run</a>']
