@@ -70,6 +70,9 @@ class Codec:
     #: An independent decoder of this codec's bitstreams, used by ``bench run --verify``
     #: (:mod:`bench.codecs.reference`); None when there is none.
     reference_decoder: ClassVar["ReferenceDecoder | None"] = None
+    #: The extra columns :meth:`analyse` fills, name -> meaning (the run core declares the others,
+    #: ``bench/core/rows.py``; metrics declare theirs).
+    analysis_columns: ClassVar[dict[str, str]] = {}
     #: File name extension of a saved bitstream (``--save-bitstreams``), e.g. ``.jpg``.
     file_extension: ClassVar[str] = ".bin"
     #: The torch device of its networks: ``auto`` until the run gives one (:meth:`use_device`).

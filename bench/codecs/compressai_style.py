@@ -139,6 +139,10 @@ class CompressAIStyleCodec(Codec):
         with torch.no_grad():
             return decoded_symbols(model, strings, shape)
 
+    analysis_columns: ClassVar[dict[str, str]] = {
+        "bpp_estimate": "the bpp the model's likelihoods predict (beside the real bitstream's bpp, never instead)",
+    }
+
     def analyse(self, image: np.ndarray, setting: Setting, encoded: EncodeResult) -> dict[str, float]:
         """``bpp_estimate`` from the forward pass's likelihoods, beside the real size (not timed)."""
         import torch

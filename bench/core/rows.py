@@ -13,19 +13,80 @@ read them in today's columns, and nothing else needs to know.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
+@dataclass(frozen=True)
+class RowColumn:
+    """One column of a results row: its name, type, who fills it, and what it means.
+
+    These are the run core's columns. The parts declare their own: a metric its
+    :class:`~bench.metrics.base.Column` s, a codec its :attr:`~bench.codecs.base.Codec.analysis_columns`.
+    """
+
+    name: str
+    #: ``str``, ``int``, ``float`` or ``bool``; int columns are empty (not 0) in error rows.
+    type: str
+    #: Where the value comes from (``runner``, ``--verify``, ``checks``, ...).
+    filled_by: str
+    meaning: str
+    #: :data:`BASE` (every table starts with these), :data:`TRAILING` (after the metrics) or optional.
+    place: str = "optional"
+
+
+BASE, TRAILING = "base", "trailing"
+
+
+#: Every column the run core writes, in the order a results table shows them (metric columns go
+#: between :data:`BASE_COLUMNS` and :data:`TRAILING_COLUMNS`, the optional ones after).
+ROW_COLUMNS = (
+    RowColumn("dataset", "str", "runner", "the dataset (or --images folder) the image belongs to", BASE),
+    RowColumn("image", "str", "runner", "the image's file name", BASE),
+    RowColumn("width", "int", "runner", "the image's width in pixels", BASE),
+    RowColumn("height", "int", "runner", "the image's height in pixels", BASE),
+    RowColumn("codec", "str", "runner", "the codec's registered name", BASE),
+    RowColumn("codec_version", "str", "runner", "the version of the library behind the codec", BASE),
+    RowColumn("point", "str", "runner", "the operating point's label: the setting, or t<bpp> under --target-bpp", BASE),
+    RowColumn("setting", "str", "runner", "the codec's own setting used (quality, checkpoint name)", BASE),
+    RowColumn("bytes", "int", "runner", "the bitstream's length", BASE),
+    RowColumn("bpp", "float", "runner", "8 x bytes / (width x height)", BASE),
+    RowColumn("encode_seconds", "float", "runner", "wall time of one encode (under rate control: per encode)", TRAILING),
+    RowColumn("decode_seconds", "float", "runner", "wall time of the decode", TRAILING),
+    RowColumn("status", "str", "runner", "ok, or error", TRAILING),
+    RowColumn("error", "str", "runner", "why the row failed, one line (empty when ok)", TRAILING),
+    RowColumn("host", "str", "runner", "the machine that measured the row"),
+    RowColumn("warnings", "str", "runner", "library warnings while coding and measuring, joined by '; '"),
+    RowColumn("input_note", "str", "runner", "what reading the image reported (e.g. an alpha channel dropped)"),
+    RowColumn("target_bpp", "float", "rate control", "the bpp --target-bpp aimed at"),
+    RowColumn("n_encodes", "int", "rate control", "encodes the setting search took"),
+    RowColumn("max_abs_error", "int", "checks", "largest absolute difference from the original, in grey levels"),
+    RowColumn("suspect", "str", "checks", "why the reconstruction looks damaged (docs/checks.md), or empty"),
+    RowColumn("reference_decoder", "str", "--verify", "the independent decoder that decoded the bitstream again, with its version"),
+    RowColumn("reference_max_diff", "float", "--verify", "largest difference between the two decodes, in grey levels"),
+    RowColumn("reference_check", "str", "--verify", "ok, mismatch: ..., or not checked: ..."),
+    RowColumn("recon_path", "str", "--save-recon", "the reconstruction's PNG, relative to the run folder"),
+    RowColumn("bitstream_path", "str", "--save-bitstreams", "the bitstream's file, relative to the run folder"),
+)
+COLUMNS_BY_NAME = {column.name: column for column in ROW_COLUMNS}
+
 #: Columns every results table starts with; metric columns follow, then :data:`TRAILING_COLUMNS`.
-BASE_COLUMNS = ("dataset", "image", "width", "height", "codec", "codec_version", "point", "setting", "bytes", "bpp")
-TRAILING_COLUMNS = ("encode_seconds", "decode_seconds", "status", "error")
+BASE_COLUMNS = tuple(column.name for column in ROW_COLUMNS if column.place == BASE)
+TRAILING_COLUMNS = tuple(column.name for column in ROW_COLUMNS if column.place == TRAILING)
 #: Integer columns, empty (not 0) in error rows.
-INTEGER_COLUMNS = ("width", "height", "bytes")
+INTEGER_COLUMNS = tuple(column.name for column in ROW_COLUMNS if column.type == "int" and column.place == BASE)
 #: Columns a results table must have (after the legacy upgrade) to be read.
 REQUIRED_COLUMNS = ("dataset", "image", "codec", "point", "bpp", "status")
+
+
+def undeclared(row: dict[str, Any], declared_elsewhere: Iterable[str] = ()) -> list[str]:
+    """The keys of ``row`` that neither :data:`ROW_COLUMNS` nor ``declared_elsewhere`` (the parts'
+    own columns) declare."""
+    known = set(COLUMNS_BY_NAME) | set(declared_elsewhere)
+    return [key for key in row if key not in known]
+
 
 Key = tuple[str, str, str, str]
 

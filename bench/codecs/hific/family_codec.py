@@ -44,6 +44,12 @@ class HiFiCCodec(Codec):
     bitstream_suffix: ClassVar[str] = ""
     Options: ClassVar[type] = HiFiCOptions
     reference_decoder = FreshProcessDecoder()
+    analysis_columns: ClassVar[dict[str, str]] = {
+        "bpp_estimate": "the bpp the model's likelihoods predict (beside the real bitstream's bpp, never instead)",
+        "target_rate": "the rate the checkpoint was trained for (its card, else its name)",
+        "latent_zero_fraction": "share of the coded latent residual's symbols that are 0",
+        "latent_symbol_entropy_bits": "empirical entropy of the residual's symbols, bits per symbol",
+    }
 
     def __init__(self, family: str, checkpoints: Mapping[str, Path]) -> None:
         self.name = family + self.bitstream_suffix

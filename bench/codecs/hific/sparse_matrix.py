@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import zstandard
@@ -136,6 +136,11 @@ class SparseMatrixHiFiC(HiFiCCodec):
     description = "HiFiC checkpoints; residual as sparse matrix (run lengths + values, zstd), z entropy-coded"
     bitstream_suffix = "-sparse-matrix"
     file_extension = ".hfs"
+    analysis_columns: ClassVar[dict[str, str]] = {
+        **HiFiCCodec.analysis_columns,
+        "positions_bytes": "bytes of the sparse matrix's positions stream",
+        "values_bytes": "bytes of the sparse matrix's values stream",
+    }
 
     def encode_image(self, model: "HiFiC", image: np.ndarray, setting: str, model_fingerprint: int) -> tuple[bytes, "EncodedLatents"]:
         return encode_image(model, image, setting, model_fingerprint)
