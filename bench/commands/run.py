@@ -306,12 +306,9 @@ def run_command(args: argparse.Namespace) -> int:
     from bench import api
     from bench.codecs.registry import CODECS
     from bench.commands.tables import format_distribution, small_sample_warning
-    from bench.core.rundir import RunDir
     from bench.device import resolve_device
     from bench.metrics.registry import METRICS
 
-    if args.out is not None:
-        RunDir(args.out).check_writable()
     shard = parse_shard(args.shard)
     # On a cluster each worker resolves --device itself (its GPUs are not this machine's).
     device = args.device if args.scheduler else resolve_device(args.device)

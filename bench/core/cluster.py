@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from bench.core.execution import Backend, TaskCrashed
-from bench.core.plan import SETTINGS_PER_TASK
+from bench.core.plan import JOBS_PER_TASK
 from bench.errors import BenchError, one_line
 
 if TYPE_CHECKING:
@@ -193,9 +193,9 @@ class DaskBackend(Backend):
     threads: int | None = None
 
     @property
-    def settings_per_task(self) -> int:  # type: ignore[override]
+    def jobs_per_task(self) -> int:  # type: ignore[override]
         """One row per task under a time limit, so that a stuck row costs only itself."""
-        return 1 if self.row_timeout is not None else SETTINGS_PER_TASK
+        return 1 if self.row_timeout is not None else JOBS_PER_TASK
 
     def start(self, plan: "RunPlan") -> None:
         super().start(plan)

@@ -29,7 +29,7 @@ import time
 from typing import Any, Callable, Sequence
 
 from bench.core.measure import error_rows, measure_task
-from bench.core.plan import SETTINGS_PER_TASK, Job, RunPlan, make_tasks, pending_jobs
+from bench.core.plan import JOBS_PER_TASK, Job, RunPlan, make_tasks, pending_jobs
 from bench.processes import die_with_parent, limit_threads
 from bench.core.rows import Measured
 from bench.errors import one_line
@@ -52,7 +52,7 @@ class Backend:
     :meth:`stop`."""
 
     #: Jobs per task.
-    settings_per_task: int = SETTINGS_PER_TASK
+    jobs_per_task: int = JOBS_PER_TASK
     #: Seconds a task may run per row before it becomes error rows; None: no limit.
     row_timeout: float | None = None
 
@@ -188,7 +188,7 @@ def execute(
     pending = pending_jobs(plan, store, run_dir, retry_errors)
     if on_start is not None:
         on_start(len(plan.jobs()), len(pending))
-    tasks = make_tasks(pending, backend.settings_per_task)
+    tasks = make_tasks(pending, backend.jobs_per_task)
     if isinstance(backend, LocalPool) and len(tasks) <= 1:
         backend = InProcess()  # no pool to start for one task
 

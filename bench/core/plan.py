@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from bench.metrics.base import Metric
 
 #: Jobs of one image and codec handed to a worker together (the reference is read once for them).
-SETTINGS_PER_TASK = 4
+JOBS_PER_TASK = 4
 
 
 @dataclass(frozen=True)
@@ -88,12 +88,12 @@ def shard_of(key: tuple[str, ...], count: int) -> int:
     return int.from_bytes(digest[:8], "big") % count
 
 
-def make_tasks(jobs: Sequence[Job], settings_per_task: int = SETTINGS_PER_TASK) -> list[list[Job]]:
-    """Group consecutive jobs of the same image and codec, a few settings per task."""
+def make_tasks(jobs: Sequence[Job], jobs_per_task: int = JOBS_PER_TASK) -> list[list[Job]]:
+    """Group consecutive jobs of the same image and codec, at most ``jobs_per_task`` (operating points) per task."""
     tasks: list[list[Job]] = []
     for job in jobs:
         last = tasks[-1] if tasks else None
-        if last and len(last) < settings_per_task and (last[0].image, last[0].codec) == (job.image, job.codec):
+        if last and len(last) < jobs_per_task and (last[0].image, last[0].codec) == (job.image, job.codec):
             last.append(job)
         else:
             tasks.append([job])
