@@ -1,6 +1,6 @@
 """Where pretrained weights come from.
 
-Metrics that need a pretrained network (LPIPS, the FID Inception) read its weights from a
+Metrics that need a pretrained network (LPIPS, DISTS, the FID Inception) read its weights from a
 *weights directory* with one subfolder per network (see :data:`WEIGHTS_FILES`). The
 directory is, in order of precedence:
 
@@ -35,6 +35,8 @@ WEIGHTS_FILES: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "lpips_alex": ("lpips_alexnet_features", ("alexnet_features_imagenet.pth",)),
     "lpips_squeeze": ("lpips_squeezenet1_1_features", ("squeezenet1_1_features.pth",)),
+    # torchvision vgg16(weights="IMAGENET1K_V1").features.state_dict(), the trunk under DISTS.
+    "dists_vgg16": ("dists_vgg16_features", ("vgg16_features_imagenet.pth",)),
 }
 
 

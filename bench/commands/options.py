@@ -79,7 +79,7 @@ def codec_options(args: argparse.Namespace, device: str) -> list[Any]:
 def add_metric_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--weights-dir", type=Path, default=None,
-        help=f"folder with pretrained weights for lpips/fid/kid, one sub-folder per network "
+        help=f"folder with pretrained weights for lpips/dists/fid/kid, one sub-folder per network "
         f"(default: ${WEIGHTS_DIR_ENV}; if neither is set, the libraries download them)",
     )
     parser.add_argument("--lpips-net", choices=LPIPS_NETS, default=LPIPS_NETS[0], help="LPIPS backbone")
@@ -89,6 +89,7 @@ def add_metric_arguments(parser: argparse.ArgumentParser) -> None:
 
 def metric_options(args: argparse.Namespace, device: str) -> list[Any]:
     from bench.metrics.butteraugli import ButteraugliOptions
+    from bench.metrics.dists import DISTSOptions
     from bench.metrics.inception import InceptionOptions
     from bench.metrics.lpips import LPIPSOptions
     from bench.metrics.niqe import NIQEOptions
@@ -100,4 +101,5 @@ def metric_options(args: argparse.Namespace, device: str) -> list[Any]:
         ButteraugliOptions(binary=args.butteraugli_binary),
         VMAFOptions(ffmpeg=args.vmaf_ffmpeg),
         NIQEOptions(weights_dir=args.weights_dir),
+        DISTSOptions(weights_dir=args.weights_dir, device=device),
     ]

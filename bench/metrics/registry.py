@@ -18,6 +18,13 @@ BUILTIN_METRICS: dict[str, str] = {
     "butteraugli": "bench.metrics.butteraugli:Butteraugli",
     "vmaf": "bench.metrics.vmaf:VMAF",
     "niqe": "bench.metrics.niqe:NIQE",
+    "yuv_psnr": "bench.metrics.yuv_psnr:YUVPSNR",
+    "vif": "bench.metrics.vif:VIF",
+    "fsim": "bench.metrics.fsim:FSIM",
+    "nlpd": "bench.metrics.nlpd:NLPD",
+    "iw_ssim": "bench.metrics.iw_ssim:IWSSIM",
+    "psnr_hvs_m": "bench.metrics.psnr_hvs_m:PSNRHVSM",
+    "dists": "bench.metrics.dists:DISTS",
 }
 DEFAULT_METRICS = "psnr,ms_ssim"
 __all__ = ["ALL", "BUILTIN_METRICS", "DEFAULT_METRICS", "METRICS", "metric_classes", "select_metrics"]
