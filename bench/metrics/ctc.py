@@ -47,8 +47,14 @@ def ctc_yuv(image: np.ndarray) -> np.ndarray:
     """H x W x 3 uint8 -> 3 x H x W float64 BT.709 full-range Y, U, V in [0, 1] on the 10-bit grid."""
     rgb = ctc_rgb(image)
     red, green, blue = rgb[..., 0], rgb[..., 1], rgb[..., 2]
-    luma = BT709[0] * red + BT709[1] * green + BT709[2] * blue
-    planes = np.stack([luma, (blue - luma) / CB_SCALE + 0.5, (red - luma) / CR_SCALE + 0.5])
+    kr, kg, kb = BT709
+    luma = kr * red + kg * green + kb * blue
+    # B - Y and R - Y written as differences of the inputs, so that a neutral pixel (R = G = B)
+    # has chroma exactly 0.5 (code 511.5, rounded half to even: 512) instead of 511.5 plus or
+    # minus the rounding error of Y, which would pick 511 or 512 by accident.
+    blue_difference = kr * (blue - red) + kg * (blue - green)
+    red_difference = kg * (red - green) + kb * (red - blue)
+    planes = np.stack([luma, blue_difference / CB_SCALE + 0.5, red_difference / CR_SCALE + 0.5])
     return to_grid(np.clip(planes, 0.0, 1.0))
 
 
