@@ -81,10 +81,10 @@ class DISTS(Metric):
     library = "dists-pytorch"
     Options = DISTSOptions
 
-    def __init__(self, options: DISTSOptions | None = None) -> None:
-        super().__init__(options)
-        # Resolved now so that a missing file fails before any job runs.
-        self.backbone_path = weights_file("dists_vgg16", self.options.weights_dir)
+    def backbone_path(self) -> Path | None:
+        """The VGG16 trunk file, or None to download it; a weights folder without it raises
+        :class:`WeightsError` (from :meth:`check`, so only when DISTS is chosen)."""
+        return weights_file("dists_vgg16", self.options.weights_dir)
 
     def use_device(self, device: str) -> None:
         self.options = dataclasses.replace(self.options, device=device)
@@ -93,7 +93,7 @@ class DISTS(Metric):
         """A bad device name, or missing or bad weights (the model is built once on the CPU), fail now."""
         resolve_device(self.options.device)
         try:
-            load_dists(self.backbone_path, "cpu")
+            load_dists(self.backbone_path(), "cpu")
         except WeightsError:
             raise
         except Exception as exc:  # noqa: BLE001 - torchvision's download fails in many ways offline
@@ -104,14 +104,15 @@ class DISTS(Metric):
             ) from exc
 
     def signature(self) -> str:
-        backbone = weights_sha256(self.backbone_path) if self.backbone_path else "torchvision-download"
+        backbone_path = self.backbone_path()
+        backbone = weights_sha256(backbone_path) if backbone_path else "torchvision-download"
         return f"dists-pytorch:{backbone}:rgb-10bit"
 
     def measure(self, reference: np.ndarray, reconstruction: np.ndarray) -> dict[str, float]:
         import torch
 
         check_pair(reference, reconstruction)
-        model = load_dists(self.backbone_path, resolve_device(self.options.device))
+        model = load_dists(self.backbone_path(), resolve_device(self.options.device))
         device = model.alpha.device
         with torch.no_grad():
             score = model(to_tensor(ctc_rgb(reference)).to(device), to_tensor(ctc_rgb(reconstruction)).to(device))

@@ -8,6 +8,7 @@ import torchvision.models
 from piq import DISTS as PiqDISTS
 
 from bench.metrics.dists import DISTS, DISTSOptions, load_dists
+from bench.metrics.registry import select_metrics
 from bench.weights import WeightsError
 from ctc_reference import rgb10
 
@@ -32,7 +33,7 @@ def test_dists_equals_piqs_implementation_on_the_same_weights(trunk_weights, kod
 
     # piq's DISTS (its own L2 pooling and pooling of statistics) on the same trunk and the same
     # alpha / beta, which piq would otherwise download; below 256 px piq does not resize.
-    model = load_dists(metric.backbone_path, "cpu")
+    model = load_dists(metric.backbone_path(), "cpu")
     alpha_beta = {"alpha": model.alpha.data, "beta": model.beta.data}
     monkeypatch.setattr("piq.perceptual.vgg16", lambda **_: SimpleNamespace(features=copy.deepcopy(features)))
     monkeypatch.setattr(torch.hub, "load_state_dict_from_url", lambda *args, **kwargs: alpha_beta)
@@ -47,8 +48,12 @@ def test_dists_equals_piqs_implementation_on_the_same_weights(trunk_weights, kod
 
 
 def test_a_weights_folder_without_the_trunk_names_the_file_to_put_there(tmp_path):
+    metric = DISTS(DISTSOptions(weights_dir=tmp_path))
     with pytest.raises(WeightsError, match=r"missing weights file .*dists_vgg16_features/vgg16_features_imagenet\.pth"):
-        DISTS(DISTSOptions(weights_dir=tmp_path))
+        metric.check()
+    # Only DISTS is affected: every other metric is still listed and chosen.
+    selection = select_metrics("all", [DISTSOptions(weights_dir=tmp_path)])
+    assert "dists" in selection.unavailable and "psnr" in selection.chosen
 
 
 def test_offline_without_a_weights_folder_says_where_the_trunk_goes(monkeypatch):
