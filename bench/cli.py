@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "bench.commands.run",
     "bench.commands.merge",
     "bench.commands.codecs",
+    "bench.commands.metrics",
     "bench.commands.datasets",
     "bench.report.cli",
     "bench.train.cli",
