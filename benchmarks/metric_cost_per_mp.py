@@ -5,7 +5,9 @@ against their JPEG quality-50 round trip, through ``Metric.measure_row`` as ``be
 it (a set metric such as FID computes the reconstruction's features there). One untimed call
 per metric first (imports, model loading, caches); then the best of ``--repeats`` passes over
 the pairs, divided by their megapixels. Torch uses the threads it is given (``--threads``,
-default 2, the CI machine's cores). Prints a table; ``--write`` also stores it in
+default 2, the CI machine's cores). DISTS without its ImageNet VGG16 trunk is timed with a
+seeded random trunk of the same architecture (``--dists-random-trunk``): its cost does not
+depend on the weights' values, only its scores do. Prints a table; ``--write`` also stores it in
 bench/data/metric_cost.yaml with the machine it was measured on.
 
     PYTHONPATH=. python benchmarks/metric_cost_per_mp.py --weights-dir ../shared/weights --data-dir ../shared/datasets --write
@@ -46,6 +48,25 @@ def seconds_per_megapixel(metric, pairs: list[tuple[np.ndarray, np.ndarray]], re
     return best / megapixels
 
 
+def dists_with_random_trunk():
+    """DISTS on a seeded random VGG16 trunk saved in a temporary weights folder (for timing only)."""
+    import tempfile
+
+    import torch
+
+    from bench._torchvision import ensure_torchvision
+    from bench.metrics.dists import DISTS, DISTSOptions
+
+    ensure_torchvision()
+    import torchvision
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-dists-timing-"))
+    (folder / "dists_vgg16_features").mkdir()
+    torch.manual_seed(0)
+    torch.save(torchvision.models.vgg16(weights=None).features.state_dict(), folder / "dists_vgg16_features" / "vgg16_features_imagenet.pth")
+    return DISTS(DISTSOptions(weights_dir=folder, device="cpu"))
+
+
 def cpu_name() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -76,12 +97,16 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--metrics", default="all", help="comma-separated names, a group such as ctc, or all")
     parser.add_argument("--write", action="store_true", help=f"store the figures in {COST_FILE.name}")
+    parser.add_argument("--dists-random-trunk", action="store_true", help="time DISTS with a random VGG16 trunk when its weights are missing")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
     options = [LPIPSOptions(weights_dir=args.weights_dir, device="cpu"), InceptionOptions(weights_dir=args.weights_dir, device="cpu"),
                NIQEOptions(weights_dir=args.weights_dir), DISTSOptions(weights_dir=args.weights_dir, device="cpu")]
     selection = select_metrics(args.metrics, options)
+    if args.dists_random_trunk and "dists" in selection.unavailable:
+        selection.chosen["dists"] = dists_with_random_trunk()
+        del selection.unavailable["dists"]
     images = [read_image(path) for path in resolve("kodak", args.data_dir, download=False)[: args.images]]
     pairs = [(image, jpeg_round_trip(image)) for image in images]
     figures = {}

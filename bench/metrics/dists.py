@@ -93,7 +93,11 @@ class DISTS(Metric):
         """A bad device name, or missing or bad weights (the model is built once on the CPU), fail now."""
         resolve_device(self.options.device)
         try:
-            load_dists(self.backbone_path(), "cpu")
+            backbone_path = self.backbone_path()
+        except WeightsError as exc:
+            raise WeightsError(f"dists: {exc} (torchvision vgg16(weights='IMAGENET1K_V1').features.state_dict())") from None
+        try:
+            load_dists(backbone_path, "cpu")
         except WeightsError:
             raise
         except Exception as exc:  # noqa: BLE001 - torchvision's download fails in many ways offline

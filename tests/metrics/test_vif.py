@@ -27,3 +27,15 @@ def test_images_below_the_minimum_size_give_nan_and_say_why():
     small = np.zeros((MIN_SIDE - 1, 64, 3), np.uint8)
     values = VIF().measure(small, small)
     assert math.isnan(values["vif"]) and "minimum side of 41 px" in values["vif_note"]
+
+
+def test_equals_the_vif_jpeg_ais_reference_software_uses(kodim01_crop, jpeg):
+    # JPEG AI's src/codec/metrics/metrics.py scores VIF with IQA-pytorch's VIFs(channels=1) on Y in [0, 1].
+    from IQA_pytorch import VIFs
+
+    from bench.metrics.ctc import ctc_luma, to_tensor
+
+    reconstruction = jpeg(kodim01_crop, 30)
+    with torch.no_grad():
+        expected = float(VIFs(channels=1)(to_tensor(ctc_luma(reconstruction)), to_tensor(ctc_luma(kodim01_crop)), as_loss=False))
+    assert VIF().measure(kodim01_crop, reconstruction)["vif"] == pytest.approx(expected, rel=1e-5)
