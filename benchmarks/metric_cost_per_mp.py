@@ -104,7 +104,8 @@ def main() -> None:
     options = [LPIPSOptions(weights_dir=args.weights_dir, device="cpu"), InceptionOptions(weights_dir=args.weights_dir, device="cpu"),
                NIQEOptions(weights_dir=args.weights_dir), DISTSOptions(weights_dir=args.weights_dir, device="cpu")]
     selection = select_metrics(args.metrics, options)
-    if args.dists_random_trunk and "dists" in selection.unavailable:
+    random_trunk = args.dists_random_trunk and "dists" in selection.unavailable
+    if random_trunk:
         selection.chosen["dists"] = dists_with_random_trunk()
         del selection.unavailable["dists"]
     images = [read_image(path) for path in resolve("kodak", args.data_dir, download=False)[: args.images]]
@@ -121,7 +122,8 @@ def main() -> None:
         stored["measured"] = {
             "on": f"{cpu_name()}, {args.threads} torch threads, CPU",
             "date": date.today().isoformat(),
-            "workload": f"{len(pairs)} Kodak images (768x512) vs JPEG q50, best of {args.repeats}",
+            "workload": f"{len(pairs)} Kodak images (768x512) vs JPEG q50, best of {args.repeats}"
+                        + ("; dists on a random VGG16 trunk" if random_trunk else ""),
             "by": "benchmarks/metric_cost_per_mp.py",
         }
         COST_FILE.write_text(yaml.safe_dump(stored, sort_keys=True))
