@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import math
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
+
+from bench.metrics.base import Metric
 
 if TYPE_CHECKING:
     import torch
@@ -99,3 +101,32 @@ def to_tensor(planes: np.ndarray) -> "torch.Tensor":
 
     array = planes[None] if planes.ndim == 2 else planes.transpose(2, 0, 1)
     return torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))[None]
+
+
+class PlaneMetric(Metric):
+    """A metric of one column on one of the CTC's planes: the luma (``plane = "y"``, H x W in
+    [0, 1]) or the 10-bit RGB (``"rgb"``, H x W x 3 in [0, 1]).
+
+    Subclasses set ``name``, ``columns``, ``library``, ``plane`` and ``min_side``, and implement
+    :meth:`score`. A pair whose smaller side is below ``min_side`` gets NaN and a note.
+    """
+
+    plane: ClassVar[str] = "y"
+    #: The smallest side, in pixels, the metric's scales and windows need.
+    min_side: ClassVar[int] = 1
+
+    def score(self, reference: np.ndarray, reconstruction: np.ndarray) -> float:
+        """The metric of two planes of the kind :attr:`plane` names."""
+        raise NotImplementedError
+
+    def signature(self) -> str:
+        return f"{self.name}:{self.library}:{self.plane}-bt709-10bit"
+
+    def measure(self, reference: np.ndarray, reconstruction: np.ndarray) -> dict[str, object]:
+        check_pair(reference, reconstruction)
+        column = self.columns[0]
+        too_small = below_minimum(reference, self.min_side, column.label, (column.name,))
+        if too_small:
+            return too_small
+        planes = ctc_luma if self.plane == "y" else ctc_rgb
+        return {column.name: self.score(planes(reference), planes(reconstruction))}

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.metrics.base import Column, Metric
-from bench.metrics.ctc import check_pair, ctc_rgb, piq, to_tensor
+from bench.metrics.base import Column
+from bench.metrics.ctc import PlaneMetric, piq, to_tensor
 
 
 def fsim(reference: np.ndarray, reconstruction: np.ndarray, data_range: float = 1.0, chromatic: bool = True) -> float:
@@ -20,14 +20,11 @@ def fsim(reference: np.ndarray, reconstruction: np.ndarray, data_range: float = 
         return float(piq().fsim(to_tensor(reconstruction), to_tensor(reference), data_range=data_range, chromatic=chromatic))
 
 
-class FSIM(Metric):
+class FSIM(PlaneMetric):
     name = "fsim"
     columns = (Column("fsim", "FSIMc", higher_is_better=True),)
     library = "piq"
+    plane = "rgb"
 
-    def signature(self) -> str:
-        return "fsim:piq-fsimc:rgb-10bit"
-
-    def measure(self, reference: np.ndarray, reconstruction: np.ndarray) -> dict[str, float]:
-        check_pair(reference, reconstruction)
-        return {"fsim": fsim(ctc_rgb(reference), ctc_rgb(reconstruction))}
+    def score(self, reference: np.ndarray, reconstruction: np.ndarray) -> float:
+        return fsim(reference, reconstruction)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.metrics.base import Column, Metric
-from bench.metrics.ctc import below_minimum, check_pair, ctc_luma, piq, to_tensor
+from bench.metrics.base import Column
+from bench.metrics.ctc import PlaneMetric, piq, to_tensor
 
 #: Five scales with an 11-pixel window need the smaller side at least (11 - 1) * 2**4 + 1.
 MIN_SIDE = (11 - 1) * 2**4 + 1
@@ -23,17 +23,12 @@ def iw_ssim(reference: np.ndarray, reconstruction: np.ndarray, data_range: float
         return float(piq().information_weighted_ssim(to_tensor(reconstruction), to_tensor(reference), data_range=data_range))
 
 
-class IWSSIM(Metric):
+class IWSSIM(PlaneMetric):
     name = "iw_ssim"
     columns = (Column("iw_ssim", "IW-SSIM", higher_is_better=True, db_scale=True),)
     library = "piq"
+    min_side = MIN_SIDE
 
-    def signature(self) -> str:
-        return "iw_ssim:piq:y-bt709-10bit"
-
-    def measure(self, reference: np.ndarray, reconstruction: np.ndarray) -> dict[str, object]:
-        check_pair(reference, reconstruction)
-        too_small = below_minimum(reference, MIN_SIDE, "IW-SSIM", ("iw_ssim",))
-        if too_small:
-            return too_small
-        return {"iw_ssim": iw_ssim(ctc_luma(reference) * 255.0, ctc_luma(reconstruction) * 255.0)}
+    def score(self, reference: np.ndarray, reconstruction: np.ndarray) -> float:
+        # The range of the authors' MATLAB code.
+        return iw_ssim(reference * 255.0, reconstruction * 255.0)

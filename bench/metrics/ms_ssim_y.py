@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.metrics.base import Column, Metric
-from bench.metrics.ctc import PEAK, below_minimum, check_pair, ctc_luma, to_tensor
+from bench.metrics.base import Column
+from bench.metrics.ctc import PEAK, PlaneMetric, to_tensor
 from bench.metrics.ms_ssim import MIN_SIDE
 
 
@@ -22,17 +22,11 @@ def ms_ssim_y(reference: np.ndarray, reconstruction: np.ndarray) -> float:
         return float(ms_ssim(to_tensor(reference * PEAK), to_tensor(reconstruction * PEAK), data_range=float(PEAK)))
 
 
-class MSSSIMY(Metric):
+class MSSSIMY(PlaneMetric):
     name = "ms_ssim_y"
     columns = (Column("ms_ssim_y", "MS-SSIM (Y)", higher_is_better=True, db_scale=True),)
     library = "pytorch-msssim"
+    min_side = MIN_SIDE
 
-    def signature(self) -> str:
-        return "ms_ssim_y:y-bt709-10bit"
-
-    def measure(self, reference: np.ndarray, reconstruction: np.ndarray) -> dict[str, object]:
-        check_pair(reference, reconstruction)
-        too_small = below_minimum(reference, MIN_SIDE, "MS-SSIM", ("ms_ssim_y",))
-        if too_small:
-            return too_small
-        return {"ms_ssim_y": ms_ssim_y(ctc_luma(reference), ctc_luma(reconstruction))}
+    def score(self, reference: np.ndarray, reconstruction: np.ndarray) -> float:
+        return ms_ssim_y(reference, reconstruction)

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bench.metrics.base import Column, Metric
-from bench.metrics.ctc import below_minimum, check_pair, ctc_luma, to_tensor
+from bench.metrics.base import Column
+from bench.metrics.ctc import PlaneMetric, to_tensor
 
 if TYPE_CHECKING:
     import torch
@@ -39,17 +39,11 @@ def nlpd(reference: np.ndarray, reconstruction: np.ndarray) -> float:
     return float(nlpd_model()(to_tensor(reconstruction), to_tensor(reference), as_loss=False))
 
 
-class NLPD(Metric):
+class NLPD(PlaneMetric):
     name = "nlpd"
     columns = (Column("nlpd", "NLPD", higher_is_better=False),)
     library = "IQA_pytorch"
+    min_side = MIN_SIDE
 
-    def signature(self) -> str:
-        return "nlpd:iqa-pytorch:y-bt709-10bit"
-
-    def measure(self, reference: np.ndarray, reconstruction: np.ndarray) -> dict[str, object]:
-        check_pair(reference, reconstruction)
-        too_small = below_minimum(reference, MIN_SIDE, "NLPD", ("nlpd",))
-        if too_small:
-            return too_small
-        return {"nlpd": nlpd(ctc_luma(reference), ctc_luma(reconstruction))}
+    def score(self, reference: np.ndarray, reconstruction: np.ndarray) -> float:
+        return nlpd(reference, reconstruction)

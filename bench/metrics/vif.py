@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.metrics.base import Column, Metric
-from bench.metrics.ctc import below_minimum, check_pair, ctc_luma, piq, to_tensor
+from bench.metrics.base import Column
+from bench.metrics.ctc import PlaneMetric, piq, to_tensor
 
 #: piq's four scales with a 17-pixel window need the smaller side at least this long.
 MIN_SIDE = 41
@@ -22,17 +22,11 @@ def vif_p(reference: np.ndarray, reconstruction: np.ndarray, data_range: float =
         return float(piq().vif_p(to_tensor(reconstruction), to_tensor(reference), data_range=data_range))
 
 
-class VIF(Metric):
+class VIF(PlaneMetric):
     name = "vif"
     columns = (Column("vif", "VIF", higher_is_better=True),)
     library = "piq"
+    min_side = MIN_SIDE
 
-    def signature(self) -> str:
-        return "vif:piq-vif_p:y-bt709-10bit"
-
-    def measure(self, reference: np.ndarray, reconstruction: np.ndarray) -> dict[str, object]:
-        check_pair(reference, reconstruction)
-        too_small = below_minimum(reference, MIN_SIDE, "VIF", ("vif",))
-        if too_small:
-            return too_small
-        return {"vif": vif_p(ctc_luma(reference), ctc_luma(reconstruction))}
+    def score(self, reference: np.ndarray, reconstruction: np.ndarray) -> float:
+        return vif_p(reference, reconstruction)
