@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "bench.commands.run",
     "bench.commands.merge",
     "bench.commands.codecs",
+    "bench.commands.metrics",
     "bench.commands.datasets",
     "bench.commands.report",
     "bench.commands.train",

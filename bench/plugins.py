@@ -4,7 +4,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from importlib.metadata import entry_points
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from bench.errors import BenchError, one_line
 
@@ -74,9 +74,12 @@ class Registry:
 
     def __init__(self, kind: str, builtins: dict[str, str], group: str,
                  build: Callable[[Any, list[Any]], dict[str, Any]], check: Callable[[Any], None],
-                 names: Callable[[Any, list[Any]], list[str] | None] = lambda target, options: None) -> None:
+                 names: Callable[[Any, list[Any]], list[str] | None] = lambda target, options: None,
+                 named_sets: Mapping[str, Sequence[str]] | None = None) -> None:
         self.kind, self.builtins, self.group, self.build, self.check = kind, builtins, group, build, check
         self.names = names
+        #: Names that stand for several parts in :meth:`select` (``ctc``: JPEG AI's metrics).
+        self.named_sets = dict(named_sets or {})
 
     def targets(self) -> dict[str, Any]:
         """Every registered name and its loaded target, unbuilt: the built-ins, then the entry
@@ -153,12 +156,20 @@ class Registry:
             return str(exc)
         return None
 
+    def expand(self, names: Sequence[str]) -> list[str]:
+        """``names`` with each of :attr:`named_sets` replaced by its members, in order, each name once."""
+        expanded: list[str] = []
+        for name in names:
+            expanded.extend(member for member in self.named_sets.get(name, (name,)) if member not in expanded)
+        return expanded
+
     def select(self, names: str | Sequence[str], options: Iterable[Any] = ()) -> Selection:
         """The parts named (a comma-separated string or a list), checked; ``all``: every part that
-        can run here, and why each other one cannot. Only the parts named are built. An unknown
-        name, or a named part that cannot run, raises :class:`UnknownPart` in one line."""
+        can run here, and why each other one cannot; a name of :attr:`named_sets`: its members. Only
+        the parts named are built. An unknown name, or a named part that cannot run, raises
+        :class:`UnknownPart` in one line."""
         options = list(options)
-        wanted = [name.strip() for name in (names.split(",") if isinstance(names, str) else names) if name.strip()]
+        wanted = self.expand([name.strip() for name in (names.split(",") if isinstance(names, str) else names) if name.strip()])
         if wanted == [ALL]:
             chosen, unavailable = {}, {}
             for name, part in self.parts(options).items():

@@ -1,6 +1,6 @@
 """Where pretrained weights come from.
 
-Metrics that need a pretrained network (LPIPS, the FID Inception) read its weights from a
+Metrics that need a pretrained network (LPIPS, DISTS, the FID Inception) read its weights from a
 *weights directory* with one subfolder per network (see :data:`WEIGHTS_FILES`). The
 directory is, in order of precedence:
 
@@ -36,6 +36,8 @@ WEIGHTS_FILES: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "lpips_alex": ("lpips_alexnet_features", ("alexnet_features_imagenet.pth",)),
     "lpips_squeeze": ("lpips_squeezenet1_1_features", ("squeezenet1_1_features.pth",)),
+    # torchvision vgg16(weights="IMAGENET1K_V1").features.state_dict(), the trunk under DISTS.
+    "dists_vgg16": ("dists_vgg16_features", ("vgg16_features_imagenet.pth",)),
 }
 
 
@@ -47,7 +49,7 @@ def weights_dir_option() -> Any:
     """The ``weights_dir`` option field of every metric whose network weights this module finds (one ``--weights-dir``)."""
     return option(
         None, flag="--weights-dir", type=Path, metavar="DIR",
-        help=f"folder with pretrained weights for lpips, fid, kid and niqe, one sub-folder per network "
+        help=f"folder with pretrained weights for lpips, dists, fid, kid and niqe, one sub-folder per network "
         f"(default: ${WEIGHTS_DIR_ENV}; if neither is set, the libraries download them)",
     )
 

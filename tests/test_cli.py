@@ -33,7 +33,7 @@ def test_missing_data_directory_is_one_clear_line(tmp_path):
 
 
 def test_unknown_metric_and_bad_settings_are_one_clear_line(tmp_path):
-    assert "unknown metric fsim" in _one_error_line(run_bench("run", "--codecs", "jpeg", "--metrics", "psnr,fsim", "--out", str(tmp_path)))
+    assert "unknown metric wadiqam" in _one_error_line(run_bench("run", "--codecs", "jpeg", "--metrics", "psnr,wadiqam", "--out", str(tmp_path)))
     assert "expected CODEC=V1,V2" in _one_error_line(run_bench("run", "--codecs", "jpeg", "--settings", "jpeg", "--out", str(tmp_path)))
 
 

@@ -45,7 +45,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--data-dir", type=Path, default=None, help=f"folder with local dataset copies, one sub-folder per dataset (default: ${DATA_DIR_ENV}; if neither is set, datasets are downloaded into the cache)")
     parser.add_argument("--cache-dir", type=Path, default=None, help=f"download cache (default: ${CACHE_DIR_ENV} or ~/.cache/codec-bench)")
     parser.add_argument("--limit", type=positive_int, default=None, metavar="N", help="use only the first N images")
-    parser.add_argument("--metrics", default=DEFAULT_METRICS, help="comma-separated metric names, or 'all' for every metric that can run here (see docs/metrics.md)")
+    parser.add_argument("--metrics", default=DEFAULT_METRICS, help="comma-separated metric names, 'ctc' for JPEG AI's common test conditions set, or 'all' for every metric that can run here (see docs/metrics.md and bench metrics)")
     parser.add_argument("--settings", action="append", default=[], metavar="CODEC=V1,V2,...", help="override a codec's settings grid (repeatable)")
     parser.add_argument("--target-bpp", default=None, metavar="B1,B2,...", help="instead of settings grids, pick each codec's setting per image to reach these bpp (codecs with a numeric quality knob)")
     parser.add_argument("--jobs", type=positive_int, default=None, help="worker processes; 1 runs in this process with every core for torch (default: one per core on the CPU, one per GPU with CUDA)")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,3 +24,17 @@ def jpeg():
         return np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB"))
 
     return round_trip
+
+
+REFERENCES = Path(__file__).resolve().parents[1] / "fixtures" / "metric_references"
+
+
+@pytest.fixture(scope="session")
+def reference_pair():
+    """``reference_pair(reference_file, distorted_file)``: the two images of tests/fixtures/metric_references
+    as H x W float64 grey planes in [0, 255] (``'L'``, as the sources that publish their values read them)."""
+
+    def load(reference: str, distorted: str) -> tuple[np.ndarray, np.ndarray]:
+        return tuple(np.asarray(Image.open(REFERENCES / name).convert("L"), np.float64) for name in (reference, distorted))
+
+    return load

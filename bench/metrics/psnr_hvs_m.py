@@ -1,0 +1,53 @@
+"""PSNR-HVS-M and PSNR-HVS (Ponomarenko et al. 2006/2007) through the ``psnr-hvsm`` package.
+
+Its C++ backend (FFTW DCT) on the Y plane of :mod:`bench.metrics.ctc` in [0, 1], padded by
+edge replication to a multiple of 8 on each side, as JPEG AI's reference software does.
+Identical planes give 100 dB (the package's convention). Higher is better.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+
+import numpy as np
+
+from bench.metrics.base import Column, Metric
+from bench.metrics.ctc import check_pair, ctc_luma
+
+#: The DCT block of both metrics.
+BLOCK = 8
+
+
+def pad_to_blocks(plane: np.ndarray) -> np.ndarray:
+    """``plane`` padded at the bottom and right by edge replication to multiples of :data:`BLOCK`."""
+    height, width = plane.shape
+    return np.pad(plane, ((0, -height % BLOCK), (0, -width % BLOCK)), mode="edge")
+
+
+def psnr_hvs_hvsm(reference: np.ndarray, reconstruction: np.ndarray) -> tuple[float, float]:
+    """(PSNR-HVS, PSNR-HVS-M) in dB of two H x W planes in [0, 1]."""
+    # The package prints a note about its optional torch backend when imported.
+    with contextlib.redirect_stdout(io.StringIO()):
+        from psnr_hvsm import BACKENDS
+
+    # The C++ backend, the package's fastest; its numpy default is the same algorithm.
+    compute = BACKENDS["cpp"]["psnr_hvs_hvsm"]
+    hvs, hvsm = compute(pad_to_blocks(np.asarray(reference, np.float64)), pad_to_blocks(np.asarray(reconstruction, np.float64)))
+    return float(hvs), float(hvsm)
+
+
+class PSNRHVSM(Metric):
+    name = "psnr_hvs_m"
+    columns = (
+        Column("psnr_hvs_m", "PSNR-HVS-M", higher_is_better=True, unit="dB"),
+        Column("psnr_hvs", "PSNR-HVS", higher_is_better=True, unit="dB"),
+    )
+    library = "psnr-hvsm"
+
+    def signature(self) -> str:
+        return "psnr_hvs_m:psnr-hvsm-cpp:y-bt709-10bit"
+
+    def measure(self, reference: np.ndarray, reconstruction: np.ndarray) -> dict[str, float]:
+        check_pair(reference, reconstruction)
+        hvs, hvsm = psnr_hvs_hvsm(ctc_luma(reference), ctc_luma(reconstruction))
+        return {"psnr_hvs_m": hvsm, "psnr_hvs": hvs}
