@@ -11,6 +11,7 @@ import io
 
 import numpy as np
 
+from bench.errors import BenchError
 from bench.metrics.base import Column, Metric
 from bench.metrics.ctc import check_pair, ctc_luma
 
@@ -43,6 +44,14 @@ class PSNRHVSM(Metric):
         Column("psnr_hvs", "PSNR-HVS", higher_is_better=True, unit="dB"),
     )
     library = "psnr-hvsm"
+
+    def check(self) -> None:
+        # An optional extra: psnr-hvsm is GPL-3.0, so the MIT package does not depend on it.
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                import psnr_hvsm  # noqa: F401
+        except ImportError:
+            raise BenchError("psnr_hvs_m: needs the GPL-3.0 package psnr-hvsm; pip install 'codec-bench[gpl]'") from None
 
     def signature(self) -> str:
         return "psnr_hvs_m:psnr-hvsm-cpp:y-bt709-10bit"

@@ -26,3 +26,23 @@ def test_padding_replicates_the_last_row_and_column():
     assert padded.shape == (16, 16)
     np.testing.assert_array_equal(padded[15, :10], plane[8])
     np.testing.assert_array_equal(padded[:9, 15], plane[:, 9])
+
+
+def test_without_the_gpl_extra_the_metric_says_how_to_get_it(monkeypatch):
+    import builtins
+
+    import pytest
+
+    from bench.errors import BenchError
+    from bench.metrics.psnr_hvs_m import PSNRHVSM
+
+    real_import = builtins.__import__
+
+    def no_psnr_hvsm(name, *args, **kwargs):
+        if name == "psnr_hvsm":
+            raise ImportError("No module named 'psnr_hvsm'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_psnr_hvsm)
+    with pytest.raises(BenchError, match=r"^psnr_hvs_m: needs the GPL-3.0 package psnr-hvsm; pip install 'codec-bench\[gpl\]'$"):
+        PSNRHVSM().check()
