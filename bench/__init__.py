@@ -27,6 +27,8 @@ _PUBLIC = {
     "BenchError": "bench.errors:BenchError",
     "read_image": "bench.imageio:read_image",
     "bits_per_pixel": "bench.codecs.base:bits_per_pixel",
+    # For users' own scripts beside a CPU torch: call it before importing compressai or torchvision.
+    "ensure_torchvision": "bench._torchvision:ensure_torchvision",
 }
 __all__ = ["__version__", *_PUBLIC]
 

@@ -15,7 +15,11 @@ _schemas = []
 
 
 def ensure_torchvision() -> None:
-    """Import torchvision, declaring its missing operator schemas if needed."""
+    """Import torchvision, declaring its missing operator schemas if needed.
+
+    Public as ``bench.ensure_torchvision()``: a script of your own (saving checkpoints of a
+    CompressAI model, say) calls it before ``import compressai`` or ``import torchvision``.
+    """
     if "torchvision" in sys.modules and hasattr(sys.modules["torchvision"], "__version__"):
         return
     try:

@@ -83,3 +83,15 @@ def test_ci_runs_the_readme_s_install_and_test_commands():
     ci_packages = set(re.search(r'PACKAGES="([^"]*)"', ci).group(1).split())
     assert packages == ci_packages
     assert test == "python -m pytest" and ci.rstrip().endswith("python -m pytest -q")
+
+
+def test_the_own_model_section_s_torchvision_call_makes_compressai_import_in_a_script(tmp_path):
+    import subprocess
+    import sys
+
+    from cli_helpers import bench_env
+
+    script = "import bench\nbench.ensure_torchvision()\nimport compressai.models\nprint(compressai.models.FactorizedPrior(8, 8).__class__.__name__)\n"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=bench_env(), cwd=tmp_path, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "FactorizedPrior"

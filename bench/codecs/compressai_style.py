@@ -10,16 +10,23 @@ the decoded symbols (for ``--verify``), the likelihood estimate and the complexi
 The image is edge-padded at the bottom and right to a multiple of ``pad_multiple`` (64 by
 default: the hyperprior models downsample by 64) and cropped back after decoding.
 
-Bitstream (format version 2; version 1, written by the zoo codec before, is still read)::
+Bitstream (format version 3; versions 1 and 2, written before, are still read)::
 
-    magic "CZ", version byte
-    setting       1 byte length + UTF-8 (version 1: one byte, the zoo's quality index)
-    height, width of the original image (varints)
+    magic "CZ", version byte                    3 bytes
+    setting id    the first 4 bytes of SHA-256 of the setting's label (a checkpoint's name, the
+                  zoo's quality): 4 bytes whatever the name, so that no name changes the rate
+                  (version 2: 1 byte length + the UTF-8 label; version 1: one byte, the zoo's quality)
+    height, width of the original image (varints: 1 byte below 128, 2 below 16384)
     shape         the model's latent shape (two varints)
-    strings       count, then each length-prefixed: the model's own strings, unchanged
+    strings       count (a varint), then each length-prefixed (a varint): the model's own strings
+
+So the header is 7 bytes, then 4 varints (6 bytes for a 768 x 512 Kodak image and a 12 x 8 latent),
+the count and one length per string (3 bytes for two strings of 128 to 16383 bytes): 16 bytes beside
+the model's strings on Kodak, whatever the checkpoints are called.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -27,15 +34,17 @@ import numpy as np
 
 from bench.codecs.base import Codec, EncodeResult, Setting
 from bench.codecs.entropy_symbols import decoded_symbols
-from bench.codecs.varint import Reader, start_format, write_bytes, write_varint
+from bench.codecs.varint import Reader, write_bytes, write_varint
 from bench.codecs.reference import FreshProcessDecoder
 
 if TYPE_CHECKING:
     import torch
 
 MAGIC = b"CZ"
-FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)
+FORMAT_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
+#: Bytes of the setting id (version 3).
+SETTING_ID_BYTES = 4
 FORMAT_NAME = "CompressAI-style"
 #: Default padding multiple (the hyperprior models downsample by 64).
 PAD_MULTIPLE = 64
@@ -61,8 +70,13 @@ def tensor_to_image(x_hat: "torch.Tensor", height: int, width: int) -> np.ndarra
     return torch.round(x_hat.clamp(0, 1) * 255).to(torch.uint8).permute(1, 2, 0).cpu().numpy()
 
 
+def setting_id(label: str) -> bytes:
+    """The fixed-size id of a setting in the bitstream: the first bytes of SHA-256 of its label."""
+    return hashlib.sha256(label.encode("utf-8")).digest()[:SETTING_ID_BYTES]
+
+
 def pack(setting: str, height: int, width: int, shape: Any, strings: list[list[bytes]]) -> bytes:
-    out = start_format(MAGIC, FORMAT_VERSION, setting, "setting name")
+    out = bytearray(MAGIC) + bytes([FORMAT_VERSION]) + setting_id(setting)
     for value in (height, width, *shape):
         write_varint(out, int(value))
     write_varint(out, len(strings))
@@ -71,11 +85,15 @@ def pack(setting: str, height: int, width: int, shape: Any, strings: list[list[b
     return bytes(out)
 
 
-def unpack(bitstream: bytes) -> tuple[str, int, int, tuple[int, int], list[list[bytes]]]:
-    """(setting, height, width, shape, strings) of a ``CZ`` bitstream."""
+def unpack(bitstream: bytes) -> tuple[str | bytes, int, int, tuple[int, int], list[list[bytes]]]:
+    """(setting, height, width, shape, strings) of a ``CZ`` bitstream; the setting is its id
+    (:func:`setting_id`, version 3) or its label (older versions)."""
     reader = Reader(bitstream, FORMAT_NAME)
     version = reader.expect_magic(MAGIC, READABLE_VERSIONS)
-    setting = str(reader.take(1)[0]) if version == 1 else reader.short_string()
+    if version == 3:
+        setting: str | bytes = reader.take(SETTING_ID_BYTES)
+    else:
+        setting = str(reader.take(1)[0]) if version == 1 else reader.short_string()
     height, width = reader.varint(), reader.varint()
     shape = (reader.varint(), reader.varint())
     strings = [[reader.sized_bytes()] for _ in range(reader.varint())]
@@ -107,6 +125,16 @@ class CompressAIStyleCodec(Codec):
     def prepare(self, setting: Setting) -> None:
         self.model(setting)
 
+    def setting_of(self, written: str | bytes) -> Setting:
+        """The setting a bitstream names: by its id (version 3) among this codec's settings, or by its label."""
+        if isinstance(written, str):
+            return self.parse_setting(written)
+        matches = [setting for setting in self.settings if setting_id(str(setting)) == written]
+        if len(matches) != 1:
+            raise ValueError(f"{self.name}: the bitstream names setting id {written.hex()}, which "
+                             f"{'none' if not matches else 'more than one'} of this codec's settings has")
+        return matches[0]
+
     def device_of(self, model: Any) -> "torch.device":
         return next(model.parameters()).device
 
@@ -126,16 +154,16 @@ class CompressAIStyleCodec(Codec):
     def decode(self, bitstream: bytes) -> np.ndarray:
         import torch
 
-        label, height, width, shape, strings = unpack(bitstream)
+        setting, height, width, shape, strings = unpack(bitstream)
         with torch.no_grad():
-            x_hat = self.model(self.parse_setting(label)).decompress(strings, shape)["x_hat"]
+            x_hat = self.model(self.setting_of(setting)).decompress(strings, shape)["x_hat"]
         return tensor_to_image(x_hat, height, width)
 
     def decoded_latent(self, bitstream: bytes) -> np.ndarray:
         import torch
 
-        label, _, _, shape, strings = unpack(bitstream)
-        model = self.model(self.parse_setting(label))
+        setting, _, _, shape, strings = unpack(bitstream)
+        model = self.model(self.setting_of(setting))
         with torch.no_grad():
             return decoded_symbols(model, strings, shape)
 

@@ -1,6 +1,7 @@
 """CompressAI zoo models as codecs, with state dicts made here (no zoo weights can be downloaded)."""
 from __future__ import annotations
 
+import hashlib
 import pickle
 
 import numpy as np
@@ -43,7 +44,7 @@ def test_round_trip_through_real_bitstreams(architecture, tmp_path, kodim01_crop
     assert codec.settings == [2]
     image = np.ascontiguousarray(kodim01_crop[:200, :300])  # not a multiple of 64: padded and cropped back
     bitstream = codec.encode(image, 2)
-    assert bitstream[:5] == b"CZ\x02\x012"  # format 2, the setting's label "2"
+    assert bitstream[:7] == b"CZ\x03" + hashlib.sha256(b"2").digest()[:4]  # format 3, the id of the setting "2"
     fresh = pickle.loads(pickle.dumps(codec))  # a decoder that never saw the encoder's model
     decoded = fresh.decode(bitstream)
     assert decoded.shape == image.shape and decoded.dtype == np.uint8
@@ -54,9 +55,9 @@ def test_round_trip_through_real_bitstreams(architecture, tmp_path, kodim01_crop
         strings = model.compress(torch.nn.functional.pad(torch.from_numpy(image.copy()).permute(2, 0, 1)[None].float() / 255,
                                                         (0, 20, 0, 56), mode="replicate"))["strings"]
     assert 0 < len(bitstream) - sum(len(s[0]) for s in strings) < 20
-    # A format-1 bitstream (the zoo codec's before: the quality as one byte) still decodes.
-    version_1 = b"CZ\x01\x02" + bitstream[5:]
-    np.testing.assert_array_equal(codec.decode(version_1), decoded)
+    # Format 1 (the quality as one byte) and format 2 (the label with its length) still decode.
+    np.testing.assert_array_equal(codec.decode(b"CZ\x01\x02" + bitstream[7:]), decoded)
+    np.testing.assert_array_equal(codec.decode(b"CZ\x02\x012" + bitstream[7:]), decoded)
     info = codec.analyse(image, 2, codec.encode_with_context(image, 2))
     assert info["bpp_estimate"] > 0
     assert bits_per_pixel(bitstream, image) > 0

@@ -118,6 +118,24 @@ def test_a_non_multiple_image_round_trips_at_its_size_and_equals_the_model_s_own
     assert info["bpp_estimate"] > 0
 
 
+def test_the_rate_does_not_depend_on_the_checkpoints_name(my_models, kodim01):
+    import shutil
+
+    from bench.codecs.compressai_style import setting_id
+
+    names = ["a", "a-much-longer-checkpoint-name-of-a-long-training-run"]
+    for name in names:
+        shutil.copy(my_models / "ckpts" / "network.pth.tar", my_models / f"{name}.pth.tar")
+    spec = "mine={class: mymodels.TinyFactorized, args: {N: 8}, pad_multiple: 4, checkpoints: {%s}}" % ", ".join(
+        f"{name}: {my_models / name}.pth.tar" for name in names)
+    (codec,) = OwnModelCodec.instances(OwnModelOptions(models=(spec,))).values()
+    image = np.ascontiguousarray(kodim01[:64, :96])
+    short, long = (codec.encode(image, name) for name in names)
+    assert len(short) == len(long) and short[3:7] == setting_id(names[0]) and long[3:7] == setting_id(names[1])
+    assert short[:3] + short[7:] == long[:3] + long[7:]
+    np.testing.assert_array_equal(codec.decode(long), codec.decode(short))
+
+
 def test_bench_run_over_a_model_config_file(my_models, kodak_dir, tmp_path):
     import mymodels
 
@@ -140,8 +158,8 @@ def test_bench_run_over_a_model_config_file(my_models, kodak_dir, tmp_path):
         compressed = model.compress(image_to_tensor(image, 4))
         expected = tensor_to_image(model.decompress(compressed["strings"], compressed["shape"])["x_hat"], 512, 768)
     np.testing.assert_array_equal(read_image(run / row["recon_path"]), expected)
-    # "CZ", version, "lo" with its length, 512 and 768, the shape (2 x 2 bytes), the count, the length (3 bytes).
-    assert row["bytes"] - len(compressed["strings"][0][0]) == 18
+    # "CZ", version, the setting id (4 bytes), 512 and 768, the shape (2 x 2 bytes), the count, the length (3 bytes).
+    assert row["bytes"] - len(compressed["strings"][0][0]) == 19
     complexity = pd.read_csv(run / "complexity.csv")
     assert sorted(complexity["point"]) == ["hi", "lo"] and (complexity["kmac_per_pixel_decode"] > 0).all()
 
