@@ -19,11 +19,14 @@ run's first), outside the timed encode and decode of the rows (:mod:`bench.core.
     free heap to the system so that reused pages do not hide the call's needs: approximate, NaN
     elsewhere);
 ``encode_seconds``, ``decode_seconds``, ``entropy_seconds_encode``, ``entropy_seconds_decode``
-    wall time of one encode and one decode after one warm-up call each, with
-    ``torch.cuda.synchronize`` around CUDA calls, and the part spent inside the CompressAI entropy
-    models' ``compress`` / ``decompress`` (rANS, table lookups); the rest is the networks. Models
-    that code outside those methods (autoregressive context models decode position by position)
-    show less entropy time than they spend.
+    the median wall time of :data:`TIMING_REPEATS` encodes and decodes after one warm-up call each,
+    with ``torch.cuda.synchronize`` around CUDA calls, and the median part spent inside the
+    CompressAI entropy models' ``compress`` / ``decompress`` (rANS, table lookups); the rest is the
+    networks. Models that code outside those methods (autoregressive context models decode
+    position by position) show less entropy time than they spend;
+``encode_seconds_spread``, ``decode_seconds_spread``
+    the range (slowest minus fastest) of those repeats: one measurement is at the mercy of
+    whatever else the machine does (identical architectures were once timed 0.043 and 0.811 s).
 """
 from __future__ import annotations
 
@@ -37,7 +40,10 @@ from typing import Any, Callable, Iterator
 COLUMNS = (
     "params_encoder", "params_decoder", "kmac_per_pixel_encode", "kmac_per_pixel_decode", "peak_memory_encode_mb",
     "peak_memory_decode_mb", "encode_seconds", "decode_seconds", "entropy_seconds_encode", "entropy_seconds_decode",
+    "encode_seconds_spread", "decode_seconds_spread",
 )
+#: Timed encodes and decodes per figure (their median is reported, their range beside it).
+TIMING_REPEATS = 3
 
 
 def _rss_bytes() -> int | None:
@@ -161,13 +167,26 @@ def measure_codec_model(
     ``decode(encoded)`` needs; ``pixels`` is the original image's H x W."""
     import torch
 
+    import statistics
+
     device = next(model.parameters()).device
     with torch.no_grad():
         decode(encode())  # warm-up (allocations, kernels, lazily built tables)
-        with _instrumented(model) as encode_record, _peak_memory(device) as encode_memory:
-            encoded, encode_seconds = _timed(encode, device)
-        with _instrumented(model) as decode_record, _peak_memory(device) as decode_memory:
-            _, decode_seconds = _timed(lambda: decode(encoded), device)
+        # The first repeat also gives the parameters and the peak memory (one call's needs).
+        encode_seconds, decode_seconds, encode_entropy, decode_entropy = [], [], [], []
+        for repeat in range(TIMING_REPEATS):
+            with _instrumented(model) as record, _peak_memory(device) as memory:
+                encoded, seconds = _timed(encode, device)
+            encode_seconds.append(seconds)
+            encode_entropy.append(record["entropy_seconds"])
+            if repeat == 0:
+                encode_record, encode_memory = record, memory
+            with _instrumented(model) as record, _peak_memory(device) as memory:
+                _, seconds = _timed(lambda: decode(encoded), device)
+            decode_seconds.append(seconds)
+            decode_entropy.append(record["entropy_seconds"])
+            if repeat == 0:
+                decode_record, decode_memory = record, memory
         encode_macs = _macs(encode)
         decode_macs = _macs(lambda: decode(encoded))
     return {
@@ -177,8 +196,10 @@ def measure_codec_model(
         "kmac_per_pixel_decode": decode_macs / pixels / 1000,
         "peak_memory_encode_mb": encode_memory["mb"],
         "peak_memory_decode_mb": decode_memory["mb"],
-        "encode_seconds": encode_seconds,
-        "decode_seconds": decode_seconds,
-        "entropy_seconds_encode": encode_record["entropy_seconds"],
-        "entropy_seconds_decode": decode_record["entropy_seconds"],
+        "encode_seconds": statistics.median(encode_seconds),
+        "decode_seconds": statistics.median(decode_seconds),
+        "entropy_seconds_encode": statistics.median(encode_entropy),
+        "entropy_seconds_decode": statistics.median(decode_entropy),
+        "encode_seconds_spread": max(encode_seconds) - min(encode_seconds),
+        "decode_seconds_spread": max(decode_seconds) - min(decode_seconds),
     }

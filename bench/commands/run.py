@@ -260,7 +260,7 @@ def format_complexity(table: "pd.DataFrame") -> str:
     """One aligned line per learned codec and point: parameters, kMAC/pixel, coding times."""
     import math
 
-    header = ["codec", "point", "params enc/dec (M)", "kMAC/px enc/dec", "encode s (entropy)", "decode s (entropy)"]
+    header = ["codec", "point", "params enc/dec (M)", "kMAC/px enc/dec", "encode s ±range (entropy)", "decode s ±range (entropy)"]
     lines = [header]
     for record in table.to_dict("records"):
         if isinstance(record.get("complexity_error"), str):
@@ -271,7 +271,10 @@ def format_complexity(table: "pd.DataFrame") -> str:
             return f"{record[a] / scale:.{digits}f}/{record[b] / scale:.{digits}f}"
 
         def timed(total: str, entropy: str) -> str:
-            return f"{record[total]:.3f} ({record[entropy]:.3f})" if not math.isnan(record[total]) else "-"
+            if math.isnan(record[total]):
+                return "-"
+            spread = record.get(f"{total}_spread", math.nan)
+            return f"{record[total]:.3f}{'' if math.isnan(spread) else f' ±{spread:.3f}'} ({record[entropy]:.3f})"
 
         lines.append([str(record["codec"]), str(record["point"]), pair("params_encoder", "params_decoder", 2, 1e6),
                       pair("kmac_per_pixel_encode", "kmac_per_pixel_decode", 1), timed("encode_seconds", "entropy_seconds_encode"),

@@ -230,12 +230,17 @@ def _legacy_recon_relpath(dataset: str, codec: str, setting: str, image_name: st
     return f"{RECON_DIR}/{dataset}/{codec}/{setting}/{file_name}"
 
 
+#: A folder without ``metrics.json`` (written before it existed) is described by the built-in metrics
+#: of the time, at most these nine: the JPEG AI set came later and never wrote such a folder.
+LEGACY_METRICS = ("psnr", "ms_ssim", "lpips", "fid", "kid", "ssimulacra2", "butteraugli", "vmaf", "niqe")
+
+
 def builtin_metric_columns() -> list[Column]:
-    """The column descriptions of every built-in metric."""
+    """The column descriptions of the built-in metrics a folder without ``metrics.json`` may hold."""
     from bench.metrics.registry import BUILTIN_METRICS
     from bench.plugins import load_object
 
-    return [column for target in BUILTIN_METRICS.values() for column in load_object(target).columns]
+    return [column for name in LEGACY_METRICS for column in load_object(BUILTIN_METRICS[name]).columns]
 
 
 def results_table(rows: list[dict[str, Any]], metric_columns: Sequence[Column] = ()) -> Any:

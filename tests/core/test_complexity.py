@@ -78,3 +78,23 @@ def test_peak_memory_on_the_cpu_sees_what_a_call_allocates_in_reused_heap():
     encode = lambda: [torch.ones(2**18) for _ in range(100)]  # noqa: E731
     figures = measure_codec_model(model, encode, lambda blocks: len(blocks), 512 * 512)
     assert 95 <= figures["peak_memory_encode_mb"] < 200
+
+
+def test_timings_are_the_median_of_the_repeats_with_their_range():
+    import time
+
+    import torch
+
+    from bench.codecs.complexity import TIMING_REPEATS, measure_codec_model
+
+    durations = iter([0.0, 0.01, 0.09, 0.03, 0.0, 0.0])  # the warm-up, then each timed encode; the MAC count last
+    assert TIMING_REPEATS == 3
+
+    def encode() -> int:
+        time.sleep(next(durations, 0.0))
+        return 0
+
+    figures = measure_codec_model(torch.nn.Conv2d(3, 4, 1), encode, lambda encoded: encoded, 64 * 64)
+    # Sleeps last at least as long as asked, and a loaded machine adds a little: 20 ms of slack.
+    assert 0.03 <= figures["encode_seconds"] < 0.05
+    assert 0.08 - 0.02 <= figures["encode_seconds_spread"] < 0.08 + 0.02
