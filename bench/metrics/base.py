@@ -3,7 +3,8 @@
 Every metric has one contract for the runner: :meth:`Metric.measure_row` adds what it measures
 on one reconstruction to that row's record, and :meth:`Metric.row_columns` and
 :meth:`Metric.feature_keys` say what a stored row must hold for the metric to count as done.
-The runner knows no metric by name and never asks which kind a metric is.
+The runner knows no metric by name; what a stored row must hold for a metric to be done, it
+asks the metric (``row_columns``, ``feature_keys``), not its kind.
 
 A :class:`Metric` scores one reconstruction against its reference with ``measure(reference,
 reconstruction)``: one or more named values, each a column of the results table.
@@ -63,7 +64,8 @@ class Column:
 
 
 class Metric:
-    """Base class for a per-image full-reference metric on 8-bit RGB arrays.
+    """Base class for a metric with a value per reconstruction, on 8-bit RGB arrays: full-reference
+    (PSNR, LPIPS...) or no-reference (NIQE, which ignores the reference it is given).
 
     Subclasses set ``name``, ``columns`` and ``library`` and implement :meth:`measure`. One
     that takes options names their dataclass as ``Options`` and receives an instance of it.
