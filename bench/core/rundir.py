@@ -201,15 +201,25 @@ class RunDir:
         if not self.path.is_dir():
             raise RunDirError(f"{self.path}: not a directory; pass the run folder given to `bench run --out`")
 
-    def read_results(self) -> Any:
-        """The results table, in today's columns whatever code wrote it."""
+    def read_results(self, columns: Iterable[str] | None = None) -> Any:
+        """The results table, in today's columns whatever code wrote it; with ``columns``, only
+        those of them it has (and the key columns), so that a large run's table costs only them."""
         import pandas as pd
+        import pyarrow.parquet as pq
 
         parquet, csv = self.table_file(RESULTS_TABLE, "parquet"), self.results_csv
+        wanted = None if columns is None else {*REQUIRED_COLUMNS, *columns}
         if parquet.is_file():
-            path, table = parquet, _read(parquet, pd.read_parquet)
+            if wanted is not None:
+                names = _read(parquet, lambda path: pq.read_schema(path).names)
+                # A table written before operating points is read whole: its upgrade needs every column.
+                wanted = wanted if "point" in names else None
+            selected = None if wanted is None else [name for name in names if name in wanted]
+            path, table = parquet, _read(parquet, lambda path: pd.read_parquet(path, columns=selected))
         elif csv.is_file():
             path, table = csv, _read(csv, _read_csv)
+            if wanted is not None and "point" in table:
+                table = table[[name for name in table.columns if name in wanted]]
         else:
             raise RunDirError(f"{self.path}: no {parquet.name} or {csv.name}; pass the folder `bench run` wrote")
         return _require(upgrade_table(table, _legacy_recon_relpath), REQUIRED_COLUMNS, path)
