@@ -201,9 +201,11 @@ class RunDir:
         if not self.path.is_dir():
             raise RunDirError(f"{self.path}: not a directory; pass the run folder given to `bench run --out`")
 
-    def read_results(self, columns: Iterable[str] | None = None) -> Any:
+    def read_results(self, columns: Iterable[str] | None = None, ok_only: bool = False) -> Any:
         """The results table, in today's columns whatever code wrote it; with ``columns``, only
-        those of them it has (and the key columns), so that a large run's table costs only them."""
+        those of them it has (and the key columns), so that a large run's table costs only them;
+        with ``ok_only``, only the rows whose status is ok, read without the others (each keeps
+        its position in the whole table as its index label)."""
         import pandas as pd
         import pyarrow.parquet as pq
 
@@ -215,11 +217,13 @@ class RunDir:
                 # A table written before operating points is read whole: its upgrade needs every column.
                 wanted = wanted if "point" in names else None
             selected = None if wanted is None else [name for name in names if name in wanted]
-            path, table = parquet, _read(parquet, lambda path: pd.read_parquet(path, columns=selected))
+            path, table = parquet, _read(parquet, lambda path: _read_parquet(path, selected, ok_only))
         elif csv.is_file():
             path, table = csv, _read(csv, _read_csv)
             if wanted is not None and "point" in table:
                 table = table[[name for name in table.columns if name in wanted]]
+            if ok_only and "status" in table:
+                table = table[table["status"].astype(str) == "ok"]
         else:
             raise RunDirError(f"{self.path}: no {parquet.name} or {csv.name}; pass the folder `bench run` wrote")
         return _require(upgrade_table(table, _legacy_recon_relpath), REQUIRED_COLUMNS, path)
@@ -410,6 +414,22 @@ def _read(path: Path, reader: Callable[[Path], T]) -> T:
     except (OSError, ValueError) as exc:  # pandas, pyarrow and json report malformed files as ValueError
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise RunDirError(f"{path}: cannot be read ({reason}); {RERUN}") from None
+
+
+def _read_parquet(path: Path, columns: list[str] | None, ok_only: bool) -> Any:
+    """``results.parquet`` (``columns`` of it, or all); with ``ok_only`` its ok rows, filtered as
+    Arrow reads them, so that the other rows never become Python objects."""
+    import pandas as pd
+
+    if not ok_only:
+        return pd.read_parquet(path, columns=columns)
+    status = pd.read_parquet(path, columns=["status"])["status"]
+    ok = status.index[status.astype(str) == "ok"]
+    table = pd.read_parquet(path, columns=columns, filters=[("status", "==", "ok")])
+    if len(table) != len(ok):  # pragma: no cover - Arrow keeps a file's row order; this says so if not
+        raise ValueError("rows with status ok read back in another number")
+    table.index = ok
+    return table
 
 
 def _read_csv(path: Path) -> Any:

@@ -26,6 +26,9 @@ from bench.report.viewer import CROP_QUALITY, CROP_SIZE, build_viewer
 PLOTLY_JS = Path(__file__).resolve().parent / "static" / "plotly-basic.min.js"
 #: Per-image table columns before the metrics' own, in order, when the run has them.
 LEADING_COLUMNS = ("image", "codec", "point", "setting", "bpp")
+#: Rows the per-image table shows at most (the first, by image, codec and bpp): past this a report
+#: would grow by about 1 kB per row; every row is in the run folder's results.csv.
+PER_IMAGE_ROWS = 5000
 #: Columns of the results table the per-image table leaves out (they describe the run, not the row).
 HIDDEN_COLUMNS = (
     "dataset", "width", "height", "codec_version", "status", "error", "recon_path", "bitstream_path", "reference_decoder",
@@ -91,11 +94,9 @@ def _per_image_table(run: RunData) -> dict[str, Any]:
     rest = [column for column in run.results if column not in shown and column not in HIDDEN_COLUMNS]
     columns = [column for column in [*shown, *rest] if column in run.results and run.results[column].notna().any()]
     numeric = {column for column in columns if run.results[column].dtype.kind in "fiu"}
-    rows = [
-        [(_number(record[c]), c in numeric) for c in columns]
-        for record in run.results[columns].sort_values(["image", "codec", "bpp"]).to_dict("records")
-    ]
-    return {"columns": columns, "rows": rows}
+    shown_rows = run.results[columns].sort_values(["image", "codec", "bpp"]).head(PER_IMAGE_ROWS)
+    rows = [[(_number(record[c]), c in numeric) for c in columns] for record in shown_rows.to_dict("records")]
+    return {"columns": columns, "rows": rows, "total": len(run.results)}
 
 
 def _published(run: RunData, sources: list[PublishedSource]) -> dict[str, Any]:
