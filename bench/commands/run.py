@@ -136,6 +136,8 @@ def parse_targets(text: str | None) -> list[float]:
 
 #: Rates the summary reads every codec's mean curve at: the two of these that most codecs reach.
 SUMMARY_BPP_LADDER = (0.1, 0.25, 0.5, 1.0, 2.0)
+#: Columns the summary, the checks and the error line read from the results table (beside its metrics).
+SUMMARY_COLUMNS = ("error", "suspect", "psnr", "reference_check", "reference_max_diff", "reference_decoder")
 #: Metrics the summary shows (the first this many of the run's plotted per-image metrics); the report has all.
 SUMMARY_METRICS = 3
 
@@ -332,7 +334,9 @@ def run_command(args: argparse.Namespace) -> int:
         if backend is not None:
             backend.client.close()
     run_dir = result.run_dir
-    frame, table = result.results, result.distribution
+    # Only the columns the summary and the checks read: a run of millions of rows fits in memory.
+    summarized = [column.name for column in result.metric_columns if column.per == "image" and column.plotted]
+    frame, table = run_dir.read_results(columns=[*SUMMARY_COLUMNS, *summarized]), result.distribution
     errors = frame[frame["status"] != "ok"]
     print(f"bench: {len(frame)} rows in {run_dir.results_csv}")
     print(summarize(frame, result.metric_columns))

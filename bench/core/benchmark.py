@@ -10,6 +10,7 @@ are kept, and only the jobs that still need work run.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
@@ -27,14 +28,20 @@ if TYPE_CHECKING:
 @dataclass
 class BenchmarkResult:
     run_dir: RunDir
-    #: Every row of the run directory (``results.csv``).
-    results: "pd.DataFrame"
+    #: How many rows the run directory holds.
+    row_count: int
     #: FID/KID per dataset x codec x operating point (``distribution_metrics.csv``), or None.
     distribution: "pd.DataFrame | None"
     #: Descriptions of every metric column of the run (``metrics.json``).
     metric_columns: "list[Column]"
     #: Learned codecs' complexity per operating point (``complexity.csv``), or None.
     complexity: "pd.DataFrame | None" = None
+
+    @cached_property
+    def results(self) -> "pd.DataFrame":
+        """Every row of the run directory (``results.parquet``), read when first asked for: a
+        run of millions of rows is exported without ever being one table in memory."""
+        return self.run_dir.read_results()
 
 
 def run_benchmark(
@@ -87,12 +94,12 @@ def run_benchmark(
         complexity = _measure_complexity(plan, run_dir)
         record["finished"] = now()
         store.update_invocation(invocation, record)
-        results = run_dir.write_results(list(store.rows()), metric_columns)
+        row_count = run_dir.write_results(store, metric_columns)
         if distribution.distribution_metrics(metrics):
             table = distribution.distribution_table(store, plan.images, metrics, Path(cache_dir or datasets.default_cache_dir()))
             run_dir.write_distribution(table)
         run_dir.write_metadata(store.invocations())
-    return BenchmarkResult(run_dir, results, table, metric_columns, complexity)
+    return BenchmarkResult(run_dir, row_count, table, metric_columns, complexity)
 
 
 def _measure_complexity(plan: RunPlan, run_dir: RunDir) -> Any:

@@ -4,8 +4,11 @@ The client (this process) stays the only writer of the run folder: workers recei
 return rows, the client stores them task by task as in a local run, so resuming, "a rerun
 does no codec work" and metric signatures behave exactly as locally.
 
-* The plan's codecs and metrics are sent to every worker once (``scatter(broadcast=True)``)
-  and stay there: a learned codec or a network metric loads its model once per worker.
+* The plan's codecs and metrics go to the cluster once, as the result of a task of their own
+  that every task depends on; each worker keeps its copy (by the run's token), so a learned
+  codec or a network metric loads its model once per worker. Not scattered data: when the only
+  worker holding scattered data leaves (cut off, killed), Dask cancels every task that needs it;
+  a task's result is computed again.
 * Images travel as the bytes of their files from the client (no shared filesystem needed),
   unless ``shared_storage``: then workers open the paths themselves.
 * Reconstructions and bitstreams (``--save-recon``, ``--save-bitstreams``) come back as bytes
@@ -26,6 +29,7 @@ import concurrent.futures
 import hashlib
 import os
 import tempfile
+import uuid
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -104,7 +108,8 @@ def worker_threads(client: "Client") -> int:
 # --- worker side ---------------------------------------------------------------------
 
 
-_prepared: set[int] = set()
+#: The plan of the run in progress on this worker, by the run's token (see :func:`run_remote_task`).
+_plans: dict[str, "RunPlan"] = {}
 #: glibc ``mallopt`` parameters, and the thresholds set on workers (see :func:`_allow_large_heap`).
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 _HEAP_THRESHOLD = 64 * 2**20
@@ -155,18 +160,27 @@ def _threads_here(workers_per_host: dict[str, int]) -> int:
     return max(1, CPU_COUNT // max(1, sharing))
 
 
+def _plan_task(plan: "RunPlan") -> "RunPlan":
+    """The task whose result is the run's plan (its spec, kept by the scheduler, can make it again)."""
+    return plan
+
+
 def run_remote_task(
-    plan: "RunPlan", jobs: Sequence["Job"], image_bytes: bytes | None, threads: int | None, workers_per_host: dict[str, int],
+    plan: "RunPlan", token: str, jobs: Sequence["Job"], image_bytes: bytes | None, threads: int | None,
+    workers_per_host: dict[str, int],
 ) -> list["Measured"]:
     """Worker entry point: one task's records, measured here with the worker's copy of the plan
-    (its codecs and metrics stay loaded between tasks); files travel back inside the records."""
+    of run ``token`` (its codecs and metrics stay loaded between tasks, even when Dask hands this
+    worker the plan again); files travel back inside the records."""
     from bench.core.measure import measure_task
     from bench.processes import limit_threads
 
-    if id(plan) not in _prepared:  # once per worker and plan
+    if token not in _plans:  # once per worker and run
+        _plans.clear()
+        _plans[token] = plan
         limit_threads(threads or _threads_here(workers_per_host))
         _allow_large_heap()
-        _prepared.add(id(plan))
+    plan = _plans[token]
     if image_bytes is not None:
         local = _local_copy(jobs[0].image.name, image_bytes)
         jobs = [replace(job, image=replace(job.image, path=local)) for job in jobs]
@@ -203,8 +217,9 @@ class DaskBackend(Backend):
         if self.workers_per_host is None:
             libraries = sorted({part.library for part in [*plan.codecs.values(), *plan.metrics] if part.library})
             self.workers_per_host = check_workers(self.client, libraries)
-        # The plan (codecs and metrics) goes to every worker once and stays there.
-        self.state = self.client.scatter(plan, broadcast=True, hash=False)
+        # The plan (codecs and metrics) travels once, as a task's result that can be made again.
+        self.token = uuid.uuid4().hex
+        self.state = self.client.submit(_plan_task, plan, key=f"codec-bench-plan-{self.token}", pure=False)
         self.in_flight: set[Any] = set()
 
     def window(self) -> int:
@@ -216,7 +231,8 @@ class DaskBackend(Backend):
         # dies with it, and then every task that needs it is cancelled instead of retried.
         data = None if self.shared_storage else Path(task[0].image.path).read_bytes()
         with self._scheduler_errors():
-            future = self.client.submit(run_remote_task, self.state, task, data, self.threads, self.workers_per_host or {}, pure=False)
+            future = self.client.submit(run_remote_task, self.state, self.token, task, data, self.threads,
+                                        self.workers_per_host or {}, pure=False)
         self.in_flight.add(future)
         return future
 
@@ -247,7 +263,7 @@ class DaskBackend(Backend):
             self.client.restart_workers([worker], raise_for_error=False)
 
     def stop(self) -> None:
-        for future in getattr(self, "in_flight", ()):
+        for future in [*getattr(self, "in_flight", ()), *([self.state] if hasattr(self, "state") else [])]:
             future.cancel()
 
     @contextmanager

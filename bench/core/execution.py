@@ -26,10 +26,10 @@ import multiprocessing
 import os
 import sys
 import time
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from bench.core.measure import error_rows, measure_task
-from bench.core.plan import JOBS_PER_TASK, Job, RunPlan, make_tasks, pending_jobs
+from bench.core.plan import JOBS_PER_TASK, Job, RunPlan, iter_pending_jobs, make_tasks
 from bench.processes import die_with_parent, limit_threads
 from bench.core.rows import Measured
 from bench.errors import one_line
@@ -185,11 +185,15 @@ def execute(
     ``on_rows`` with each task's rows after they are written.
     """
     backend = backend or InProcess()
-    pending = pending_jobs(plan, store, run_dir, retry_errors)
+    # One pass counts (the store is read a chunk of images at a time), the second feeds the loop:
+    # neither holds the run's jobs in memory.
+    pending = task_count = 0
+    for task in make_tasks(iter_pending_jobs(plan, store, run_dir, retry_errors), backend.jobs_per_task):
+        pending, task_count = pending + len(task), task_count + 1
     if on_start is not None:
-        on_start(len(plan.jobs()), len(pending))
-    tasks = make_tasks(pending, backend.jobs_per_task)
-    if isinstance(backend, LocalPool) and len(tasks) <= 1:
+        on_start(plan.job_count(), pending)
+    tasks = make_tasks(iter_pending_jobs(plan, store, run_dir, retry_errors), backend.jobs_per_task)
+    if isinstance(backend, LocalPool) and task_count <= 1:
         backend = InProcess()  # no pool to start for one task
 
     def finish(records: list[Measured]) -> None:
@@ -201,12 +205,12 @@ def execute(
             on_rows([record.row for record in records])
 
     run_tasks(plan, tasks, backend, finish)
-    return len(pending)
+    return pending
 
 
-def run_tasks(plan: RunPlan, tasks: list[list[Job]], backend: Backend, finish: Callable[[list[Measured]], None]) -> None:
-    """The loop (see the module's docstring)."""
-    queue = collections.deque(tasks)
+def run_tasks(plan: RunPlan, tasks: Iterable[list[Job]], backend: Backend, finish: Callable[[list[Measured]], None]) -> None:
+    """The loop (see the module's docstring); ``tasks`` are taken as the window frees up."""
+    queue = _Lookahead(tasks)
     #: Tasks to run alone: in flight when a worker died beside other tasks.
     suspects: collections.deque[list[Job]] = collections.deque()
     crashes: collections.Counter = collections.Counter()
@@ -243,7 +247,7 @@ def run_tasks(plan: RunPlan, tasks: list[list[Job]], backend: Backend, finish: C
                     submit(suspects.popleft())
             else:
                 while queue and len(in_flight) < backend.window():
-                    submit(queue.popleft())
+                    submit(queue.take())
             if not in_flight:
                 continue
             alone = len(in_flight) == 1
@@ -260,6 +264,24 @@ def run_tasks(plan: RunPlan, tasks: list[list[Job]], backend: Backend, finish: C
             _stop_overdue(backend, in_flight, finish, plan)
     finally:
         backend.stop()
+
+
+class _Lookahead:
+    """An iterator that says whether it has another item (``bool``) before it is taken."""
+
+    def __init__(self, items: Iterable[Any]) -> None:
+        self.items = iter(items)
+        self.next = next(self.items, _END)
+
+    def __bool__(self) -> bool:
+        return self.next is not _END
+
+    def take(self) -> Any:
+        item, self.next = self.next, next(self.items, _END)
+        return item
+
+
+_END = object()
 
 
 def _stop_overdue(backend: Backend, in_flight: dict[Any, tuple[list[Job], float]], finish: Callable, plan: RunPlan) -> None:

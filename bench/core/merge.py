@@ -85,7 +85,7 @@ def merge_runs(
         for invocation in invocations:
             store.record_invocation(invocation)
         rows = list(store.rows())
-        target.write_results(rows, metric_columns)
+        target.write_results(store, metric_columns)
         table = None
         classes = metric_classes()
         # Metrics of sets: their rows keep features beside them (see Metric.feature_keys).

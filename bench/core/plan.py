@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 from bench.codecs.base import Codec, Setting
 from bench.core.points import OperatingPoint
@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 #: Jobs of one image and codec handed to a worker together (the reference is read once for them).
 JOBS_PER_TASK = 4
+#: Images whose stored rows :func:`iter_pending_jobs` reads at a time (its memory holds one chunk).
+IMAGES_PER_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -71,15 +73,23 @@ class RunPlan:
 
     def jobs(self) -> list[Job]:
         """All jobs, grouped by image so that consecutive jobs share the reference."""
+        return list(self.iter_jobs())
+
+    def iter_jobs(self, images: Iterable[ImageSource] | None = None) -> Iterator[Job]:
+        """The jobs of ``images`` (default: all) in the order of :meth:`jobs`, one at a time."""
         points = {name: self.points(name) for name in self.codecs}
-        jobs = []
-        for image in self.images:
+        for image in self.images if images is None else images:
             for name in self.codecs:
-                jobs.extend(Job(image, name, point) for point in points[name])
-        if self.shard is not None:
-            index, count = self.shard
-            jobs = [job for job in jobs if shard_of(job.key, count) == index]
-        return jobs
+                for point in points[name]:
+                    job = Job(image, name, point)
+                    if self.shard is None or shard_of(job.key, self.shard[1]) == self.shard[0]:
+                        yield job
+
+    def job_count(self) -> int:
+        """``len(self.jobs())`` without making the list."""
+        if self.shard is None:
+            return len(self.images) * sum(len(self.points(name)) for name in self.codecs)
+        return sum(1 for _ in self.iter_jobs())
 
 
 def shard_of(key: tuple[str, ...], count: int) -> int:
@@ -88,30 +98,58 @@ def shard_of(key: tuple[str, ...], count: int) -> int:
     return int.from_bytes(digest[:8], "big") % count
 
 
-def make_tasks(jobs: Sequence[Job], jobs_per_task: int = JOBS_PER_TASK) -> list[list[Job]]:
-    """Group consecutive jobs of the same image and codec, at most ``jobs_per_task`` (operating points) per task."""
-    tasks: list[list[Job]] = []
+def make_tasks(jobs: Iterable[Job], jobs_per_task: int = JOBS_PER_TASK) -> Iterator[list[Job]]:
+    """Group consecutive jobs of the same image and codec, at most ``jobs_per_task`` (operating points) per task, as they come."""
+    task: list[Job] = []
     for job in jobs:
-        last = tasks[-1] if tasks else None
-        if last and len(last) < jobs_per_task and (last[0].image, last[0].codec) == (job.image, job.codec):
-            last.append(job)
-        else:
-            tasks.append([job])
-    return tasks
+        if task and (len(task) >= jobs_per_task or (task[0].image, task[0].codec) != (job.image, job.codec)):
+            yield task
+            task = []
+        task.append(job)
+    if task:
+        yield task
 
 
 def pending_jobs(plan: RunPlan, store: "ResultStore", run_dir: "RunDir | None" = None, retry_errors: bool = False) -> list[Job]:
-    """The jobs of ``plan`` that still need work.
+    """The jobs of ``plan`` that still need work, as a list (:func:`iter_pending_jobs`)."""
+    return list(iter_pending_jobs(plan, store, run_dir, retry_errors))
+
+
+def iter_pending_jobs(
+    plan: RunPlan, store: "ResultStore", run_dir: "RunDir | None" = None, retry_errors: bool = False,
+) -> Iterator[Job]:
+    """The jobs of ``plan`` that still need work, in plan order, one chunk of images at a time.
 
     A job is done when its row exists (error rows too, unless ``retry_errors``), and, for an ok
     row, when it holds every requested metric under the metric's current
     :meth:`~bench.metrics.base.Metric.signature` (the features of set metrics included), the
     reference check under ``plan.verify``, and its files in ``run_dir`` when the plan keeps them.
+    The store is read for :data:`IMAGES_PER_CHUNK` images at a time, so memory does not grow with the run.
     """
-    done = store.finished_keys(include_errors=not retry_errors)
-    done -= store.keys_missing_features({key for metric in plan.metrics for key in metric.feature_keys()})
-    done -= {record.key for record in store.ok_records() if _needs_work(record.row, record.signatures, plan, run_dir)}
-    return [job for job in plan.jobs() if job.key not in done]
+    feature_keys = sorted({key for metric in plan.metrics for key in metric.feature_keys()})
+    for dataset, images in _image_chunks(plan.images):
+        names = [image.name for image in images]
+        with_features = [store.keys_with_features(key, dataset, names) for key in feature_keys]
+        done = set()
+        for status, record in store.records_of(dataset, names):
+            if status != "ok":
+                if not retry_errors:
+                    done.add(record.key)
+            elif all(record.key in keys for keys in with_features) and not _needs_work(record.row, record.signatures, plan, run_dir):
+                done.add(record.key)
+        yield from (job for job in plan.iter_jobs(images) if job.key not in done)
+
+
+def _image_chunks(images: Sequence[ImageSource]) -> Iterator[tuple[str, list[ImageSource]]]:
+    """Consecutive images of one dataset, at most :data:`IMAGES_PER_CHUNK` at a time."""
+    chunk: list[ImageSource] = []
+    for image in images:
+        if chunk and (len(chunk) >= IMAGES_PER_CHUNK or chunk[0].dataset != image.dataset):
+            yield chunk[0].dataset, chunk
+            chunk = []
+        chunk.append(image)
+    if chunk:
+        yield chunk[0].dataset, chunk
 
 
 def _needs_work(row: dict, signatures: dict[str, str], plan: RunPlan, run_dir: "RunDir | None") -> bool:

@@ -11,6 +11,11 @@ Layout of ``bench run --out RUN_DIR``::
     recon/<dataset>/<codec>/<point>/<image>.png     reconstructions (``--save-recon``)
     bitstreams/<dataset>/<codec>/<point>/<image stem><codec's extension>   bitstreams (``--save-bitstreams``)
 
+Every export is written to a temporary file in the folder and then renamed over the old one
+(``os.replace``), so a reader, or a run killed mid-export, sees the old file or the new one,
+never a half-written one. The results table is streamed from the store a chunk of rows at a
+time (:data:`~bench.core.store.FETCH_ROWS`): its memory does not grow with the run.
+
 The writer side is used by ``bench run``, the reader side by ``bench report`` and ``bench
 compare``. Each row names its own reconstruction (``recon_path``, relative to the folder).
 The reader also opens folders written before that (a ``quality`` column instead of
@@ -19,8 +24,10 @@ The reader also opens folders written before that (a ``quality`` column instead 
 from __future__ import annotations
 
 import json
+import os
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
 
 from bench.errors import BenchError
@@ -115,16 +122,36 @@ class RunDir:
         """Whether a store row's reconstruction file exists."""
         return (self.path / row_recon_relpath(row)).is_file()
 
-    def write_results(self, rows: list[dict[str, Any]], metric_columns: Sequence[Column]) -> Any:
-        """Write ``results.csv`` and ``results.parquet`` from store rows; return the table."""
-        table = results_table(rows, metric_columns)
-        table.to_csv(self.results_csv, index=False)
-        table.to_parquet(self.table_file(RESULTS_TABLE, "parquet"), index=False)
-        return table
+    def write_results(self, store: Any, metric_columns: Sequence[Column], chunk_rows: int | None = None) -> int:
+        """Write ``results.csv`` and ``results.parquet`` from the rows of ``store`` (a
+        :class:`~bench.core.store.ResultStore`), as :func:`results_table` would lay them out, one
+        chunk of rows at a time; return how many rows were written."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        chunks = (lambda: store.row_chunks(chunk_rows)) if chunk_rows else store.row_chunks
+        layout = TableLayout(metric_columns)
+        for rows in chunks():  # first pass: the columns and their types
+            layout.add(rows)
+        mixed = layout.mixed_columns()
+        if mixed:
+            raise RunDirError(f"{self.path}: column(s) {', '.join(mixed)} hold text in some rows and other values in others, "
+                              "which a Parquet column cannot; the codec or metric that writes them must give one type")
+        count = 0
+        with _replaced(self.results_csv) as csv_path, _replaced(self.table_file(RESULTS_TABLE, "parquet")) as parquet_path:
+            with csv_path.open("w", newline="") as csv_file, pq.ParquetWriter(parquet_path, layout.schema) as parquet:
+                for rows in chunks() if not layout.empty else [[]]:
+                    table = layout.frame(rows)
+                    table.to_csv(csv_file, header=not count, index=False)
+                    parquet.write_table(pa.Table.from_pandas(table, schema=layout.schema, preserve_index=False))
+                    count += len(table)
+        return count
 
     def write_distribution(self, table: Any) -> None:
-        table.to_csv(self.distribution_csv, index=False)
-        table.to_parquet(self.table_file(DISTRIBUTION_TABLE, "parquet"), index=False)
+        with _replaced(self.distribution_csv) as path:
+            table.to_csv(path, index=False)
+        with _replaced(self.table_file(DISTRIBUTION_TABLE, "parquet")) as path:
+            table.to_parquet(path, index=False)
 
     def write_complexity(self, rows: list[dict[str, Any]]) -> Any:
         """Add ``rows`` (``bench/codecs/complexity.py``) to ``complexity.csv``, replacing rows of the same
@@ -138,7 +165,8 @@ class RunDir:
                 keep = ~table.set_index(["codec", "point"]).index.isin(new.set_index(["codec", "point"]).index)
                 new = pd.concat([table[keep], new], ignore_index=True)
             table = new.sort_values(["codec", "point"], kind="stable").reset_index(drop=True)
-            table.to_csv(self.file(COMPLEXITY_FILE), index=False)
+            with _replaced(self.file(COMPLEXITY_FILE)) as path:
+                table.to_csv(path, index=False)
         return table
 
     def read_complexity(self) -> Any:
@@ -155,7 +183,8 @@ class RunDir:
         merged = {column.name: column for column in self.read_metric_columns(fallback=False)}
         merged.update({column.name: column for column in columns})
         text = json.dumps({"columns": [column.to_dict() for column in merged.values()]}, indent=2)
-        self.file(METRIC_COLUMNS_FILE).write_text(text + "\n")
+        with _replaced(self.file(METRIC_COLUMNS_FILE)) as path:
+            path.write_text(text + "\n")
         return list(merged.values())
 
     def write_metadata(self, invocations: list[dict[str, Any]]) -> None:
@@ -163,7 +192,8 @@ class RunDir:
         latest = dict(invocations[-1])
         latest["first_started"] = invocations[0]["started"]
         latest["invocations"] = invocations
-        self.file(METADATA_FILE).write_text(json.dumps(latest, indent=2))
+        with _replaced(self.file(METADATA_FILE)) as path:
+            path.write_text(json.dumps(latest, indent=2))
 
     # -- reader side ---------------------------------------------------------------------
 
@@ -171,15 +201,29 @@ class RunDir:
         if not self.path.is_dir():
             raise RunDirError(f"{self.path}: not a directory; pass the run folder given to `bench run --out`")
 
-    def read_results(self) -> Any:
-        """The results table, in today's columns whatever code wrote it."""
+    def read_results(self, columns: Iterable[str] | None = None, ok_only: bool = False) -> Any:
+        """The results table, in today's columns whatever code wrote it; with ``columns``, only
+        those of them it has (and the key columns), so that a large run's table costs only them;
+        with ``ok_only``, only the rows whose status is ok, read without the others (each keeps
+        its position in the whole table as its index label)."""
         import pandas as pd
+        import pyarrow.parquet as pq
 
         parquet, csv = self.table_file(RESULTS_TABLE, "parquet"), self.results_csv
+        wanted = None if columns is None else {*REQUIRED_COLUMNS, *columns}
         if parquet.is_file():
-            path, table = parquet, _read(parquet, pd.read_parquet)
+            if wanted is not None:
+                names = _read(parquet, lambda path: pq.read_schema(path).names)
+                # A table written before operating points is read whole: its upgrade needs every column.
+                wanted = wanted if "point" in names else None
+            selected = None if wanted is None else [name for name in names if name in wanted]
+            path, table = parquet, _read(parquet, lambda path: _read_parquet(path, selected, ok_only))
         elif csv.is_file():
             path, table = csv, _read(csv, _read_csv)
+            if wanted is not None and "point" in table:
+                table = table[[name for name in table.columns if name in wanted]]
+            if ok_only and "status" in table:
+                table = table[table["status"].astype(str) == "ok"]
         else:
             raise RunDirError(f"{self.path}: no {parquet.name} or {csv.name}; pass the folder `bench run` wrote")
         return _require(upgrade_table(table, _legacy_recon_relpath), REQUIRED_COLUMNS, path)
@@ -247,21 +291,115 @@ def results_table(rows: list[dict[str, Any]], metric_columns: Sequence[Column] =
     """Store rows as the tidy table: base columns, metric columns, timing and status, extras.
 
     ``setting`` stays numeric when every setting is a number and becomes text otherwise (e.g.
-    a learned codec's checkpoint name), so CSV and Parquet read back alike.
+    a learned codec's checkpoint name), so CSV and Parquet read back alike. Rows are sorted by
+    dataset, codec, setting, image and point (the order :meth:`RunDir.write_results` streams).
     """
-    import pandas as pd
+    layout = TableLayout(metric_columns)
+    layout.add(rows)
+    # All rows at once: pandas infers each column's type from the whole column.
+    return layout.table(sorted(rows, key=_export_order))
 
-    metric_names = [column.name for column in metric_columns if column.per == "image"]
-    present = {key for row in rows for key in row}
-    leading = [*BASE_COLUMNS, *[name for name in metric_names if name in present], *TRAILING_COLUMNS]
-    extra = sorted(present - set(leading))
-    rows = sorted(rows, key=lambda row: (row["dataset"], row["codec"], _setting_order(row.get("setting")), row["image"], row["point"]))
-    table = pd.DataFrame(rows, columns=[*leading, *extra])
-    if not all(_is_number(value) for value in table["setting"].dropna()):
-        table["setting"] = table["setting"].map(lambda value: None if value is None else str(value))
-    for column in INTEGER_COLUMNS:
-        table[column] = table[column].astype("Int64")
-    return table
+
+class TableLayout:
+    """The columns of a results table and their types, learnt from its rows chunk by chunk
+    (:meth:`add`), so that every chunk :meth:`frame` makes is typed as the whole table would be:
+    the chunks written one after another equal the whole table written at once."""
+
+    def __init__(self, metric_columns: Sequence[Column] = ()) -> None:
+        self.metric_names = [column.name for column in metric_columns if column.per == "image"]
+        #: Column -> one value of each Python type seen in it (the types decide pandas' dtype).
+        self.samples: dict[str, dict[type, Any]] = {}
+        #: Column -> rows that hold it (a row without it makes the column nullable).
+        self.holding: dict[str, int] = {}
+        self.rows = 0
+        self.numeric_setting = True
+        self._typed: Any = None
+
+    def add(self, rows: Sequence[dict[str, Any]]) -> None:
+        for row in rows:
+            for name, value in row.items():
+                self.samples.setdefault(name, {}).setdefault(type(value), value)
+                self.holding[name] = self.holding.get(name, 0) + 1
+            if self.numeric_setting and row.get("setting") is not None and not _is_number(row["setting"]):
+                self.numeric_setting = False
+        self.rows += len(rows)
+        self._typed = None
+
+    def mixed_columns(self) -> list[str]:
+        """Columns holding text in some rows and another type (not None) in others."""
+        return [name for name in self.columns
+                if str in self.samples.get(name, {}) and set(self.samples[name]) - {str, type(None)}
+                and not (name == "setting" and not self.numeric_setting)]
+
+    @property
+    def empty(self) -> bool:
+        return self.rows == 0
+
+    @property
+    def columns(self) -> list[str]:
+        leading = [*BASE_COLUMNS, *[name for name in self.metric_names if name in self.samples], *TRAILING_COLUMNS]
+        return [*leading, *sorted(set(self.samples) - set(leading))]
+
+    def frame(self, rows: Sequence[dict[str, Any]]) -> Any:
+        """``rows`` (in the order given) as a table of this layout's columns and types."""
+        table = self.table(rows)
+        for column, dtype in self.typed.dtypes.items():
+            if table[column].dtype != dtype:
+                table[column] = table[column].astype(dtype)
+        return table
+
+    @property
+    def schema(self) -> Any:
+        """The Parquet (Arrow) schema of the whole table."""
+        import pyarrow as pa
+
+        return pa.Schema.from_pandas(self.typed, preserve_index=False)
+
+    @property
+    def typed(self) -> Any:
+        """A few rows holding, in each column, one value of each type the rows hold there (and
+        a row without it where some row lacks it), made as :meth:`frame` makes a chunk: pandas
+        infers a dtype from the types present, so its dtypes are the whole table's."""
+        if self._typed is None:
+            absent = object()
+            values = {}
+            for name, samples in self.samples.items():
+                values[name] = [*samples.values(), *([absent] if self.holding[name] < self.rows else [])]
+            count = max((len(column) for column in values.values()), default=0)
+            # Padding repeats a column's first value: one more value of a type present changes nothing.
+            padded = {name: column + [column[0]] * (count - len(column)) for name, column in values.items()}
+            records = [{name: column[index] for name, column in padded.items() if column[index] is not absent}
+                       for index in range(count)]
+            self._typed = self.table(records)
+        return self._typed
+
+    def table(self, rows: Sequence[dict[str, Any]]) -> Any:
+        """``rows`` as a table of this layout's columns, each typed by what ``rows`` hold."""
+        import pandas as pd
+
+        table = pd.DataFrame(list(rows), columns=self.columns)
+        if not self.numeric_setting:
+            table["setting"] = table["setting"].map(lambda value: None if value is None else str(value))
+        for column in INTEGER_COLUMNS:
+            table[column] = table[column].astype("Int64")
+        return table
+
+
+def _export_order(row: dict[str, Any]) -> tuple[Any, ...]:
+    """The order of the tidy table (the store sorts alike in SQL, ``store._EXPORT_ORDER``)."""
+    return (row["dataset"], row["codec"], _setting_order(row.get("setting")), row["image"], row["point"])
+
+
+@contextmanager
+def _replaced(path: Path) -> Iterator[Path]:
+    """A temporary path beside ``path`` to write; renamed over ``path`` when the block succeeds,
+    removed when it fails (``path`` then keeps its old content)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def _is_number(value: Any) -> bool:
@@ -281,6 +419,22 @@ def _read(path: Path, reader: Callable[[Path], T]) -> T:
     except (OSError, ValueError) as exc:  # pandas, pyarrow and json report malformed files as ValueError
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise RunDirError(f"{path}: cannot be read ({reason}); {RERUN}") from None
+
+
+def _read_parquet(path: Path, columns: list[str] | None, ok_only: bool) -> Any:
+    """``results.parquet`` (``columns`` of it, or all); with ``ok_only`` its ok rows, filtered as
+    Arrow reads them, so that the other rows never become Python objects."""
+    import pandas as pd
+
+    if not ok_only:
+        return pd.read_parquet(path, columns=columns)
+    status = pd.read_parquet(path, columns=["status"])["status"]
+    ok = status.index[status.astype(str) == "ok"]
+    table = pd.read_parquet(path, columns=columns, filters=[("status", "==", "ok")])
+    if len(table) != len(ok):  # pragma: no cover - Arrow keeps a file's row order; this says so if not
+        raise ValueError("rows with status ok read back in another number")
+    table.index = ok
+    return table
 
 
 def _read_csv(path: Path) -> Any:

@@ -19,13 +19,41 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
+import struct
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
 from bench.core.rows import Key, Measured, upgrade_row
 from bench.errors import BenchError
+
+#: Rows fetched from SQLite at a time by the streaming readers (their memory does not grow with the store).
+FETCH_ROWS = 10_000
+#: Images named in one query of :meth:`ResultStore.records_of` (SQLite allows 999 parameters at least).
+IMAGES_PER_QUERY = 500
+
+
+
+def _setting_sort_key(text: str) -> bytes:
+    """A stored row's setting as bytes that sort (``memcmp``, as SQLite compares BLOBs) in the
+    tidy table's order: numbers by value, then text, then none (``rundir._setting_order``).
+
+    A SQL function rather than ``json_extract``: rows hold ``Infinity`` (a lossless PSNR), which
+    SQLite's JSON parser refuses. A row written before operating points keeps its setting under
+    ``quality`` (see :func:`~bench.core.rows.upgrade_row`).
+    """
+    row = json.loads(text)
+    value = row["quality"] if "quality" in row else row.get("setting")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        (bits,) = struct.unpack(">Q", struct.pack(">d", float(value)))
+        # IEEE 754 bits as an unsigned number sort like the floats once negatives are inverted.
+        return b"\x00" + struct.pack(">Q", bits ^ 0xFFFFFFFFFFFFFFFF if bits >> 63 else bits | 1 << 63)
+    return b"\x01" + str(value).encode("utf-8") if value is not None else b"\x02"
+
+
+#: The export order of :func:`bench.core.rundir.results_table` in SQL: dataset, codec, setting, image, point.
+_EXPORT_ORDER = "dataset, codec, setting_sort_key(row), image, point"
 
 #: Where a stored row's JSON keeps ``{metric name: signature}`` (the store's own format).
 SIGNATURES_FIELD = "_signatures"
@@ -75,6 +103,7 @@ class ResultStore:
             # WAL + FULL sync: a committed row survives kill -9 and power loss.
             self.connection.execute("PRAGMA journal_mode=WAL")
             self.connection.execute("PRAGMA synchronous=FULL")
+            self.connection.create_function("setting_sort_key", 1, _setting_sort_key, deterministic=True)
             _upgrade_schema(self.connection)
             self.connection.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
@@ -109,6 +138,36 @@ class ResultStore:
                  for record in records],
             )
             self.connection.executemany("INSERT OR REPLACE INTO features VALUES (?, ?, ?, ?, ?, ?)", features)
+
+    def count(self) -> int:
+        """How many rows the store holds."""
+        return int(self.connection.execute("SELECT COUNT(*) FROM results").fetchone()[0])
+
+    def records_of(self, dataset: str, images: Sequence[str]) -> Iterator[tuple[str, Measured]]:
+        """``(status, record)`` of every row of these images of ``dataset`` (a planner's chunk;
+        the primary key's index finds them)."""
+        for start in range(0, len(images), IMAGES_PER_QUERY):
+            names = list(images[start : start + IMAGES_PER_QUERY])
+            query = f"SELECT status, row FROM results WHERE dataset = ? AND image IN ({', '.join('?' * len(names))})"
+            for status, text in self.connection.execute(query, (dataset, *names)):
+                yield status, _record(text)
+
+    def keys_with_features(self, feature_key: str, dataset: str, images: Sequence[str]) -> set[Key]:
+        """Keys of the rows of these images of ``dataset`` that hold features under ``feature_key``."""
+        keys: set[Key] = set()
+        for start in range(0, len(images), IMAGES_PER_QUERY):
+            names = list(images[start : start + IMAGES_PER_QUERY])
+            query = (f"SELECT dataset, image, codec, point FROM features WHERE feature_key = ? AND dataset = ? "
+                     f"AND image IN ({', '.join('?' * len(names))})")
+            keys.update(tuple(row) for row in self.connection.execute(query, (feature_key, dataset, *names)))  # type: ignore[misc]
+        return keys
+
+    def row_chunks(self, size: int = FETCH_ROWS) -> Iterator[list[dict[str, Any]]]:
+        """Every row as exported, in the tidy table's order (:func:`bench.core.rundir.results_table`),
+        ``size`` rows at a time: SQLite sorts (on disk when large), so memory holds one chunk."""
+        cursor = self.connection.execute(f"SELECT row FROM results ORDER BY {_EXPORT_ORDER}")
+        while chunk := cursor.fetchmany(size):
+            yield [_record(text).row for (text,) in chunk]
 
     def features(self, feature_key: str) -> dict[Key, np.ndarray]:
         """The stored features under ``feature_key``, by row key."""

@@ -132,15 +132,17 @@ def load_run(path: str | Path) -> RunData:
     row with status ok, or a file that cannot be read."""
     run_dir = RunDir(path)
     run_dir.check_readable()
-    table = run_dir.read_results()
-    ok = table["status"].astype(str) == "ok"
+    # The statuses first (two columns), then only the ok rows: a large table is never read whole.
+    statuses = run_dir.read_results(columns=())
+    ok = statuses["status"].astype(str) == "ok"
     if not ok.any():
         raise RunDirError(
-            f"{run_dir.path}: none of its {len(table)} result rows has status ok, so there is nothing to report; "
+            f"{run_dir.path}: none of its {len(statuses)} result rows has status ok, so there is nothing to report; "
             f"see the error column of {run_dir.results_csv.name}, fix the cause and run `bench run --retry-errors`"
         )
-    failed = table.loc[~ok, "codec"].astype(str).value_counts().to_dict()
-    results = table.loc[ok].copy()
+    failed = statuses.loc[~ok, "codec"].astype(str).value_counts().to_dict()
+    del statuses
+    results = run_dir.read_results(ok_only=True)
     for column in ("codec", "image", "point"):
         results[column] = results[column].astype(str)
     distribution = run_dir.read_distribution()

@@ -7,6 +7,9 @@ from bench.report.sections.base import DETAILS, ReportInputs, Section, format_nu
 
 #: Columns before the metrics' own, in order, when the run has them.
 LEADING_COLUMNS = ("image", "codec", "point", "setting", "bpp")
+#: Rows shown at most (the first, by image, codec and bpp): past this a report would grow by about
+#: 1 kB per row; every row is in the run folder's results.csv.
+PER_IMAGE_ROWS = 5000
 #: Columns of the results table left out (they describe the run, not the row).
 HIDDEN_COLUMNS = (
     "dataset", "width", "height", "codec_version", "status", "error", "recon_path", "bitstream_path", "reference_decoder",
@@ -21,9 +24,9 @@ def data(inputs: ReportInputs) -> dict[str, Any]:
     rest = [column for column in results if column not in shown and column not in HIDDEN_COLUMNS]
     columns = [column for column in [*shown, *rest] if column in results and results[column].notna().any()]
     numeric = {column for column in columns if results[column].dtype.kind in "fiu"}
-    rows = [[(format_number(record[c]), c in numeric) for c in columns]
-            for record in results[columns].sort_values(["image", "codec", "bpp"]).to_dict("records")]
-    return {"table": {"columns": columns, "rows": rows}}
+    shown_rows = results[columns].sort_values(["image", "codec", "bpp"]).head(PER_IMAGE_ROWS)
+    rows = [[(format_number(record[c]), c in numeric) for c in columns] for record in shown_rows.to_dict("records")]
+    return {"table": {"columns": columns, "rows": rows, "total": len(results)}}
 
 
 SECTION = Section("per-image", "Per-image table", "per_image.html.j2", data, DETAILS)
