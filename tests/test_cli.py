@@ -180,6 +180,19 @@ def test_the_run_summary_compares_codecs_at_common_rates_in_aligned_columns():
     assert len({len(line) for line in lines[:3]}) == 1  # aligned
 
 
+def test_the_run_summary_gives_a_one_point_codec_its_point():
+    from bench.commands.run import summarize
+    from bench.metrics.psnr import PSNR
+
+    rows = [{"dataset": "d", "codec": "curve", "image": image, "point": str(point), "bpp": bpp, "psnr": 30 + point, "status": "ok"}
+            for image in ("x.png", "y.png") for point, bpp in enumerate((0.2, 0.4, 0.8))]
+    rows += [{"dataset": "d", "codec": "mine", "image": "x.png", "point": "lo", "bpp": 0.14, "psnr": 23.0, "status": "ok"},
+             {"dataset": "d", "codec": "mine", "image": "y.png", "point": "lo", "bpp": 0.16, "psnr": 24.0, "status": "ok"}]
+    lines = summarize(pd.DataFrame(rows), list(PSNR.columns)).splitlines()
+    assert lines[2].split()[-2:] == ["-", "-"]  # no curve to read at the common rates ...
+    assert lines[3] == "  mine: one operating point (lo), mean 0.150 bpp: psnr 23.5"  # ... so its own point
+
+
 def test_a_first_run_needs_no_dataset_no_out_and_no_network(tmp_path):
     # No data directory and a cache that holds nothing: the sample images ship with the package.
     result = subprocess.run(
@@ -193,3 +206,23 @@ def test_a_first_run_needs_no_dataset_no_out_and_no_network(tmp_path):
     assert sorted(table["image"]) == ["kodim05-crop.png", "kodim15-crop.png", "kodim20-crop.png", "kodim23-crop.png"]
     assert (table["dataset"] == "sample").all() and (table["status"] == "ok").all()
     assert not (tmp_path / "empty-cache").exists()
+
+
+def test_progress_refreshes_the_time_left_as_slower_jobs_come(capsys):
+    from bench.commands.run import Progress
+
+    now = [0.0]
+    progress = Progress(clock=lambda: now[0])
+    progress.what = "2 images x 3 codecs"
+    progress.start(100, 100)
+    for seconds in range(1, 21):  # 20 fast jobs in 20 s, then 20 slow ones, 10 s each
+        now[0] = float(seconds)
+        progress.update([{}])
+    for seconds in range(30, 230, 10):
+        now[0] = float(seconds)
+        progress.update([{}])
+    lines = [line for line in capsys.readouterr().err.splitlines() if " left;" in line]
+    assert lines[0] == "bench: 15 of 100 jobs done in 15 s, about 1 min left; Ctrl-C stops it, the same command resumes"
+    # A minute later the slow jobs show in the estimate: 26 done in 80 s, 74 to go.
+    assert lines[1] == "bench: 26 of 100 jobs done in 1 min, about 4 min left; Ctrl-C stops it, the same command resumes"
+    assert len(lines) == 4

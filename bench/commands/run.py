@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from bench.commands.options import add_device_argument, add_part_flags, part_options
 from bench.constants import CACHE_DIR_ENV, DATA_DIR_ENV
@@ -151,7 +151,8 @@ def summarize(frame: "pd.DataFrame", metric_columns: list["Column"]) -> str:
     :data:`SUMMARY_BPP_LADDER` the most codecs reach; a codec whose curve does not reach a rate
     shows ``-`` there. The bpp range is that of the median over images at each operating point,
     from the lowest point to the highest: a tiny image (whose header alone is many bits per pixel)
-    cannot stretch it.
+    cannot stretch it. A codec with one operating point has no curve to read: a line under the
+    table gives that point's mean bpp and metrics instead.
     """
     import numpy as np
     import pandas as pd
@@ -190,24 +191,36 @@ def summarize(frame: "pd.DataFrame", metric_columns: list["Column"]) -> str:
         "  " + "  ".join(cell.ljust(width) if i == 0 else cell.rjust(width) for i, (cell, width) in enumerate(zip(row, widths)))
         for row in [header, *lines]
     ]
+    single = []
+    for codec, group in ok.groupby("codec", sort=True):
+        if group["point"].nunique() == 1:
+            values = ", ".join(f"{column.name} {pd.to_numeric(group[column.name], errors='coerce').mean():.4g}" for column in metrics)
+            single.append(f"  {codec}: one operating point ({group['point'].iloc[0]}), mean {group['bpp'].astype(float).mean():.3f} bpp"
+                          f"{': ' + values if values else ''}")
     note = f"  (metrics at {' and '.join(f'{rate:g}' for rate in rates)} bpp on each codec's mean curve; every metric and curve: bench report)" if rates else ""
-    return "\n".join(aligned + ([note] if note else []))
+    return "\n".join(aligned + single + ([note] if note else []))
 
 
 class Progress:
-    """The run's progress on the terminal: the job count, a bar (on a terminal only), and, once
-    the first jobs have taken :data:`ESTIMATE_AFTER_SECONDS`, one line with the time left when
-    that is more than :data:`LONG_RUN_SECONDS`."""
+    """The run's progress on stderr: the job count, a bar (on a terminal only), and, once the first
+    jobs have taken :data:`ESTIMATE_AFTER_SECONDS`, a line with the jobs done and the time left,
+    again every :data:`REFRESH_SECONDS` while the run lasts, when the time left is more than
+    :data:`LONG_RUN_SECONDS`. The estimate is refreshed because jobs differ: a run's first minute is
+    often its fast classical codecs, and the learned ones come later."""
 
     ESTIMATE_AFTER_SECONDS = 15.0
-    LONG_RUN_SECONDS = 120.0
+    LONG_RUN_SECONDS = 60.0
+    REFRESH_SECONDS = 60.0
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] | None = None) -> None:
+        import time
+
+        self.clock = clock or time.perf_counter
         self.what = ""
         self.bar: Any = None
         self.pending = self.done = 0
         self.started = 0.0
-        self.estimated = False
+        self.last_line: float | None = None
 
     def __enter__(self) -> "Progress":
         return self
@@ -224,30 +237,28 @@ class Progress:
         self.what = f"{len(plan.images)} images x {len(plan.codecs)} codecs"
 
     def start(self, total: int, pending: int) -> None:
-        import time
-
         from tqdm import tqdm
 
         print(f"bench: {total} jobs ({self.what}), {total - pending} already done, {pending} to run", file=sys.stderr)
         # Made only now: a bar made before its total prints a stray "0job [00:00, ?job/s]".
         self.bar = tqdm(total=pending, unit="job", disable=None, file=sys.stderr)
-        self.pending, self.started = pending, time.perf_counter()
+        self.pending, self.started = pending, self.clock()
 
     def update(self, rows: Any) -> None:
-        import time
-
         self.done += len(rows)
         if self.bar is not None:
             self.bar.update(len(rows))
-        elapsed = time.perf_counter() - self.started
-        if self.estimated or elapsed < self.ESTIMATE_AFTER_SECONDS or self.done >= self.pending:
+        now = self.clock()
+        elapsed = now - self.started
+        due = self.last_line is None or now - self.last_line >= self.REFRESH_SECONDS
+        if not due or elapsed < self.ESTIMATE_AFTER_SECONDS or self.done >= self.pending:
             return
-        self.estimated = True
         left = elapsed / self.done * (self.pending - self.done)
         if left > self.LONG_RUN_SECONDS:
-            message = (f"bench: about {format_duration(left)} left ({self.done} of {self.pending} jobs took "
-                       f"{format_duration(elapsed)}); Ctrl-C stops it, the same command resumes")
-            (self.bar.write if self.bar is not None else print)(message, file=sys.stderr)
+            self.last_line = now
+            message = (f"bench: {self.done} of {self.pending} jobs done in {format_duration(elapsed)}, about "
+                       f"{format_duration(left)} left; Ctrl-C stops it, the same command resumes")
+            (self.bar.write if self.bar is not None and not self.bar.disable else print)(message, file=sys.stderr)
 
 
 def format_duration(seconds: float) -> str:
