@@ -22,6 +22,8 @@ import pytest
 from bench.cli import main
 from cli_helpers import bench_command, bench_env
 
+pytestmark = pytest.mark.slow  # about 55 s alone, more on a loaded machine
+
 KEY = ["dataset", "image", "codec", "point"]
 COMPARED = ["bytes", "bpp", "psnr", "ms_ssim"]
 SUBNET = "10.36.0"
