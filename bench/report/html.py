@@ -94,7 +94,9 @@ def _per_image_table(run: RunData) -> dict[str, Any]:
     rest = [column for column in run.results if column not in shown and column not in HIDDEN_COLUMNS]
     columns = [column for column in [*shown, *rest] if column in run.results and run.results[column].notna().any()]
     numeric = {column for column in columns if run.results[column].dtype.kind in "fiu"}
-    shown_rows = run.results[columns].sort_values(["image", "codec", "bpp"]).head(PER_IMAGE_ROWS)
+    # Sorted by three columns, then only the rows shown are copied (not the whole table).
+    first = run.results[["image", "codec", "bpp"]].sort_values(["image", "codec", "bpp"]).index[:PER_IMAGE_ROWS]
+    shown_rows = run.results.loc[first, columns]
     rows = [[(_number(record[c]), c in numeric) for c in columns] for record in shown_rows.to_dict("records")]
     return {"columns": columns, "rows": rows, "total": len(run.results)}
 
