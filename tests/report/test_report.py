@@ -169,3 +169,15 @@ def test_complexity_table_and_decode_time_plot(small_run, tmp_path):
     assert re.findall(r'<td class="num">([^<]+)</td>', section) == ["2.86 / 2.99", "12.0 / 14.0", "15 / 17", "0.088 (0.007)", "0.235 (0.036)"]
     figure = json.loads(re.search(r'<script type="application/json" id="plot-decode-time-data">(.*?)</script>', section, re.S).group(1))
     assert [trace["name"] for trace in figure["data"]] == ["jpeg", "webp"] and figure["layout"]["xaxis"]["type"] == "log"
+
+
+def test_the_per_image_table_past_its_limit_shows_its_first_rows_and_says_how_many(small_run, tmp_path, monkeypatch):
+    from bench.report import html as report_html_module
+
+    monkeypatch.setattr(report_html_module, "PER_IMAGE_ROWS", 5)
+    text = build_report(small_run[0], tmp_path / "report.html", originals=small_run[1]).read_text()
+    table = text.split('<table id="per-image-table"')[1].split("</table>")[0]
+    assert "Show the first 5 of 12 rows, by image (every row is in the run folder's results.csv" in text
+    assert table.count("<tr>") == 1 + 5  # the header and the first five rows
+    first = sorted(pd.read_csv(small_run[0] / "results.csv")["image"])[0]
+    assert f"<td>{html.escape(first)}</td>" in table
