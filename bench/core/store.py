@@ -139,10 +139,6 @@ class ResultStore:
             )
             self.connection.executemany("INSERT OR REPLACE INTO features VALUES (?, ?, ?, ?, ?, ?)", features)
 
-    def count(self) -> int:
-        """How many rows the store holds."""
-        return int(self.connection.execute("SELECT COUNT(*) FROM results").fetchone()[0])
-
     def records_of(self, dataset: str, images: Sequence[str]) -> Iterator[tuple[str, Measured]]:
         """``(status, record)`` of every row of these images of ``dataset`` (a planner's chunk;
         the primary key's index finds them)."""
