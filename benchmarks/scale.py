@@ -143,10 +143,15 @@ def main() -> None:
         make_images(images, size // len(SETTINGS))
         run_seconds, run_rss = bench_run(images, scratch / f"run-{size}")
         plain_seconds, plain_rss, _ = measured([sys.executable, "-c", PLAIN_LOOP, str(images)])
-        results[size] = (run_seconds, run_rss)
+        results[size] = (run_seconds, run_rss, plain_seconds)
         print(f"{size:>8} {run_seconds:>9.1f} {run_rss:>7.0f} {plain_seconds:>8.1f} {plain_rss:>7.0f} "
               f"{1000 * run_seconds / size:>7.2f} {1000 * plain_seconds / size:>12.2f} "
               f"{1000 * (run_seconds - plain_seconds) / size:>15.2f}", flush=True)
+    for small, large in zip(sizes, sizes[1:]):
+        (run_small, _, plain_small), (run_large, _, plain_large) = results[small], results[large]
+        print(f"from {small} to {large} rows, each added row: bench {1000 * (run_large - run_small) / (large - small):.2f} ms, "
+              f"plain loop {1000 * (plain_large - plain_small) / (large - small):.2f} ms, overhead "
+              f"{1000 * (run_large - run_small - plain_large + plain_small) / (large - small):+.2f} ms (start-up excluded)")
     if len(sizes) > 1:
         small, large = sizes[0], sizes[-1]
         print(f"{large} rows against {small}: peak RSS x{results[large][1] / results[small][1]:.2f}, "

@@ -84,8 +84,7 @@ def merge_runs(
         store.write(chosen.values())
         for invocation in invocations:
             store.record_invocation(invocation)
-        rows = list(store.rows())
-        target.write_results(store, metric_columns)
+        count = target.write_results(store, metric_columns)
         table = None
         classes = metric_classes()
         # Metrics of sets: their rows keep features beside them (see Metric.feature_keys).
@@ -100,12 +99,13 @@ def merge_runs(
                         f"{metric.name}: the shards were measured with {signatures[metric.name][0]!r}, this machine gives "
                         f"{metric.signature()!r}; pass the same --weights-dir as the shards had"
                     )
-            wanted = [image for image in images.values() if (image.dataset, image.name) in {(r["dataset"], r["image"]) for r in rows}]
+            merged = {(row["dataset"], row["image"]) for row in store.rows()}
+            wanted = [image for image in images.values() if (image.dataset, image.name) in merged]
             missing = [image for image in wanted if not Path(image.path).is_file()]
             if missing:
                 raise MergeError(f"FID/KID need the original images; {missing[0].path} is not here (where the shard read it)")
             table = distribution.distribution_table(store, wanted, set_metrics, Path(cache_dir or datasets.default_cache_dir()))
             target.write_distribution(table)
         target.write_metadata(store.invocations())
-    return MergeResult(len(rows), duplicates, table)
+    return MergeResult(count, duplicates, table)
 

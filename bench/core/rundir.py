@@ -129,9 +129,11 @@ class RunDir:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        chunks = (lambda: store.row_chunks(chunk_rows)) if chunk_rows else store.row_chunks
+        from bench.core.store import FETCH_ROWS
+
+        size = chunk_rows or FETCH_ROWS
         layout = TableLayout(metric_columns)
-        for rows in chunks():  # first pass: the columns and their types
+        for rows in store.row_chunks(size, ordered=False):  # first pass: the columns and their types
             layout.add(rows)
         mixed = layout.mixed_columns()
         if mixed:
@@ -140,7 +142,7 @@ class RunDir:
         count = 0
         with _replaced(self.results_csv) as csv_path, _replaced(self.table_file(RESULTS_TABLE, "parquet")) as parquet_path:
             with csv_path.open("w", newline="") as csv_file, pq.ParquetWriter(parquet_path, layout.schema) as parquet:
-                for rows in chunks() if not layout.empty else [[]]:
+                for rows in store.row_chunks(size) if not layout.empty else [[]]:
                     table = layout.frame(rows)
                     table.to_csv(csv_file, header=not count, index=False)
                     parquet.write_table(pa.Table.from_pandas(table, schema=layout.schema, preserve_index=False))

@@ -139,10 +139,6 @@ class ResultStore:
             )
             self.connection.executemany("INSERT OR REPLACE INTO features VALUES (?, ?, ?, ?, ?, ?)", features)
 
-    def count(self) -> int:
-        """How many rows the store holds."""
-        return int(self.connection.execute("SELECT COUNT(*) FROM results").fetchone()[0])
-
     def records_of(self, dataset: str, images: Sequence[str]) -> Iterator[tuple[str, Measured]]:
         """``(status, record)`` of every row of these images of ``dataset`` (a planner's chunk;
         the primary key's index finds them)."""
@@ -162,10 +158,11 @@ class ResultStore:
             keys.update(tuple(row) for row in self.connection.execute(query, (feature_key, dataset, *names)))  # type: ignore[misc]
         return keys
 
-    def row_chunks(self, size: int = FETCH_ROWS) -> Iterator[list[dict[str, Any]]]:
-        """Every row as exported, in the tidy table's order (:func:`bench.core.rundir.results_table`),
-        ``size`` rows at a time: SQLite sorts (on disk when large), so memory holds one chunk."""
-        cursor = self.connection.execute(f"SELECT row FROM results ORDER BY {_EXPORT_ORDER}")
+    def row_chunks(self, size: int = FETCH_ROWS, ordered: bool = True) -> Iterator[list[dict[str, Any]]]:
+        """Every row as exported, ``size`` rows at a time, in the tidy table's order
+        (:func:`bench.core.rundir.results_table`) unless not ``ordered``: SQLite sorts (on disk
+        when large), so memory holds one chunk."""
+        cursor = self.connection.execute("SELECT row FROM results" + (f" ORDER BY {_EXPORT_ORDER}" if ordered else ""))
         while chunk := cursor.fetchmany(size):
             yield [_record(text).row for (text,) in chunk]
 

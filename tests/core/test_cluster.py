@@ -17,6 +17,7 @@ import pytest
 from bench.core.benchmark import run_benchmark
 from bench.cli import main
 from cli_helpers import REPO_ROOT, bench_command, bench_env, run_bench
+from cluster_helpers import kill_process_groups
 
 COMPARED = ["bytes", "bpp", "psnr", "ms_ssim"]
 KEY = ["dataset", "image", "codec", "point"]
@@ -47,12 +48,7 @@ def cluster(tmp_path_factory):
         yield scheduler_file, client, processes
         client.close()
     finally:
-        for process in processes:
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            process.wait()
+        kill_process_groups(processes)
 
 
 def _table(run_dir: Path) -> pd.DataFrame:

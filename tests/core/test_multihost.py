@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -21,6 +20,9 @@ import pytest
 
 from bench.cli import main
 from cli_helpers import bench_command, bench_env
+from cluster_helpers import kill_process_groups
+
+pytestmark = pytest.mark.slow  # about 55 s alone, more on a loaded machine
 
 KEY = ["dataset", "image", "codec", "point"]
 COMPARED = ["bytes", "bpp", "psnr", "ms_ssim"]
@@ -135,12 +137,7 @@ def hosts(tmp_path_factory, data_dir):
         assert view.returncode == 0, view.stderr + "".join(path.read_text() for path in logs.iterdir())
         yield network, env, json.loads(view.stdout)
     finally:
-        for process in processes:
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            process.wait()
+        kill_process_groups(processes)
         network.remove()
 
 

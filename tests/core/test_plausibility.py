@@ -89,3 +89,19 @@ def test_a_run_with_the_wrapping_decoder_is_caught_by_verification_and_flags(tmp
     flags = flag_rows(table)
     assert list(flags["image"]) == ["kodim19.png", "kodim20.png"]
     assert flags["reason"].str.contains(r"^\d+\.\d\d% of samples off by more than 128 grey levels \(up to 137\) at").all()
+
+
+def test_past_the_reference_images_a_row_far_below_is_still_flagged_and_only_it():
+    from bench.core.plausibility import REFERENCE_IMAGES
+
+    rng = np.random.default_rng(3)
+    rows = []
+    for index in range(REFERENCE_IMAGES + 150):
+        offset = rng.normal(0, 1.0) - (20.0 if index == 77 else 0.0)  # img00077 lies 20 dB under the others
+        for rank, bpp in enumerate((0.25, 0.5, 1.0, 2.0)):
+            rows.append({"dataset": "d", "codec": "jpeg", "image": f"img{index:05d}.png", "point": str(rank), "bpp": bpp,
+                         "psnr": 30.0 + 5 * rank + offset, "status": "ok"})
+    flags = flag_rows(pd.DataFrame(rows))
+    assert set(flags["image"]) == {"img00077.png"} and len(flags) == 4
+    # 256 of the 406 images, spread evenly by name (img00077 is not one of them), read at each of its rows.
+    assert all(f"below the median of the codec's other {REFERENCE_IMAGES} images" in reason for reason in flags["reason"])

@@ -179,3 +179,15 @@ def test_the_report_is_its_list_of_sections_and_the_contents_follow_it(small_run
     assert page.count("<section id=") == 2 and page.index('<section id="verdict">') < page.index('<section id="run">')
     contents = page[page.index('<nav class="contents"'):page.index("</nav>")]
     assert contents.splitlines()[1:] == ['<a href="#verdict">Verdict</a>', '<a href="#run">Run</a>']
+
+
+def test_the_per_image_table_past_its_limit_shows_its_first_rows_and_says_how_many(small_run, tmp_path, monkeypatch):
+    from bench.report.sections import per_image
+
+    monkeypatch.setattr(per_image, "PER_IMAGE_ROWS", 5)
+    text = build_report(small_run[0], tmp_path / "report.html", originals=small_run[1]).read_text()
+    table = text.split('<table id="per-image-table"')[1].split("</table>")[0]
+    assert "Show the first 5 of 12 rows, by image (every row is in the run folder's results.csv" in text
+    assert table.count("<tr>") == 1 + 5  # the header and the first five rows
+    first = sorted(pd.read_csv(small_run[0] / "results.csv")["image"])[0]
+    assert f"<td>{html.escape(first)}</td>" in table

@@ -24,7 +24,9 @@ def data(inputs: ReportInputs) -> dict[str, Any]:
     rest = [column for column in results if column not in shown and column not in HIDDEN_COLUMNS]
     columns = [column for column in [*shown, *rest] if column in results and results[column].notna().any()]
     numeric = {column for column in columns if results[column].dtype.kind in "fiu"}
-    shown_rows = results[columns].sort_values(["image", "codec", "bpp"]).head(PER_IMAGE_ROWS)
+    # Sorted by three columns, then only the rows shown are copied (not the whole table).
+    first = results[["image", "codec", "bpp"]].sort_values(["image", "codec", "bpp"]).index[:PER_IMAGE_ROWS]
+    shown_rows = results.loc[first, columns]
     rows = [[(format_number(record[c]), c in numeric) for c in columns] for record in shown_rows.to_dict("records")]
     return {"table": {"columns": columns, "rows": rows, "total": len(results)}}
 
