@@ -11,6 +11,7 @@ A failure becomes a row with ``status=error`` and a one-line ``error``; the run 
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 import socket
 import time
@@ -118,6 +119,7 @@ def _measure(job: Job, codec: Codec, metrics: Sequence[Metric], plan: RunPlan, m
         setting=setting,
         bytes=len(encoded.bitstream),
         bpp=bits_per_pixel(encoded.bitstream, reference),
+        bitstream_sha256=hashlib.sha256(encoded.bitstream).hexdigest()[:16],
         encode_seconds=encode_seconds,
         decode_seconds=decode_seconds,
         **codec.analyse(reference, setting, encoded),

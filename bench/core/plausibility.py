@@ -12,11 +12,18 @@ Per row, on the images (:func:`image_checks`, in the worker, columns ``max_abs_e
   codec leaves at most a few such samples on sharp edges at such a rate; a decoder that wraps or
   drops a range of values does it to every sample in that range);
 * **constant**: the decoded image has one value while the original does not;
+* **nearly flat**: the decoded image's standard deviation is under :data:`FLAT_RATIO` of the
+  original's (which is at least :data:`MIN_DETAIL` grey levels): a decoder that outputs a haze
+  whatever it is given (on Kodak, the lowest settings of every codec here keep at least 0.88 of
+  the original's standard deviation);
 * **shifted**: the decoded image matches the original better when moved by a few pixels than
   where it is (the error at the best offset is under :data:`SHIFT_RATIO` of the error in place).
 
-Across rows, on the results table (:func:`flag_rows`, with PSNR):
+Across rows, on the results table (:func:`flag_rows`, with PSNR, and ``bitstream_sha256``):
 
+* **the same bitstream for different images**: a codec wrote byte-identical bitstreams for two or
+  more images at one operating point (a model that ignores its input; identical input images
+  would do it too, which real datasets do not hold);
 * **falls while bpp rises**: on one image's curve, PSNR drops more than :data:`DROP_DB` below the
   best PSNR the codec reached on that image at a lower bpp;
 * **far below the codec's own curve**: PSNR is more than :data:`BELOW_DB` under the median PSNR of
@@ -43,6 +50,8 @@ HALF_RANGE = 128
 WRAPPED_SHARE = 1e-4
 HIGH_RATE_BPP = 1.0
 SHIFT_RATIO = 0.5
+FLAT_RATIO = 0.25
+MIN_DETAIL = 2.0
 #: Largest offset tried, in pixels, in each direction.
 MAX_SHIFT = 4
 #: Side of the central crop the shift check compares (it need not see the whole image).
@@ -72,6 +81,9 @@ def image_checks(reference: np.ndarray, reconstruction: np.ndarray, bits_per_pix
                        f"at {bits_per_pixel:.2f} bpp")
     if np.ptp(reconstruction) == 0 and np.ptp(reference) > 0:
         reasons.append(f"the decoded image is constant ({int(reconstruction.flat[0])})")
+    elif (detail := float(reference.std())) >= MIN_DETAIL and float(reconstruction.std()) < FLAT_RATIO * detail:
+        reasons.append(f"the decoded image is nearly flat (standard deviation {float(reconstruction.std()):.1f} "
+                       f"against the original's {detail:.1f})")
     elif max_abs_error > 0:
         shift = best_shift(reference, reconstruction)
         if shift is not None:
@@ -125,6 +137,8 @@ def flag_rows(frame: "pd.DataFrame") -> "pd.DataFrame":
     if "suspect" in ok:
         for row in ok[ok["suspect"].fillna("").astype(str) != ""].to_dict("records"):
             flags.append(_flag(row, str(row["suspect"])))
+    if "bitstream_sha256" in ok:
+        flags.extend(_same_bitstream_flags(ok))
     if "psnr" in ok:
         finite = ok[np.isfinite(pd.to_numeric(ok["psnr"], errors="coerce")) & (pd.to_numeric(ok["bpp"], errors="coerce") > 0)]
         for _, group in finite.groupby(["dataset", "codec"], sort=True):
@@ -134,6 +148,20 @@ def flag_rows(frame: "pd.DataFrame") -> "pd.DataFrame":
         return pd.DataFrame(columns=columns)
     table = pd.DataFrame.from_records(flags, columns=columns)
     return table.sort_values(["codec", "image", "bpp"], kind="stable").reset_index(drop=True)
+
+
+def _same_bitstream_flags(ok: "pd.DataFrame") -> list[dict[str, Any]]:
+    """A flag for each row whose bitstream another image's row of the same codec and point also has."""
+    written = ok[ok["bitstream_sha256"].fillna("").astype(str) != ""]
+    flags = []
+    for _, group in written.groupby(["dataset", "codec", "point", "bitstream_sha256"], sort=False):
+        images = sorted(set(group["image"].astype(str)))
+        if len(images) > 1:
+            for row in group.to_dict("records"):
+                others = [image for image in images if image != row["image"]]
+                flags.append(_flag(row, f"the same bitstream as {len(others)} other image(s) ({', '.join(others[:3])}"
+                                        f"{', ...' if len(others) > 3 else ''}): the codec ignores its input"))
+    return flags
 
 
 def _flag(row: dict[str, Any], reason: str) -> dict[str, Any]:

@@ -64,6 +64,7 @@ ROW_COLUMNS = (
     RowColumn("n_encodes", "int", "rate control", "encodes the setting search took"),
     RowColumn("max_abs_error", "int", "checks", "largest absolute difference from the original, in grey levels"),
     RowColumn("suspect", "str", "checks", "why the reconstruction looks damaged (docs/checks.md), or empty"),
+    RowColumn("bitstream_sha256", "str", "runner", "the first 16 hex digits of the bitstream's SHA-256 (checks: equal bitstreams)"),
     RowColumn("reference_decoder", "str", "--verify", "the independent decoder that decoded the bitstream again, with its version"),
     RowColumn("reference_max_diff", "float", "--verify", "largest difference between the two decodes, in grey levels"),
     RowColumn("reference_check", "str", "--verify", "ok, mismatch: ..., or not checked: ..."),

@@ -40,6 +40,29 @@ def test_a_constant_image_is_suspect(kodim01):
     assert image_checks(kodim01, np.full_like(kodim01, 7), 0.1)["suspect"] == "the decoded image is constant (7)"
 
 
+def test_a_nearly_flat_image_is_suspect_and_the_lowest_rates_of_real_codecs_are_not(kodim01):
+    # A broken model's haze: the original's mean with a little of its structure (an eighth of its contrast).
+    haze = (kodim01.mean() + (kodim01.astype(float) - kodim01.mean()) / 8).round().astype(np.uint8)
+    ratio = haze.std() / kodim01.std()
+    assert image_checks(kodim01, haze, 0.05)["suspect"] == (
+        f"the decoded image is nearly flat (standard deviation {haze.std():.1f} against the original's {kodim01.std():.1f})")
+    assert ratio < 0.25
+    from bench.codecs.jpeg import JPEG
+
+    lowest = JPEG().decode(JPEG().encode(kodim01, 1))
+    assert image_checks(kodim01, lowest, 0.1)["suspect"] == ""
+
+
+def test_the_same_bitstream_for_different_images_is_flagged():
+    rows = [{"dataset": "d", "codec": codec, "image": image, "point": "lo", "bpp": 0.1, "psnr": 7.0, "status": "ok",
+             "bitstream_sha256": digest}
+            for codec, image, digest in [("broken", "a.png", "f00d"), ("broken", "b.png", "f00d"), ("fine", "a.png", "0001"),
+                                         ("fine", "b.png", "0002")]]
+    flags = flag_rows(pd.DataFrame(rows))
+    assert list(zip(flags["codec"], flags["image"])) == [("broken", "a.png"), ("broken", "b.png")]
+    assert flags["reason"].iloc[0] == "the same bitstream as 1 other image(s) (b.png): the codec ignores its input"
+
+
 @pytest.mark.parametrize("down, across", [(2, -3), (0, 1), (-4, 0)])
 def test_a_shifted_image_is_suspect_with_its_offset(kodim01, down, across):
     shifted = np.roll(kodim01, (down, across), axis=(0, 1))
