@@ -1,7 +1,7 @@
 """Seconds per megapixel of every metric that can run here: the figures ``bench metrics`` shows.
 
 Each metric scores the same pairs: the first ``--images`` Kodak images (768 x 512, 0.39 MP)
-against their JPEG quality-50 round trip, through ``Metric.measure_row`` as ``bench run`` calls
+against their JPEG quality-50 round trip, through ``bench.core.measure.measure_metrics`` as ``bench run`` calls
 it (a set metric such as FID computes the reconstruction's features there). One untimed call
 per metric first (imports, model loading, caches); then the best of ``--repeats`` passes over
 the pairs, divided by their megapixels. Torch uses the threads it is given (``--threads``,
@@ -35,15 +35,16 @@ def jpeg_round_trip(image: np.ndarray, quality: int = 50) -> np.ndarray:
 
 
 def seconds_per_megapixel(metric, pairs: list[tuple[np.ndarray, np.ndarray]], repeats: int) -> float:
+    from bench.core.measure import measure_metrics
     from bench.core.rows import Measured
 
     megapixels = sum(reference.shape[0] * reference.shape[1] for reference, _ in pairs) / 1e6
-    metric.measure_row(*pairs[0], Measured(row={}))
+    measure_metrics([metric], *pairs[0], Measured(row={}))
     best = float("inf")
     for _ in range(repeats):
         started = time.perf_counter()
         for reference, reconstruction in pairs:
-            metric.measure_row(reference, reconstruction, Measured(row={}))
+            measure_metrics([metric], reference, reconstruction, Measured(row={}))
         best = min(best, time.perf_counter() - started)
     return best / megapixels
 

@@ -129,8 +129,7 @@ def _measure(job: Job, codec: Codec, metrics: Sequence[Metric], plan: RunPlan, m
     row.update(image_checks(reference, reconstruction, row["bpp"]))
     if plan.verify:
         row.update(verify_row(codec, encoded.bitstream, reconstruction))
-    for metric in metrics:
-        metric.measure_row(reference, reconstruction, measured)
+    measure_metrics(metrics, reference, reconstruction, measured)
     if plan.save_reconstructions:
         relpath = RunDir.recon_relpath(job.image.dataset, job.codec, job.point.label, job.image.name)
         measured.files[relpath] = png_bytes(reconstruction)
@@ -139,6 +138,21 @@ def _measure(job: Job, codec: Codec, metrics: Sequence[Metric], plan: RunPlan, m
         relpath = RunDir.bitstream_relpath(job.image.dataset, job.codec, job.point.label, job.image.name, codec.file_extension)
         measured.files[relpath] = encoded.bitstream
         row["bitstream_path"] = relpath
+
+
+def measure_metrics(metrics: Sequence[Metric], reference: np.ndarray, reconstruction: np.ndarray, measured: Measured) -> None:
+    """Each metric's part of one row, with the signature it was measured under: a value metric's
+    columns into the row, a set metric's features beside it (once per feature key: FID and KID
+    share theirs)."""
+    for metric in metrics:
+        keys = metric.feature_keys()
+        if keys:
+            for key in keys:
+                if key not in measured.features:
+                    measured.features[key] = metric.features(reconstruction)
+        else:
+            measured.row.update(metric.measure(reference, reconstruction))
+        measured.signatures[metric.name] = metric.signature()
 
 
 def png_bytes(image: np.ndarray) -> bytes:

@@ -1,18 +1,13 @@
 """The metric interfaces.
 
-Every metric has one contract for the runner: :meth:`Metric.measure_row` adds what it measures
-on one reconstruction to that row's record, and :meth:`Metric.row_columns` and
-:meth:`Metric.feature_keys` say what a stored row must hold for the metric to count as done.
-The runner knows no metric by name; what a stored row must hold for a metric to be done, it
-asks the metric (``row_columns``, ``feature_keys``), not its kind.
-
-A :class:`Metric` scores one reconstruction against its reference with ``measure(reference,
-reconstruction)``: one or more named values, each a column of the results table.
-
-A :class:`DistributionMetric` (FID, KID) compares two *sets* of images, so it has no value per
-row: its ``measure_row`` stores the reconstruction's ``features(image)`` beside the row, the
-reference images' features are cached per image content, and :mod:`bench.core.distribution`
-calls ``compute(reference_features, reconstruction_features)`` once per (dataset, codec, point).
+A metric returns values; the runner writes them into rows. :meth:`Metric.measure` gives one
+reconstruction's named values (each a column of the results table); a :class:`DistributionMetric`
+(FID, KID) compares two *sets* of images, so it has no value per row: it gives the
+reconstruction's ``features(image)``, which the runner stores beside the row, the reference
+images' features are cached per image content, and :mod:`bench.core.distribution` calls
+``compute(reference_features, reconstruction_features)`` once per (dataset, codec, point).
+:meth:`Metric.row_columns` and :meth:`Metric.feature_keys` say what a stored row must hold for
+the metric to count as done. The runner knows no metric by name.
 """
 from __future__ import annotations
 
@@ -25,7 +20,6 @@ from bench.device import AUTO
 if TYPE_CHECKING:
     import numpy as np
 
-    from bench.core.rows import Measured
 
 #: ``Column.per`` values: a value per results row, or per (dataset, codec, operating point) set.
 PER_IMAGE, PER_SET = "image", "set"
@@ -112,12 +106,6 @@ class Metric:
         """Score ``reconstruction`` against ``reference`` (both H x W x 3 uint8)."""
         raise NotImplementedError
 
-    def measure_row(self, reference: np.ndarray, reconstruction: np.ndarray, measured: "Measured") -> None:
-        """Add this metric's part of one row to ``measured``: its columns (here), or its
-        features (set metrics); and the signature it was measured under."""
-        measured.row.update(self.measure(reference, reconstruction))
-        measured.signatures[self.name] = self.signature()
-
     def row_columns(self) -> tuple[str, ...]:
         """The columns a stored row must hold for this metric to be done."""
         return self.column_names()
@@ -153,12 +141,6 @@ class DistributionMetric(Metric):
     def measure(self, reference: np.ndarray, reconstruction: np.ndarray) -> dict[str, float]:
         # Per-row metrics only; a distribution has no value for one image pair.
         return {}
-
-    def measure_row(self, reference: np.ndarray, reconstruction: np.ndarray, measured: "Measured") -> None:
-        # Metrics of one feature key (FID and KID) share the features: computed once per row.
-        if self.feature_key() not in measured.features:
-            measured.features[self.feature_key()] = self.features(reconstruction)
-        measured.signatures[self.name] = self.signature()
 
     def row_columns(self) -> tuple[str, ...]:
         return ()
