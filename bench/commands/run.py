@@ -134,57 +134,24 @@ def parse_targets(text: str | None) -> list[float]:
     return targets
 
 
-#: Rates the summary reads every codec's mean curve at: the two of these that most codecs reach.
-SUMMARY_BPP_LADDER = (0.1, 0.25, 0.5, 1.0, 2.0)
 #: Columns the summary, the checks and the error line read from the results table (beside its metrics).
-SUMMARY_COLUMNS = ("error", "suspect", "psnr", "reference_check", "reference_max_diff", "reference_decoder")
-#: Metrics the summary shows (the first this many of the run's plotted per-image metrics); the report has all.
-SUMMARY_METRICS = 3
+SUMMARY_COLUMNS = ("error", "suspect", "psnr", "reference_check", "reference_max_diff", "reference_decoder",
+                   "bitstream_sha256")
 
 
 def summarize(frame: "pd.DataFrame", metric_columns: list["Column"]) -> str:
-    """A table, one line per codec: rows, errors, the bpp range, and each of the first metrics at
-    two common rates.
-
-    Codecs are compared at the same bpp, on their mean curves (mean over images at each operating
-    point, PCHIP over log bpp as ``bench compare`` reads curves), at the two rates of
-    :data:`SUMMARY_BPP_LADDER` the most codecs reach; a codec whose curve does not reach a rate
-    shows ``-`` there. The bpp range is that of the median over images at each operating point,
-    from the lowest point to the highest: a tiny image (whose header alone is many bits per pixel)
-    cannot stretch it. A codec with one operating point has no curve to read: a line under the
-    table gives that point's mean bpp and metrics instead.
-    """
-    import numpy as np
-    import pandas as pd
-
-    from bench.report.curves import interpolate_at
+    """The run summary (:func:`bench.report.summary.run_summary`) as aligned terminal lines."""
+    from bench.report.summary import run_summary
 
     if frame.empty:
         return "no rows"
-    ok = frame[frame["status"] == "ok"]
-    metrics = [c for c in metric_columns if c.per == "image" and c.plotted and c.name in ok.columns][:SUMMARY_METRICS]
-    curves: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
-    for codec, group in ok.groupby("codec", sort=True):
-        for column in metrics:
-            values = pd.to_numeric(group[column.name], errors="coerce").replace([np.inf, -np.inf], np.nan)
-            mean = pd.DataFrame({"bpp": group["bpp"].astype(float), "value": values, "point": group["point"]})
-            mean = mean.groupby("point").mean().dropna().sort_values("bpp")
-            curves.setdefault(str(codec), {})[column.name] = (mean["bpp"].to_numpy(), mean["value"].to_numpy())
-    reach = {rate: sum(1 for c in curves.values() for b, _ in list(c.values())[:1] if len(b) and b[0] <= rate <= b[-1])
-             for rate in SUMMARY_BPP_LADDER}
-    rates = sorted(sorted(SUMMARY_BPP_LADDER, key=lambda rate: -reach[rate])[:2]) if metrics else []
-    header = ["codec", "rows", "errors", "median bpp"] + [f"{c.name} @{rate:g}" for c in metrics for rate in rates]
+    summary = run_summary(frame, metric_columns)
+    header = ["codec", "rows", "errors", "median bpp"] + [f"{name} @{rate:g}" for name in summary.metrics for rate in summary.rates]
     lines = []
-    for codec, group in frame.groupby("codec", sort=True):
-        good = ok[ok["codec"] == codec]
-        medians = good.groupby("point")["bpp"].median()
-        cells = [str(codec), str(len(group)), str(int((group["status"] != "ok").sum())),
-                 f"{medians.min():.3f}-{medians.max():.3f}" if not good.empty else "-"]
-        for column in metrics:
-            bpp, value = curves.get(str(codec), {}).get(column.name, (np.array([]), np.array([])))
-            for rate in rates:
-                at = interpolate_at(bpp, value, np.array([rate]))[0] if len(bpp) else np.nan
-                cells.append(f"{at:.4g}" if np.isfinite(at) else "-")
+    for line in summary.codecs:
+        cells = [line.codec, str(line.rows), str(line.errors),
+                 f"{line.bpp_range[0]:.3f}-{line.bpp_range[1]:.3f}" if line.bpp_range else "-"]
+        cells += [f"{value:.4g}" if value == value else "-" for value in line.at_rates]
         lines.append(cells)
     widths = [max(len(row[i]) for row in [header, *lines]) for i in range(len(header))]
     aligned = [
@@ -192,12 +159,11 @@ def summarize(frame: "pd.DataFrame", metric_columns: list["Column"]) -> str:
         for row in [header, *lines]
     ]
     single = []
-    for codec, group in ok.groupby("codec", sort=True):
-        if group["point"].nunique() == 1:
-            values = ", ".join(f"{column.name} {pd.to_numeric(group[column.name], errors='coerce').mean():.4g}" for column in metrics)
-            single.append(f"  {codec}: one operating point ({group['point'].iloc[0]}), mean {group['bpp'].astype(float).mean():.3f} bpp"
-                          f"{': ' + values if values else ''}")
-    note = f"  (metrics at {' and '.join(f'{rate:g}' for rate in rates)} bpp on each codec's mean curve; every metric and curve: bench report)" if rates else ""
+    for point in summary.single_points:
+        values = ", ".join(f"{name} {value:.4g}" for name, value in point.values.items())
+        single.append(f"  {point.codec}: one operating point ({point.point}), mean {point.bpp:.3f} bpp{': ' + values if values else ''}")
+    note = (f"  (metrics at {' and '.join(f'{rate:g}' for rate in summary.rates)} bpp on each codec's mean curve; "
+            "every metric and curve: bench report)") if summary.rates else ""
     return "\n".join(aligned + single + ([note] if note else []))
 
 
