@@ -130,9 +130,10 @@ def run(
 def _default_codec_options(device: str) -> list[Any]:
     from bench.codecs.compressai_zoo import CompressAIOptions
     from bench.codecs.hific.options import HiFiCOptions
+    from bench.codecs.msillm import MSILLMOptions
     from bench.codecs.own_model import OwnModelOptions
 
-    return [HiFiCOptions(device=device), CompressAIOptions(device=device), OwnModelOptions(device=device)]
+    return [HiFiCOptions(device=device), CompressAIOptions(device=device), OwnModelOptions(device=device), MSILLMOptions(device=device)]
 
 
 def _default_metric_options(device: str) -> list[Any]:

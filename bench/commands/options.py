@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.codecs.hific.options import HiFiCOptions
-from bench.constants import BASELINES_DIR_ENV, COMPRESSAI_WEIGHTS_ENV, LPIPS_NETS, WEIGHTS_DIR_ENV
+from bench.constants import BASELINES_DIR_ENV, COMPRESSAI_WEIGHTS_ENV, LPIPS_NETS, MSILLM_WEIGHTS_ENV, WEIGHTS_DIR_ENV
 
 
 def add_device_argument(parser: argparse.ArgumentParser) -> None:
@@ -51,6 +51,11 @@ def add_codec_arguments(parser: argparse.ArgumentParser) -> None:
         help="let the CompressAI zoo download the weights it lacks (needs the internet)",
     )
     parser.add_argument(
+        "--msillm-weights", type=Path, metavar="DIR",
+        help="folder of the MS-ILLM / no-GAN checkpoint files for codecs msillm and noganms, named as the authors' "
+        f"download URLs, e.g. msillm_target_0.14bpp.ckpt (default: ${MSILLM_WEIGHTS_ENV}, then torch hub's cache)",
+    )
+    parser.add_argument(
         "--model", action="append", default=[], metavar="NAME=MAPPING",
         help="your own CompressAI-style model as codec NAME: a YAML mapping such as "
         "'{class: mypackage.models:MyModel, args: {N: 128}, checkpoints: ckpts/}' (repeatable; see README, 'Your own model')",
@@ -64,6 +69,7 @@ def add_codec_arguments(parser: argparse.ArgumentParser) -> None:
 
 def codec_options(args: argparse.Namespace, device: str) -> list[Any]:
     from bench.codecs.compressai_zoo import CompressAIOptions
+    from bench.codecs.msillm import MSILLMOptions
     from bench.codecs.own_model import OwnModelOptions
 
     return [
@@ -73,6 +79,7 @@ def codec_options(args: argparse.Namespace, device: str) -> list[Any]:
             config_files=tuple(args.hific_config), baselines_dir=args.baselines_dir, device=device,
         ),
         CompressAIOptions(weights_dir=args.compressai_weights, download=args.compressai_download, device=device),
+        MSILLMOptions(weights_dir=args.msillm_weights, device=device),
     ]
 
 
