@@ -32,12 +32,13 @@ from bench.errors import BenchError
 DOWNLOAD_URL = "https://dl.fbaipublicfiles.com/NeuralCompression/2023-muckley-msillm/"
 #: Quality index -> the bpp its checkpoint was trained for (the ``target_...bpp`` of its file name).
 TARGET_BPP = {1: "0.035", 2: "0.07", 3: "0.14", 4: "0.3", 5: "0.45", 6: "0.9"}
-#: Codec name -> (what it is, CPU time for a 768 x 512 image on 2 shared cores, random weights).
+#: Codec name -> what it is.
 MODELS = {
     "msillm": "MS-ILLM (Muckley et al. 2023), HiFiC autoencoder trained with a local likelihood GAN loss",
     "noganms": "No-GAN baseline of MS-ILLM (Muckley et al. 2023): the same mean-scale hyperprior, MSE+LPIPS only",
 }
-COST = "about 25 s to encode and 45 s to decode a Kodak image on 2 CPU cores"
+#: Measured with random weights of the published sizes (bench/models/msillm.py defaults) on kodim01.
+COST = "about 5 s to encode and 15 s to decode a 768 x 512 image on 2 shared CPU cores"
 
 
 @dataclass(frozen=True)
