@@ -129,7 +129,10 @@ class MSILLM(CompressAIStyleCodec):
         return quality
 
     def check_available(self) -> None:
+        from bench._torchvision import ensure_torchvision
+
         try:
+            ensure_torchvision()  # compressai imports torchvision
             import compressai  # noqa: F401  (the entropy coder)
         except ImportError as exc:
             raise CodecUnavailable(f"{self.name}: cannot import compressai ({exc})") from None

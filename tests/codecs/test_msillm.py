@@ -120,3 +120,23 @@ def test_a_file_that_is_not_such_a_state_dict_is_one_clear_error(tmp_path):
     torch.save({"encoder.weight": torch.zeros(2)}, tmp_path / checkpoint_name("msillm", 1))
     with pytest.raises(BenchError, match=r"msillm_target_0\.035bpp\.ckpt: not an MS-ILLM / NeuralCompression HiFiCAutoencoder state dict \('encoder\.blocks\.5\.weight'\)"):
         codec_over(tmp_path).model(1)
+
+
+def test_a_run_from_the_command_line_finds_the_files_through_the_environment_and_verifies(tmp_path):
+    import pandas as pd
+
+    from cli_helpers import run_bench
+
+    recorded_checkpoint("small_pad_both", tmp_path / "weights", "noganms", 2)
+    (tmp_path / "images").mkdir()
+    Image.open(RECORDING / "small_pad_both_image.png").save(tmp_path / "images" / "a.png")
+    done = run_bench("run", "--codecs", "noganms", "--images", str(tmp_path / "images"), "--metrics", "psnr",
+                     "--jobs", "1", "--verify", "--out", str(tmp_path / "run"), BENCH_MSILLM_WEIGHTS=str(tmp_path / "weights"))
+    assert done.returncode == 0, done.stderr
+    (row,) = pd.read_csv(tmp_path / "run" / "results.csv").to_dict("records")
+    assert (row["codec"], row["setting"], row["status"]) == ("noganms", 2, "ok")
+    facts = json.loads((RECORDING / "small_pad_both.json").read_text())
+    payload = sum(len(s) // 2 for s in facts["latent_strings"] + facts["hyper_latent_strings"])
+    assert 0 < row["bpp"] * 80 * 100 / 8 - payload < 20  # the recorded strings plus the container's header
+    assert row["bpp_estimate"] > row["bpp"]
+    assert "noganms  checked 1/1  worst diff 0  mismatches 0" in done.stdout
