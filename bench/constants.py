@@ -14,6 +14,8 @@ CATALOG_ENV = "BENCH_DATASETS_FILE"
 WEIGHTS_DIR_ENV = "BENCH_WEIGHTS_DIR"
 #: Folder of CompressAI zoo weights (``--compressai-weights``).
 COMPRESSAI_WEIGHTS_ENV = "BENCH_COMPRESSAI_WEIGHTS"
+#: Folder of the MS-ILLM / no-GAN checkpoint files (``--msillm-weights``).
+MSILLM_WEIGHTS_ENV = "BENCH_MSILLM_WEIGHTS"
 #: Another folder of ``<family>-<rate>/`` HiFiC checkpoint folders (``--baselines-dir``).
 BASELINES_DIR_ENV = "BENCH_BASELINES_DIR"
 #: LPIPS backbones, the default first.

@@ -2,8 +2,8 @@
 encoded there decoded on the CPU.
 
 For each codec (the shipped ``hific-cpu-dense`` at ``lo``/``mi``/``hi``, CompressAI's
-``bmshj2018-hyperprior`` and ``mbt2018-mean`` at quality 3 with random weights: network time does not
-depend on the weights' values, and an own-model codec over CompressAI's ``ScaleHyperprior``
+``bmshj2018-hyperprior`` and ``mbt2018-mean`` at quality 3 and ``msillm`` at quality 3 (the published
+models' sizes) with random weights: network time does not depend on the weights' values, and an own-model codec over CompressAI's ``ScaleHyperprior``
 class from a checkpoint written here), on kodim01 (768 x 512):
 
 * encode and decode time on ``--device``: median of ``--repeats`` after one warm-up, with
@@ -28,6 +28,7 @@ import torch
 from bench import datasets
 from bench.codecs.base import Codec, bits_per_pixel
 from bench.codecs.compressai_zoo import CompressAIOptions, CompressAIZoo
+from bench.codecs.msillm import MSILLM, MSILLMOptions, checkpoint_name
 from bench.codecs.own_model import OwnModelCodec, OwnModelOptions
 from bench.codecs.registry import all_codecs
 from bench.imageio import read_image
@@ -66,6 +67,11 @@ def codecs_under_test(folder: Path) -> list[tuple[Codec, list]]:
         name = zoo.model_urls[architecture]["mse"][3].rsplit("/", 1)[-1]
         torch.save(model.state_dict(), folder / name)
         found.append((CompressAIZoo(architecture, "mse", CompressAIOptions(weights_dir=folder)), [3]))
+    from bench.models.msillm import MSILLMAutoencoder
+
+    torch.manual_seed(0)
+    torch.save(MSILLMAutoencoder().state_dict(), folder / checkpoint_name("msillm", 3))
+    found.append((MSILLM("msillm", MSILLMOptions(weights_dir=folder)), [3]))
     torch.manual_seed(1)
     torch.save({"state_dict": ScaleHyperprior(128, 192).state_dict()}, folder / "q3.pth.tar")
     spec = f"own-hyperprior={{class: compressai.models:ScaleHyperprior, args: {{N: 128, M: 192}}, checkpoints: {folder / 'q3.pth.tar'}}}"

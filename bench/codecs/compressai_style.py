@@ -7,8 +7,10 @@ gives ``{"x_hat": ...}``: every ``compressai.models.CompressionModel`` has it. C
 codecs; :class:`CompressAIStyleCodec` is their common part: padding, the container, decoding,
 the decoded symbols (for ``--verify``), the likelihood estimate and the complexity figures.
 
-The image is edge-padded at the bottom and right to a multiple of ``pad_multiple`` (64 by
-default: the hyperprior models downsample by 64) and cropped back after decoding.
+The image is padded at the bottom and right to a multiple of ``pad_multiple`` (64 by
+default: the hyperprior models downsample by 64) and cropped back after decoding: edge-padded,
+or mirrored where a codec's ``pad_mode`` is ``"reflect"`` (as its authors' code pads) and the
+image is large enough to mirror.
 
 Bitstream (format version 3; versions 1 and 2, written before, are still read)::
 
@@ -50,8 +52,10 @@ FORMAT_NAME = "CompressAI-style"
 PAD_MULTIPLE = 64
 
 
-def image_to_tensor(image: np.ndarray, multiple: int, device: "torch.device | str" = "cpu") -> "torch.Tensor":
-    """H x W x 3 uint8 -> (1, 3, H', W') float in [0, 1], edge-padded at the bottom and right to multiples of ``multiple``."""
+def image_to_tensor(image: np.ndarray, multiple: int, device: "torch.device | str" = "cpu", mode: str = "replicate") -> "torch.Tensor":
+    """H x W x 3 uint8 -> (1, 3, H', W') float in [0, 1], padded at the bottom and right to multiples of
+    ``multiple``: ``mode`` ``"replicate"`` repeats the edge, ``"reflect"`` mirrors it (edge-padded
+    where a side is not longer than its padding, which cannot be mirrored)."""
     import torch
     import torch.nn.functional as F
 
@@ -59,7 +63,9 @@ def image_to_tensor(image: np.ndarray, multiple: int, device: "torch.device | st
     x = torch.from_numpy(np.array(image, copy=True)).permute(2, 0, 1)[None].float().to(device) / 255.0
     pad_height = math.ceil(height / multiple) * multiple - height
     pad_width = math.ceil(width / multiple) * multiple - width
-    return F.pad(x, (0, pad_width, 0, pad_height), mode="replicate")
+    if mode == "reflect" and (pad_height >= height or pad_width >= width):
+        mode = "replicate"
+    return F.pad(x, (0, pad_width, 0, pad_height), mode=mode)
 
 
 def tensor_to_image(x_hat: "torch.Tensor", height: int, width: int) -> np.ndarray:
@@ -113,6 +119,8 @@ class CompressAIStyleCodec(Codec):
     file_extension = ".cz"
     #: Images are padded to a multiple of this.
     pad_multiple: int = PAD_MULTIPLE
+    #: How: ``"replicate"`` (edge) or ``"reflect"`` (see :func:`image_to_tensor`).
+    pad_mode: str = "replicate"
 
     def model(self, setting: Setting) -> Any:
         raise NotImplementedError
@@ -142,7 +150,7 @@ class CompressAIStyleCodec(Codec):
         import torch
 
         model = self.model(setting)
-        x = image_to_tensor(image, self.pad_multiple, self.device_of(model))
+        x = image_to_tensor(image, self.pad_multiple, self.device_of(model), self.pad_mode)
         with torch.no_grad():
             compressed = model.compress(x)
         data = pack(str(setting), image.shape[0], image.shape[1], compressed["shape"], compressed["strings"])
@@ -188,7 +196,7 @@ class CompressAIStyleCodec(Codec):
         from bench.codecs.complexity import measure_codec_model
 
         model = self.model(setting)
-        x = image_to_tensor(image, self.pad_multiple, self.device_of(model))
+        x = image_to_tensor(image, self.pad_multiple, self.device_of(model), self.pad_mode)
         return measure_codec_model(
             model, lambda: model.compress(x), lambda compressed: model.decompress(compressed["strings"], compressed["shape"]),
             pixels=image.shape[0] * image.shape[1],

@@ -29,6 +29,8 @@ BUILTIN_CODECS: dict[str, str] = {
     "hific-sparse-matrix": "bench.codecs.hific.sparse_matrix:SparseMatrixHiFiC",
     # One codec per zoo architecture and training metric (bmshj2018-hyperprior, ..., cheng2020-attn-msssim).
     "compressai-zoo": "bench.codecs.compressai_zoo:CompressAIZoo",
+    # MS-ILLM and its no-GAN models (codecs msillm and noganms), from the authors' checkpoints.
+    "msillm": "bench.codecs.msillm:MSILLM",
     # One codec per model of --model / --model-config (a user's own CompressAI-style model).
     "own-models": "bench.codecs.own_model:OwnModelCodec",
 }

@@ -78,3 +78,24 @@ def test_compressai_points_equal_their_source_files_number_for_number(sources):
         assert rows["point"].tolist() == [str(index + 1) for index in range(len(results["bpp"]))]
     kodak_psnr = points_for(sources, "kodak", QUANTITIES["psnr"])
     assert {"VTM", "BPG 8b 444 x265 ycbcr", "cheng2020-anchor", "HiFiC"} <= set(kodak_psnr["method"])
+
+
+def test_msillm_points_are_the_source_files_numbers_digit_for_digit(sources):
+    import csv
+
+    (msillm,) = [s for s in sources if s.name == "msillm"]
+    assert "dbfe49f7578a74ba7f92724254ca35ddc7a36e65" in msillm.card and "2023-08-22" in msillm.card
+    source_rows = list(csv.DictReader((default_published_dir() / "msillm" / "source" / "results.csv").open()))
+    data_rows = list(csv.DictReader((default_published_dir() / "msillm" / "data.csv").open()))
+    key = lambda row, method: (method, row["dataset"], row["bpp"])  # noqa: E731
+    by_key = {key(row, row["model"]): row for row in source_rows}
+    assert len(data_rows) == len(source_rows) == 42
+    for row in data_rows:
+        source = by_key[key(row, row["method"])]
+        assert all(row[column] == source[column] for column in ("fid", "kid", "lpips", "ms_ssim", "psnr", "fid_swav", "dists"))
+    # The numbers the issue quotes: Kodak LPIPS 0.073 / PSNR 27.53 dB at 0.153 bpp, CLIC2020 FID 2.65 at 0.121 bpp.
+    lpips = points_for(sources, "kodak", quantities_of([Column("lpips", "LPIPS", False)])[0])
+    third = lpips[(lpips["method"] == "MS-ILLM") & (lpips["point"] == "3")]
+    assert third["bpp"].item() == 0.1531745046377182 and third["value"].item() == 0.07317978143692017
+    fid = points_for(sources, "clic2020", QUANTITIES["fid"])
+    assert fid[fid["method"] == "MS-ILLM"]["value"].iloc[2] == 2.645052433013916

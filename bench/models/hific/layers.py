@@ -5,6 +5,15 @@ import torch
 from torch import nn
 
 
+def channel_norm(x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor, eps: float) -> torch.Tensor:
+    """HiFiC's channel normalisation of ``x`` (N, C, H, W): each pixel's feature vector minus its
+    mean over channels, over the square root of its unbiased variance plus ``eps``, then
+    ``* scale + shift`` (both broadcast as (1, C, 1, 1))."""
+    mean = x.mean(dim=1, keepdim=True)
+    variance = x.var(dim=1, keepdim=True, unbiased=True)
+    return (x - mean) * torch.rsqrt(variance + eps) * scale + shift
+
+
 class ChannelNorm(nn.Module):
     """Normalise each pixel's feature vector over channels, then scale and shift per channel.
 
@@ -20,10 +29,7 @@ class ChannelNorm(nn.Module):
         self.bias = nn.Parameter(torch.zeros(channels))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        mean = x.mean(dim=1, keepdim=True)
-        variance = x.var(dim=1, keepdim=True, unbiased=True)
-        normalised = (x - mean) * torch.rsqrt(variance + self.eps)
-        return normalised * self.weight.view(1, -1, 1, 1) + self.bias.view(1, -1, 1, 1)
+        return channel_norm(x, self.weight.view(1, -1, 1, 1), self.bias.view(1, -1, 1, 1), self.eps)
 
 
 class ConvNormReLU(nn.Sequential):
