@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
+from bench.constants import DEFAULT_ROW_TIMEOUT
 from bench.errors import BenchError
 
 if TYPE_CHECKING:
@@ -64,6 +65,8 @@ def run(
     device: str = "auto",
     jobs: int | None = None,
     backend: "Backend | None" = None,
+    row_timeout: float | None = DEFAULT_ROW_TIMEOUT,
+    max_memory: int | None = None,
     save_reconstructions: bool = False,
     save_bitstreams: bool = False,
     verify: bool = False,
@@ -87,9 +90,12 @@ def run(
     knob are then left out, with a note). ``device``: ``auto``, ``cpu``, ``cuda``, ``cuda:1``.
     ``jobs``: worker processes here (default: one per core, one per GPU with CUDA); ``backend``
     runs the tasks elsewhere (a :class:`bench.core.cluster.DaskBackend`: the plan's networks then
-    run on each worker's own device). ``codec_options`` / ``metric_options`` are the typed options
-    objects of codec and metric classes (each class's ``Options``; a class not given its own gets
-its defaults). ``on_plan(plan,
+    run on each worker's own device). ``row_timeout``: seconds a row may take before it becomes an
+    error row and its worker process is replaced (None: no limit; a ``backend`` has its own).
+    ``max_memory``: bytes the jobs in flight may need together by their estimated peak memory
+    (default: the memory available; see docs/memory.md). ``codec_options`` / ``metric_options``
+    are the typed options objects of codec and metric classes (each class's ``Options``; a class
+    not given its own gets its defaults). ``on_plan(plan,
     run_dir, notes, not_read)`` is called once everything is checked, before any work;
     ``on_start(total, pending)`` and ``on_rows(rows)`` report progress.
     """
@@ -123,7 +129,8 @@ its defaults). ``on_plan(plan,
         on_plan(plan, run_dir, notes, not_read)
     record = {"not_read": [{"file": str(entry.path), "reason": entry.reason} for entry in not_read], **(metadata or {})}
     result = run_benchmark(plan, run_dir, jobs=jobs, retry_errors=retry_errors, cache_dir=cache_dir, metadata=record,
-                           on_start=on_start, on_rows=on_rows, backend=backend)
+                           on_start=on_start, on_rows=on_rows, backend=backend,
+                           row_timeout=row_timeout, max_memory=max_memory)
     return RunResult(result, notes, not_read)
 
 
@@ -140,6 +147,8 @@ def _metrics(metrics: Any, options: list[Any], notes: list[Note]) -> list["Metri
     from bench.metrics.base import Metric
     from bench.metrics.registry import METRICS
 
+    if not [part for part in _names(metrics) if not isinstance(part, str) or part.strip()]:
+        raise BenchError("metrics: none named; give at least one, such as psnr,ms_ssim (`all`: every metric that can run here)")
     for metric in [part for part in _names(metrics) if isinstance(part, Metric)]:
         metric.check()
     return list(_choose(METRICS, metrics, Metric, options, notes, "not available here and left out").values())
@@ -188,7 +197,7 @@ def resolve_images(
     if images is not None:
         if isinstance(images, (str, Path)):
             paths, skipped = datasets.images_from_pattern(str(images))
-            name = Path(images).name if Path(images).is_dir() else Path(images).parent.name
+            name = Path(images).name if Path(images).is_dir() else _folder_before_glob(Path(images))
         else:
             paths = [Path(path) for path in images]
             name = paths[0].parent.name if paths else "images"
@@ -207,6 +216,16 @@ def resolve_images(
     if limit is not None:
         paths = paths[:limit]
     return [ImageSource(dataset_name, path.name, path) for path in paths], skipped
+
+
+def _folder_before_glob(pattern: Path) -> str:
+    """``photos/**/*.png`` -> ``photos``: the last folder of a glob pattern before any wildcard."""
+    plain: list[str] = []
+    for part in pattern.parts[:-1]:
+        if any(character in part for character in "*?["):
+            break
+        plain.append(part)
+    return Path(*plain).name if plain else ""
 
 
 def reason_gist(reason: str) -> str:

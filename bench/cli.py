@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 import warnings
 from typing import Any
@@ -16,6 +17,7 @@ from bench.errors import BenchError
 COMMAND_MODULES = [
     "bench.commands.run",
     "bench.commands.merge",
+    "bench.commands.recover",
     "bench.commands.codecs",
     "bench.commands.metrics",
     "bench.commands.datasets",
@@ -46,8 +48,14 @@ def show_warning(
     print(f"bench: warning: {category.__name__}: {' '.join(str(message).split())}", file=sys.stderr)
 
 
+def interrupt(signum: int, frame: Any) -> None:
+    """SIGTERM as Ctrl-C: supervisors and schedulers stop a run by signalling its process."""
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     warnings.showwarning = show_warning
+    signal.signal(signal.SIGTERM, interrupt)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -56,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("bench: interrupted; finished rows are saved, run the same command again to resume", file=sys.stderr)
+        print("bench: interrupted; finished rows are stored and exported, run the same command again to resume", file=sys.stderr)
         return 130
 
 

@@ -20,3 +20,7 @@ MSILLM_WEIGHTS_ENV = "BENCH_MSILLM_WEIGHTS"
 BASELINES_DIR_ENV = "BENCH_BASELINES_DIR"
 #: LPIPS backbones, the default first.
 LPIPS_NETS = ("alex", "squeeze")
+
+#: Seconds a row may take before it is an error (``--row-timeout``): chosen far above any honest
+#: codec here (a Kodak row takes well under a second for classical codecs, seconds for HiFiC on the CPU).
+DEFAULT_ROW_TIMEOUT = 1800.0

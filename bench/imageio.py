@@ -89,6 +89,8 @@ def read_image(path: str | Path) -> np.ndarray:
         raise
     except UnidentifiedImageError:
         raise ImageReadError(f"{path.name}: not an image file Pillow can read") from None
+    except Image.DecompressionBombError as exc:  # not an OSError: named here so that the row names the file
+        raise ImageReadError(f"{path.name}: {exc}") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageReadError(f"{path.name}: unreadable image ({str(exc).splitlines()[0]})") from None
 

@@ -1,11 +1,14 @@
-"""Process helpers shared by every place that starts worker processes: torch threads, dying with the parent."""
+"""Process helpers shared by every place that starts worker processes: torch threads, dying with
+the parent, time limits."""
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
 import threading
 import time
+from typing import Any, Iterator
 
 
 def limit_threads(threads: int) -> None:
@@ -33,3 +36,35 @@ def die_with_parent(parent_pid: int) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+
+
+class TimeLimitExceeded(BaseException):
+    """Raised in the main thread by :func:`time_limit` when its limit passes.
+
+    A ``BaseException``, so that a codec's own ``except Exception`` does not swallow it."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """Raise :class:`TimeLimitExceeded` in the block once ``seconds`` have passed (SIGALRM).
+
+    It interrupts Python code (a loop, a sleep, a torch call when it returns); C code that never
+    returns to the interpreter is only stopped by running it in a worker process that can be
+    killed. A no-op outside the main thread, where no SIGALRM exists, for None, or inside another
+    limit (the outer one holds)."""
+    usable = (seconds is not None and hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
+              and signal.getitimer(signal.ITIMER_REAL)[0] == 0)
+    if not usable:
+        yield
+        return
+
+    def expired(signum: int, frame: Any) -> None:
+        raise TimeLimitExceeded(f"{seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

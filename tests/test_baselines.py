@@ -80,7 +80,7 @@ def test_all_of_baselines_stays_well_under_100_mb():
 
 def test_both_bitstreams_of_a_shipped_sparse_model_decode_to_the_same_image(kodim01_crop):
     checkpoints = {"lo": next((BASELINES / "hific-cpu-sparse-lo").glob("*.pt"))}
-    rans, matrix = (cls("hific-cpu-sparse", checkpoints, "cpu") for cls in (EntropyCodedHiFiC, SparseMatrixHiFiC))
+    rans, matrix = (cls("hific-cpu-sparse", checkpoints) for cls in (EntropyCodedHiFiC, SparseMatrixHiFiC))
     rans_bytes, matrix_bytes = rans.encode(kodim01_crop, "lo"), matrix.encode(kodim01_crop, "lo")
     assert rans_bytes[:2] == b"HF" and matrix_bytes[:2] == b"HS"
     np.testing.assert_array_equal(rans.decode(rans_bytes), matrix.decode(matrix_bytes))

@@ -92,8 +92,9 @@ def test_a_recursive_glob_reads_sub_folders(awkward_folder, tmp_path):
     result = run_bench("run", "--codecs", "jpeg", "--images", str(awkward_folder / "**" / "*.png"), "--settings", "jpeg=50",
                        "--metrics", "psnr", "--jobs", "1", "--out", str(tmp_path / "run"))
     assert result.returncode == 0, result.stderr
-    images = set(pd.read_csv(tmp_path / "run" / "results.csv")["image"])
-    assert {"nested.png", "good0.png", "dot.png"} <= images
+    table = pd.read_csv(tmp_path / "run" / "results.csv")
+    assert {"nested.png", "good0.png", "dot.png"} <= set(table["image"])
+    assert set(table["dataset"]) == {"photos"}  # the folder before the wildcards, not "**"
     assert "gone.png: broken symbolic link" in result.stderr
 
 
@@ -146,3 +147,35 @@ def test_a_missing_file_names_the_path_that_was_tried(tmp_path, monkeypatch):
     with pytest.raises(ImageReadError) as raised:
         read_image("kodim01.png")
     assert str(raised.value) == f"kodim01.png: no such file ({tmp_path / 'kodim01.png'}); check the path and the working folder"
+
+
+def png_header_only(path: Path, width: int, height: int) -> None:
+    """A PNG that announces ``width`` x ``height`` pixels (and holds none): a decompression bomb's header."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b""))
+
+
+def test_a_decompression_bomb_is_an_error_row_naming_the_file(tmp_path):
+    folder = tmp_path / "bombs"
+    folder.mkdir()
+    png_header_only(folder / "bomb.png", 20000, 20000)
+    Image.fromarray(np.full((16, 16, 3), 128, np.uint8)).save(folder / "fine.png")
+    result = run_bench("run", "--codecs", "jpeg", "--images", str(folder), "--settings", "jpeg=50", "--metrics", "psnr",
+                       "--jobs", "1", "--out", str(tmp_path / "run"))
+    assert result.returncode == 0, result.stderr
+    table = pd.read_csv(tmp_path / "run" / "results.csv").set_index("image")
+    assert table.loc["fine.png", "status"] == "ok"
+    assert table.loc["bomb.png", "error"].startswith("bomb.png: Image size (400000000 pixels) exceeds limit")
+
+
+def test_an_empty_metrics_list_is_refused_in_one_line(tmp_path):
+    result = run_bench("run", "--codecs", "jpeg", "--metrics", "", "--limit", "1", "--out", str(tmp_path / "run"))
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("bench: error: metrics: none named; give at least one, such as psnr,ms_ssim "
+                                     "(`all`: every metric that can run here)")

@@ -81,6 +81,9 @@ class Codec:
     def __init__(self, options: Any = None) -> None:
         #: An ``Options`` instance (its defaults when none is given), or None for a codec without options.
         self.options = options if options is not None else (self.Options() if self.Options else None)
+    #: Peak memory of one encode + decode, in bytes per image pixel (``bench/core/memory.py``;
+    #: measured by benchmarks/peak_memory.py, docs/memory.md: JPEG 7, WebP 15).
+    peak_bytes_per_pixel: ClassVar[float] = 16.0
 
     @classmethod
     def instances(cls, options: Any = None) -> dict[str, "Codec"]:

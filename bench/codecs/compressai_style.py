@@ -115,6 +115,8 @@ class CompressAIStyleCodec(Codec):
     """
 
     library: ClassVar[str] = "compressai"
+    #: Networks' activations on the padded image (docs/memory.md; HiFiC measured at 394).
+    peak_bytes_per_pixel: ClassVar[float] = 400.0
     reference_decoder = FreshProcessDecoder()
     file_extension = ".cz"
     #: Images are padded to a multiple of this.

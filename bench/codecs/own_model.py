@@ -20,7 +20,13 @@ DataParallel's ``module.`` prefix; then ``update(force=True)`` builds the entrop
 
 The settings are the checkpoints, named by the file (its name without ``.pth``/``.tar``/``.pt``...)
 or by the mapping's keys, ordered by rate: the real size of one 128 x 128 sample image coded with
-each (measured once per process, on the CPU, when the settings are first asked for).
+each (measured once per process, on the CPU, when the settings are first asked for, each within
+:data:`PROBE_SECONDS`). A checkpoint that cannot be used there (not a checkpoint, one that does not
+fit the class, a pickle ``weights_only`` refuses, arguments the class does not take, a model that
+hangs) is one warning line naming it; its rows become error rows with that reason, placed last in
+the order, and the run's other codecs and checkpoints go on.
+
+The class is imported and run: a model config is as trusted as code.
 """
 from __future__ import annotations
 
@@ -36,14 +42,17 @@ import yaml
 from bench.codecs.base import Codec, CodecUnavailable, Setting
 from bench.codecs.compressai_style import PAD_MULTIPLE, CompressAIStyleCodec
 from bench.codecs.declarations import read_declarations
-from bench.errors import BenchError
+from bench.errors import BenchError, one_line
 from bench.options import option
+from bench.processes import TimeLimitExceeded, time_limit
 
 CHECKPOINT_SUFFIXES = (".pth", ".pt", ".ckpt", ".tar", ".bin")
 #: Keys under which training repositories nest the state dict.
 NESTING_KEYS = ("state_dict", "model", "network")
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 KEYS = {"class", "args", "checkpoints", "pad_multiple"}
+#: Seconds the rate probe of one checkpoint (a 128 x 128 image) may take: minutes below any real model's.
+PROBE_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -188,7 +197,12 @@ def load_state_dict(path: Path) -> dict[str, Any]:
 
 def build_model(spec: ModelSpec, setting: str, device: str) -> Any:
     """The model of one checkpoint: built, weights loaded, tables updated, in eval mode on ``device``."""
-    model = load_class(spec.class_path)(**spec.args)
+    try:
+        model = load_class(spec.class_path)(**spec.args)
+    except (CodecUnavailable, BenchError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - the user's constructor may raise anything
+        raise ValueError(f"{spec.class_path}(**{spec.args}) cannot be built: {one_line(exc)}") from None
     state = load_state_dict(spec.checkpoints[setting])
     try:
         model.load_state_dict(state)
@@ -223,6 +237,8 @@ class OwnModelCodec(CompressAIStyleCodec):
         self.pad_multiple = spec.pad_multiple
         self._models: dict[str, Any] = {}
         self._order: list[str] | None = None
+        #: Setting -> why its checkpoint cannot be used (found by the rate probe).
+        self._unusable: dict[str, str] = {}
 
     @classmethod
     def instances(cls, options: OwnModelOptions | None = None) -> dict[str, Codec]:
@@ -258,6 +274,8 @@ class OwnModelCodec(CompressAIStyleCodec):
 
     def model(self, setting: Setting) -> Any:
         setting = self.parse_setting(str(setting))
+        if setting in self._unusable:
+            raise BenchError(self._unusable[setting])
         if setting not in self._models:
             from bench.device import resolve_device
 
@@ -265,7 +283,10 @@ class OwnModelCodec(CompressAIStyleCodec):
         return self._models[setting]
 
     def _rate_order(self) -> list[str]:
-        """The settings from the fewest bits to the most on a 128 x 128 crop of a sample image (on the CPU)."""
+        """The settings from the fewest bits to the most on a 128 x 128 crop of a sample image (on
+        the CPU), then those whose checkpoint cannot be used (each one warning line)."""
+        import warnings
+
         from bench import resources
         from bench.imageio import read_image
 
@@ -274,5 +295,14 @@ class OwnModelCodec(CompressAIStyleCodec):
         for setting in self.spec.checkpoints:
             probe = OwnModelCodec(self.spec)
             probe.use_device("cpu")
-            sizes[setting] = len(probe.encode(image, setting))
-        return sorted(self.spec.checkpoints, key=lambda setting: (sizes[setting], setting))
+            try:
+                with time_limit(PROBE_SECONDS):
+                    sizes[setting] = len(probe.encode(image, setting))
+            except TimeLimitExceeded:
+                self._unusable[setting] = f"{self.name} checkpoint {setting}: coding a 128 x 128 image took over {PROBE_SECONDS:g} s"
+            except Exception as exc:  # noqa: BLE001 - an unusable checkpoint costs its own rows only
+                reason = str(exc) if isinstance(exc, ValueError) else one_line(exc)  # ValueError: ours, one line
+                self._unusable[setting] = f"{self.name} checkpoint {setting}: {reason}"
+        for reason in self._unusable.values():
+            warnings.warn(f"{reason}; its rows are error rows", stacklevel=2)
+        return sorted(sizes, key=lambda setting: (sizes[setting], setting)) + list(self._unusable)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from bench.commands.options import add_device_argument, add_part_flags, part_options
-from bench.constants import CACHE_DIR_ENV, DATA_DIR_ENV
+from bench.constants import CACHE_DIR_ENV, DATA_DIR_ENV, DEFAULT_ROW_TIMEOUT
 from bench.errors import BenchError
 from bench.metrics.registry import DEFAULT_METRICS
 
@@ -49,6 +49,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--settings", action="append", default=[], metavar="CODEC=V1,V2,...", help="override a codec's settings grid (repeatable)")
     parser.add_argument("--target-bpp", default=None, metavar="B1,B2,...", help="instead of settings grids, pick each codec's setting per image to reach these bpp (codecs with a numeric quality knob)")
     parser.add_argument("--jobs", type=positive_int, default=None, help="worker processes; 1 runs in this process with every core for torch (default: one per core on the CPU, one per GPU with CUDA)")
+    parser.add_argument("--row-timeout", type=positive_float, default=DEFAULT_ROW_TIMEOUT, metavar="SECONDS", help="a task running past this many seconds per row becomes error rows naming the limit, its worker process is replaced and the run goes on (every backend; with --jobs 1 the codec is interrupted in this process)")
+    parser.add_argument("--max-memory", metavar="SIZE", default=None, help="start a job only while the estimated peak memory of the jobs in flight stays within SIZE (16G, 512M); a job that cannot fit alone is an error row (default: the memory available when the run starts; docs/memory.md)")
     add_device_argument(parser)
     parser.add_argument("--save-recon", action="store_true", help="keep reconstructions as PNG under RUN_DIR/recon/<dataset>/<codec>/<point>/")
     parser.add_argument("--save-bitstreams", action="store_true", help="keep each row's bitstream under RUN_DIR/bitstreams/<dataset>/<codec>/<point>/ (image stem + the codec's extension)")
@@ -60,7 +62,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     cluster.add_argument("--scheduler", metavar="ADDRESS", default=None, help="run the jobs on the Dask cluster of this scheduler (tcp://host:port, or a scheduler file); --jobs is then the number of tasks in flight (default: twice the cluster's worker threads)")
     cluster.add_argument("--scheduler-timeout", type=float, default=10.0, metavar="SECONDS", help="give up when the scheduler does not answer within this time")
     cluster.add_argument("--shared-storage", action="store_true", help="workers read the image files from the same paths (default: this machine sends each file's bytes)")
-    cluster.add_argument("--row-timeout", type=float, default=None, metavar="SECONDS", help="a task running past this many seconds per row becomes error rows and its worker is restarted (default: no limit)")
     from bench.codecs.registry import CODECS
     from bench.metrics.registry import METRICS
 
@@ -77,6 +78,17 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} is not >= 1")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{value:g} is not > 0")
     return value
 
 
@@ -288,6 +300,7 @@ def run_command(args: argparse.Namespace) -> int:
     from bench import api
     from bench.codecs.registry import CODECS
     from bench.commands.tables import format_distribution, small_sample_warning
+    from bench.core.memory import parse_size
     from bench.device import resolve_device
     from bench.metrics.registry import METRICS
 
@@ -301,7 +314,8 @@ def run_command(args: argparse.Namespace) -> int:
             result = api.run(
                 args.codecs, dataset=args.dataset, images=args.images, out=args.out, metrics=args.metrics,
                 settings=parse_settings(args.settings), target_bpp=parse_targets(args.target_bpp), device=device,
-                jobs=args.jobs, backend=backend, save_reconstructions=args.save_recon, save_bitstreams=args.save_bitstreams,
+                jobs=args.jobs, backend=backend, row_timeout=args.row_timeout,
+                max_memory=parse_size(args.max_memory) if args.max_memory else None, save_reconstructions=args.save_recon, save_bitstreams=args.save_bitstreams,
                 verify=args.verify, limit=args.limit, shard=shard, retry_errors=args.retry_errors, data_dir=args.data_dir,
                 cache_dir=args.cache_dir, download=not args.no_download, codec_options=codec_parts, metric_options=metric_parts,
                 metadata={"scheduler": args.scheduler, "shard": args.shard},

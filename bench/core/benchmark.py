@@ -54,22 +54,37 @@ def run_benchmark(
     on_start: Callable[[int, int], None] | None = None,
     on_rows: Callable[[Sequence[dict[str, Any]]], None] | None = None,
     backend: "execution.Backend | None" = None,
+    row_timeout: float | None = execution.DEFAULT_ROW_TIMEOUT,
+    max_memory: int | None = None,
 ) -> BenchmarkResult:
     """Run ``plan`` into the run directory ``out`` and export its tables.
 
     ``jobs`` (worker processes on this machine) defaults to
     :func:`bench.core.execution.default_jobs` for the plan's device; ``backend`` runs the tasks
-    elsewhere instead (e.g. :class:`bench.core.cluster.DaskBackend`). ``cache_dir`` holds the
+    elsewhere instead (e.g. :class:`bench.core.cluster.DaskBackend`, which has its own
+    ``row_timeout``). ``row_timeout``: seconds a row of a local run may take before it is an
+    error row (None: no limit). ``max_memory``: bytes the local tasks in flight may need together
+    by their estimates (default: the memory available; ``bench/core/memory.py``). ``cache_dir`` holds the
     reference features of distribution metrics (default: the download cache); ``metadata`` adds
     facts to this invocation's record; ``on_start(total, pending)`` and ``on_rows(rows)`` report
     progress.
     """
+    from bench.core.storage_faults import storage_errors
+
+    run_dir = out if isinstance(out, RunDir) else RunDir(out)
+    if backend is None:
+        jobs = jobs or execution.default_jobs(plan.device)
+        backend = execution.local_backend(jobs, row_timeout, max_memory)
+    with storage_errors(run_dir.path):
+        return _run(plan, run_dir, jobs, retry_errors, cache_dir, metadata, on_start, on_rows, backend)
+
+
+def _run(plan: RunPlan, run_dir: RunDir, jobs: int | None, retry_errors: bool, cache_dir: Any, metadata: dict[str, Any] | None,
+         on_start: Any, on_rows: Any, backend: "execution.Backend") -> BenchmarkResult:
     from bench import datasets
     from bench.core import distribution
 
-    run_dir = out if isinstance(out, RunDir) else RunDir(out)
     run_dir.create()
-    jobs = jobs or (None if backend is not None else execution.default_jobs(plan.device))
     codecs, metrics = plan.codecs, plan.metrics
     libraries = [codec.library for codec in codecs.values()] + [metric.library for metric in metrics if metric.library]
     record = run_metadata(libraries)
@@ -90,8 +105,12 @@ def run_benchmark(
     table = None
     with run_dir.open_store() as store:
         invocation = store.record_invocation(record)
-        execution.execute(plan, store, run_dir, backend or execution.local_backend(jobs or 1), retry_errors, on_rows, on_start)
-        complexity = _measure_complexity(plan, run_dir)
+        try:
+            execution.execute(plan, store, run_dir, backend, retry_errors, on_rows, on_start)
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM (the workers are gone): export what is stored, then stop
+            run_dir.write_results(store, metric_columns)
+            raise
+        complexity = _measure_complexity(plan, run_dir, backend.row_timeout)
         record["finished"] = now()
         store.update_invocation(invocation, record)
         row_count = run_dir.write_results(store, metric_columns)
@@ -102,7 +121,7 @@ def run_benchmark(
     return BenchmarkResult(run_dir, row_count, table, metric_columns, complexity)
 
 
-def _measure_complexity(plan: RunPlan, run_dir: RunDir) -> Any:
+def _measure_complexity(plan: RunPlan, run_dir: RunDir, row_timeout: float | None) -> Any:
     """The learned codecs' complexity figures (``bench/codecs/complexity.py``) on the run's first readable image,
     for the operating points ``complexity.csv`` lacks; here, after the timed work, once per point."""
     from bench.core.complexity import complexity_rows
@@ -111,4 +130,5 @@ def _measure_complexity(plan: RunPlan, run_dir: RunDir) -> Any:
     done = set() if existing is None else set(zip(existing["codec"], existing["point"].astype(str)))
     points = {name: plan.points(name) for name in plan.codecs}
     device = plan.device if plan.device != "auto" else "cpu"
-    return run_dir.write_complexity(complexity_rows(plan.codecs, points, [image.path for image in plan.images], device, done))
+    return run_dir.write_complexity(complexity_rows(plan.codecs, points, [image.path for image in plan.images], device, done,
+                                                   row_timeout))

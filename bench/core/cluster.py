@@ -255,12 +255,13 @@ class DaskBackend(Backend):
             except KilledWorker as exc:
                 raise TaskCrashed(f"Dask worker died while running it, on every retry ({one_line(exc)})", final=True) from None
 
-    def abandon(self, handle: Any) -> None:
+    def abandon(self, handle: Any) -> bool:
         worker = self._worker_of(handle)
         handle.cancel()
         self.in_flight.discard(handle)
         if worker:
             self.client.restart_workers([worker], raise_for_error=False)
+        return False  # only that worker is restarted; Dask reschedules what else it held
 
     def stop(self) -> None:
         for future in [*getattr(self, "in_flight", ()), *([self.state] if hasattr(self, "state") else [])]:

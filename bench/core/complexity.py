@@ -7,11 +7,14 @@ from typing import Any
 
 
 def complexity_rows(codecs: dict[str, Any], points: dict[str, list[Any]], image_paths: list[Any], device: str,
-                    done: set[tuple[str, str]] = frozenset()) -> list[dict[str, Any]]:
+                    done: set[tuple[str, str]] = frozenset(), row_timeout: float | None = None) -> list[dict[str, Any]]:
     """One row per learned codec and operating point not in ``done`` ((codec, point label) pairs),
-    measured on the first of ``image_paths`` that reads; a failure is a row with ``complexity_error``.
-    Codecs without networks (whose ``complexity`` gives None) get no row."""
+    measured on the first of ``image_paths`` that reads; a failure, or a measurement past
+    ``row_timeout`` seconds, is a row with ``complexity_error``. Codecs without networks (whose
+    ``complexity`` gives None) get no row."""
     from bench.codecs.base import Codec
+    from bench.core.execution import timeout_reason
+    from bench.processes import TimeLimitExceeded, time_limit
     from bench.errors import one_line
 
     learned = {name: codec for name, codec in codecs.items() if type(codec).complexity is not Codec.complexity}
@@ -29,7 +32,10 @@ def complexity_rows(codecs: dict[str, Any], points: dict[str, list[Any]], image_
                                "width": image.shape[1], "height": image.shape[0], "device": device}
         try:
             codec.use_device(device)
-            row.update(codec.complexity(image, point.setting))
+            with time_limit(row_timeout):
+                row.update(codec.complexity(image, point.setting))
+        except TimeLimitExceeded:
+            row["complexity_error"] = timeout_reason(row_timeout or 0, restarted=False)
         except Exception as exc:  # noqa: BLE001 - a figure that cannot be measured must not lose the run
             row["complexity_error"] = one_line(exc)
         rows.append(row)

@@ -8,15 +8,18 @@ process), and handles what can go wrong the same way for every backend:
 * **a worker that dies** (a codec that crashes its process): the task that was alone in flight
   is run again, and after :data:`MAX_CRASHES` deaths its jobs become error rows; when several
   tasks were in flight, each is run again alone first, so that a crash is surely its own;
-* **a task past its time limit** (``row_timeout`` seconds per row, where the backend supports
-  it): error rows, and its worker is restarted.
+* **a task past its time limit** (``row_timeout`` seconds per row, :data:`DEFAULT_ROW_TIMEOUT`
+  unless set, on every backend): error rows naming the limit; a worker process running it is
+  killed and replaced (the other tasks in flight on a local pool run again), in this process it
+  is interrupted (:func:`~bench.processes.time_limit`).
 
 Backends: :class:`InProcess` (``--jobs 1``: this process, every core for torch),
 :class:`LocalPool` (worker processes on this machine) and ``cluster.DaskBackend`` (a Dask
 cluster). Devices and processes: on the CPU each of ``jobs`` local workers gets
 ``cores // jobs`` torch threads; with CUDA, workers take the visible GPUs in turn (one per GPU by
 default, see :func:`default_jobs`); CUDA is never initialised here, so workers can be forked.
-Workers die with this process, however it dies.
+Workers die with this process, however it dies, and :meth:`Backend.stop` kills them, so that
+an interrupted run leaves no process behind.
 """
 from __future__ import annotations
 
@@ -28,14 +31,22 @@ import sys
 import time
 from typing import Any, Callable, Iterable, Sequence
 
+from bench.constants import DEFAULT_ROW_TIMEOUT
 from bench.core.measure import error_rows, measure_task
+from bench.core.memory import available_memory, task_bytes, too_big_reason
 from bench.core.plan import JOBS_PER_TASK, Job, RunPlan, iter_pending_jobs, make_tasks
-from bench.processes import die_with_parent, limit_threads
 from bench.core.rows import Measured
 from bench.errors import one_line
+from bench.processes import TimeLimitExceeded, die_with_parent, limit_threads, time_limit
 
 #: A task that killed its worker this many times, alone in flight, is recorded as crashed.
 MAX_CRASHES = 2
+
+
+def timeout_reason(limit: float, restarted: bool) -> str:
+    """The error of the rows of a task that ran past ``limit`` seconds per row."""
+    worker = "; its worker process was replaced" if restarted else ""
+    return f"ran past the per-row limit of {limit:g} s (--row-timeout){worker}"
 
 
 class TaskCrashed(Exception):
@@ -55,6 +66,8 @@ class Backend:
     jobs_per_task: int = JOBS_PER_TASK
     #: Seconds a task may run per row before it becomes error rows; None: no limit.
     row_timeout: float | None = None
+    #: Bytes the tasks in flight may need together by their estimates (``bench/core/memory.py``); None: no admission.
+    max_memory: int | None = None
 
     def start(self, plan: RunPlan) -> None:
         self.plan = plan
@@ -75,8 +88,10 @@ class Backend:
         """The rows of a finished task; :class:`TaskCrashed` when its process died."""
         raise NotImplementedError
 
-    def abandon(self, handle: Any) -> None:
-        """Stop a task that ran past its limit (and restart the worker running it)."""
+    def abandon(self, handle: Any) -> bool:
+        """Stop a task that ran past its limit (and restart the worker running it); True when
+        every other task in flight was lost with it (the loop runs them again)."""
+        return False
 
     def reset(self) -> None:
         """Start afresh after a worker died (the tasks in flight are forgotten)."""
@@ -86,7 +101,11 @@ class Backend:
 
 
 class InProcess(Backend):
-    """In this process, one task at a time, with every core for torch (its default)."""
+    """In this process, one task at a time, with every core for torch (its default); a task past
+    its limit is interrupted (SIGALRM, see :func:`~bench.processes.time_limit`)."""
+
+    def __init__(self, row_timeout: float | None = DEFAULT_ROW_TIMEOUT, max_memory: int | None = None) -> None:
+        self.row_timeout, self.max_memory = row_timeout, max_memory
 
     def start(self, plan: RunPlan) -> None:
         super().start(plan)
@@ -95,11 +114,18 @@ class InProcess(Backend):
 
     def submit(self, task: list[Job]) -> Any:
         handle = len(self.results)
-        self.results[handle] = measure_task(task, self.plan)
+        try:
+            with time_limit(self.row_timeout * len(task) if self.row_timeout is not None else None):
+                self.results[handle] = measure_task(task, self.plan)
+        except TimeLimitExceeded:
+            self.results[handle] = error_rows(task, self.plan.codecs, timeout_reason(self.row_timeout or 0, restarted=False))
         return handle
 
     def wait(self, handles: list[Any], timeout: float | None) -> set[Any]:
         return set(handles)
+
+    def abandon(self, handle: Any) -> bool:  # never overdue: submit returns when the limit passes
+        return False
 
     def collect(self, handle: Any) -> list[Measured]:
         return self.results.pop(handle)
@@ -126,10 +152,12 @@ def _pool_task(task: list[Job]) -> list[Measured]:
 
 class LocalPool(Backend):
     """``jobs`` worker processes on this machine (a process pool; a dead worker breaks the pool,
-    and the next task starts a fresh one)."""
+    and the next task starts a fresh one). A task past its limit kills the pool's workers (the
+    executor cannot kill one); the other tasks in flight run again on fresh ones."""
 
-    def __init__(self, jobs: int) -> None:
+    def __init__(self, jobs: int, row_timeout: float | None = DEFAULT_ROW_TIMEOUT, max_memory: int | None = None) -> None:
         self.jobs = jobs
+        self.row_timeout, self.max_memory = row_timeout, max_memory
         self.pool: futures.ProcessPoolExecutor | None = None
 
     def window(self) -> int:
@@ -157,15 +185,28 @@ class LocalPool(Backend):
         try:
             return handle.result()
         except futures.process.BrokenProcessPool as exc:
-            raise TaskCrashed(f"worker process died ({one_line(exc)}); the codec may have crashed") from None
+            raise TaskCrashed(f"worker process died ({one_line(exc)}); the codec crashed, or the kernel killed it "
+                              "for memory (see --max-memory)") from None
+
+    def abandon(self, handle: Any) -> bool:
+        self.stop()
+        return True
 
     def reset(self) -> None:
         self.stop()
 
     def stop(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=False, cancel_futures=True)
-            self.pool = None
+        """Kill the workers (idle ones lose nothing; a stuck one would keep this process from
+        exiting, as the executor joins its workers at exit) and forget the pool."""
+        pool, self.pool = self.pool, None
+        if pool is None:
+            return
+        processes = list((pool._processes or {}).values())  # the executor has no public handle on them
+        for process in processes:
+            process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.join(5)
 
 
 def execute(
@@ -194,7 +235,7 @@ def execute(
         on_start(plan.job_count(), pending)
     tasks = make_tasks(iter_pending_jobs(plan, store, run_dir, retry_errors), backend.jobs_per_task)
     if isinstance(backend, LocalPool) and task_count <= 1:
-        backend = InProcess()  # no pool to start for one task
+        backend = InProcess(backend.row_timeout, backend.max_memory)  # no pool to start for one task
 
     def finish(records: list[Measured]) -> None:
         for record in records:
@@ -215,6 +256,14 @@ def run_tasks(plan: RunPlan, tasks: Iterable[list[Job]], backend: Backend, finis
     suspects: collections.deque[list[Job]] = collections.deque()
     crashes: collections.Counter = collections.Counter()
     in_flight: dict[Any, tuple[list[Job], float]] = {}
+    def estimate(task: list[Job]) -> int:
+        """A task's estimated peak memory (bench/core/memory.py; its image sizes are cached there)."""
+        return task_bytes(task, plan) if backend.max_memory is not None else 0
+
+    def admissible(task: list[Job]) -> bool:
+        """Whether ``task`` fits beside the tasks in flight (a task alone always starts)."""
+        held = sum(estimate(other) for other, _ in in_flight.values())
+        return not in_flight or backend.max_memory is None or held + estimate(task) <= backend.max_memory
 
     def crashed(task: list[Job], crash: TaskCrashed, alone: bool) -> None:
         if crash.final:
@@ -247,6 +296,12 @@ def run_tasks(plan: RunPlan, tasks: Iterable[list[Job]], backend: Backend, finis
                     submit(suspects.popleft())
             else:
                 while queue and len(in_flight) < backend.window():
+                    if backend.max_memory is not None and estimate(queue.next) > backend.max_memory:
+                        task = queue.take()
+                        finish(error_rows(task, plan.codecs, too_big_reason(estimate(task), backend.max_memory)))
+                        continue
+                    if not admissible(queue.next):
+                        break
                     submit(queue.take())
             if not in_flight:
                 continue
@@ -261,39 +316,54 @@ def run_tasks(plan: RunPlan, tasks: Iterable[list[Job]], backend: Backend, finis
                     crashed(task, crash, alone)
                     continue
                 finish(records)
-            _stop_overdue(backend, in_flight, finish, plan)
+            queue.put_back(_stop_overdue(backend, in_flight, finish, plan))
     finally:
         backend.stop()
 
 
 class _Lookahead:
-    """An iterator that says whether it has another item (``bool``) before it is taken."""
+    """The tasks to run, taken one by one from an iterator, with the next one in view (``next``) and
+    a way to run tasks again first (:meth:`put_back`): tasks stopped beside an overdue one."""
 
     def __init__(self, items: Iterable[Any]) -> None:
         self.items = iter(items)
-        self.next = next(self.items, _END)
+        self.again: collections.deque[Any] = collections.deque()
+        self.upcoming = next(self.items, _END)
 
     def __bool__(self) -> bool:
-        return self.next is not _END
+        return bool(self.again) or self.upcoming is not _END
+
+    @property
+    def next(self) -> Any:
+        return self.again[0] if self.again else self.upcoming
 
     def take(self) -> Any:
-        item, self.next = self.next, next(self.items, _END)
+        if self.again:
+            return self.again.popleft()
+        item, self.upcoming = self.upcoming, next(self.items, _END)
         return item
+
+    def put_back(self, items: Sequence[Any]) -> None:
+        self.again.extendleft(reversed(items))
 
 
 _END = object()
 
 
-def _stop_overdue(backend: Backend, in_flight: dict[Any, tuple[list[Job], float]], finish: Callable, plan: RunPlan) -> None:
+def _stop_overdue(backend: Backend, in_flight: dict[Any, tuple[list[Job], float]], finish: Callable, plan: RunPlan) -> list[list[Job]]:
+    """Error rows for the tasks past their limit; the other tasks in flight lost with them, to run again."""
     if backend.row_timeout is None:
-        return
+        return []
     now = time.monotonic()
+    lost: list[list[Job]] = []
     for handle, (task, started) in list(in_flight.items()):
-        if now - started > backend.row_timeout * len(task):
+        if handle in in_flight and now - started > backend.row_timeout * len(task):
             in_flight.pop(handle)
-            backend.abandon(handle)
-            finish(error_rows(task, plan.codecs, f"ran past the per-row limit of {backend.row_timeout:g} s (--row-timeout); "
-                                                 "its worker was restarted"))
+            if backend.abandon(handle):
+                lost.extend(other for other, _ in in_flight.values())
+                in_flight.clear()
+            finish(error_rows(task, plan.codecs, timeout_reason(backend.row_timeout, restarted=True)))
+    return lost
 
 
 def worker_devices(device: str) -> list[str]:
@@ -323,9 +393,12 @@ def threads_per_worker(jobs: int) -> int:
     return max(1, (os.cpu_count() or 1) // jobs)
 
 
-def local_backend(jobs: int) -> Backend:
-    """This process for one job, else a pool of ``jobs`` worker processes."""
-    return InProcess() if jobs <= 1 else LocalPool(jobs)
+def local_backend(jobs: int, row_timeout: float | None = DEFAULT_ROW_TIMEOUT, max_memory: int | None = None) -> Backend:
+    """This process for one job, else a pool of ``jobs`` worker processes; ``row_timeout``: seconds
+    per row (None: no limit); ``max_memory``: bytes the tasks in flight may need together (None:
+    the memory available now)."""
+    budget = max_memory if max_memory is not None else available_memory()
+    return InProcess(row_timeout, budget) if jobs <= 1 else LocalPool(jobs, row_timeout, budget)
 
 
 def _start_method() -> str:

@@ -27,7 +27,7 @@ from bench.core.plan import Job, RunPlan
 from bench.core.plausibility import image_checks
 from bench.core.rows import Measured
 from bench.core.rundir import RunDir
-from bench.errors import one_line
+from bench.errors import BenchError, one_line
 from bench.imageio import ImageReadError, read_image_with_notes, warning_notes
 from bench.metrics.base import Metric
 
@@ -91,7 +91,7 @@ def measure_job(job: Job, codec: Codec, metrics: Sequence[Metric], plan: RunPlan
         warnings.simplefilter("always")
         try:
             _measure(job, codec, metrics, plan, measured)
-        except ImageReadError as exc:
+        except (ImageReadError, BenchError) as exc:  # already one line that says what is wrong
             measured.row.update(status="error", error=str(exc))
         except Exception as exc:  # noqa: BLE001 - one failing job must not stop the run
             measured.row.update(status="error", error=one_line(exc))

@@ -50,6 +50,18 @@ RERUN = "run the same `bench run` command again to re-export it"
 T = TypeVar("T")
 
 
+def check_writable_place(folder: Path) -> None:
+    """Refuse, before any work, a run folder that cannot be created or written (its nearest existing
+    ancestor is not writable)."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing.is_dir() and not os.access(existing, os.W_OK | os.X_OK):
+        what = "the run folder is not writable" if existing == folder else f"cannot be made: {existing} is not writable"
+        raise RunDirError(f"--out {folder}: {what}; make it writable (chmod u+w, or a file system mounted read-write) "
+                          "or give another --out")
+
+
 class RunDirError(BenchError):
     """A run directory that cannot be read or written, with a one-line reason and a fix."""
 
@@ -80,9 +92,10 @@ class RunDir:
     # -- writer side ---------------------------------------------------------------------
 
     def check_writable(self) -> None:
-        """Refuse a path that is a file (before any work, so that nothing is lost)."""
+        """Refuse a path that is a file, or a place that cannot be written (before any work, so that nothing is lost)."""
         if self.path.exists() and not self.path.is_dir():
             raise RunDirError(f"--out {self.path} is a file; give a run directory (new, or an earlier run's to resume)")
+        check_writable_place(self.path)
 
     def create(self) -> None:
         """Make the folder, or reuse it to resume."""

@@ -88,6 +88,16 @@ CREATE TABLE IF NOT EXISTS distribution_cache (
 """
 
 
+#: SQLite's words for a disk without room and a place that cannot be written (its messages carry no errno).
+SQLITE_FULL = ("disk i/o error", "database or disk is full", "file is too large")
+SQLITE_UNWRITABLE = ("readonly database", "unable to open database file")
+
+
+def is_storage_fault(exc: sqlite3.DatabaseError) -> bool:
+    """Whether SQLite failed for want of room or of write access (not for a damaged file)."""
+    return any(words in str(exc).lower() for words in SQLITE_FULL + SQLITE_UNWRITABLE)
+
+
 class ResultStore:
     """A run directory's SQLite database of result rows.
 
@@ -108,8 +118,11 @@ class ResultStore:
             self.connection.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
             self.connection.close()
+            if is_storage_fault(exc):  # not the file's fault: bench.core.storage_faults says what to do
+                raise
             raise BenchError(
-                f"{self.path} is not a readable results database ({exc}); move it away to start the run afresh"
+                f"{self.path} is not a readable results database ({exc}); `bench recover {self.path.parent}` rebuilds it "
+                "from what it still reads and the exports, or move it away to start the run afresh"
             ) from None
 
     def close(self) -> None:
@@ -247,3 +260,44 @@ def _upgrade_schema(connection: sqlite3.Connection) -> None:
         if "setting" in columns and "point" not in columns:
             with connection:
                 connection.execute(f"ALTER TABLE {table} RENAME COLUMN setting TO point")
+
+
+def salvage(path: str | Path) -> tuple[list[Measured], list[tuple[Any, ...]], list[str]]:
+    """What a damaged store still reads, row by row: (records with their signatures, feature rows,
+    invocation metadata texts). A row on a damaged page is skipped, not the table."""
+    connection = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True)
+    try:
+        records = [_record(text) for (text,) in _readable(connection, "results", "row")]
+        features = _readable(connection, "features", "dataset, image, codec, point, feature_key, array")
+        invocations = [text for (text,) in _readable(connection, "invocations", "metadata")]
+    finally:
+        connection.close()
+    return records, features, invocations
+
+
+def _readable(connection: sqlite3.Connection, table: str, columns: str) -> list[tuple[Any, ...]]:
+    """The rows of ``table`` that can be read, one rowid at a time past the first failure."""
+    try:
+        return list(connection.execute(f"SELECT {columns} FROM {table}"))
+    except sqlite3.DatabaseError:
+        pass
+    try:
+        (last,) = connection.execute(f"SELECT max(rowid) FROM {table}").fetchone()
+    except sqlite3.DatabaseError:
+        return []
+    rows = []
+    for rowid in range(1, (last or 0) + 1):
+        try:
+            rows.extend(connection.execute(f"SELECT {columns} FROM {table} WHERE rowid = ?", (rowid,)))
+        except sqlite3.DatabaseError:
+            continue
+    return rows
+
+
+def rebuild(path: str | Path, records: Iterable[Measured], features: Iterable[tuple[Any, ...]], invocations: Iterable[str]) -> None:
+    """A new store at ``path`` (which must not exist) holding ``records``, ``features`` and ``invocations``."""
+    with ResultStore(path) as store:
+        store.write(records)
+        with store.connection:
+            store.connection.executemany("INSERT OR REPLACE INTO features VALUES (?, ?, ?, ?, ?, ?)", list(features))
+            store.connection.executemany("INSERT INTO invocations (metadata) VALUES (?)", [(text,) for text in invocations])

@@ -74,6 +74,8 @@ class Metric:
     Options: ClassVar[type | None] = None
     #: The torch device of its networks: ``auto`` until the run gives one (:meth:`use_device`).
     device: str = AUTO
+    #: Peak memory of measuring one row, in bytes per image pixel (``bench/core/memory.py``, docs/memory.md).
+    peak_bytes_per_pixel: ClassVar[float] = 32.0
 
     def __init__(self, options: Any = None) -> None:
         self.options = options if options is not None else (self.Options() if self.Options else None)

@@ -46,6 +46,11 @@ class PlotData:
     log_x: bool
 
 
+def _text(text: str) -> str:
+    """Text for plotly, escaped: plotly reads a few HTML tags and ``&lt; &gt; &amp;``, but shows ``&quot;`` as is."""
+    return html.escape(text, quote=False)
+
+
 def axis_label(quantity: Quantity) -> str:
     """The label with its unit once ("MS-SSIM (dB)" already names its unit) and its direction."""
     unit = f" [{quantity.unit}]" if quantity.unit and f"({quantity.unit})" not in quantity.label else ""
@@ -60,9 +65,9 @@ def _marker(style: Style) -> dict[str, Any]:
 def _layout(title: str, x_axis: dict[str, Any], y_title: str, height: int, **legend: Any) -> dict[str, Any]:
     """The plotly layout both figures share: the legend outside the plotting area, so that it never covers a curve."""
     return {
-        "title": {"text": html.escape(title), "font": {"size": 14}},
+        "title": {"text": _text(title), "font": {"size": 14}},
         "xaxis": {**x_axis, "gridcolor": "#e5e5e5"},
-        "yaxis": {"title": {"text": html.escape(y_title)}, "gridcolor": "#e5e5e5"},
+        "yaxis": {"title": {"text": _text(y_title)}, "gridcolor": "#e5e5e5"},
         "legend": {"x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top", "font": {"size": 11}, **legend},
         "margin": {"l": 70, "r": 10, "t": 40, "b": 50}, "hovermode": "closest", "plot_bgcolor": "white",
         "height": height,
@@ -98,15 +103,15 @@ def plot_data(run: RunData, quantity: Quantity, published: list[PublishedSource]
 
 def _hover(series: Series, quantity: Quantity) -> str:
     unit = f" {quantity.unit}" if quantity.unit else ""
-    return (f"<b>{html.escape(series.name)}</b><br>point %{{customdata}}<br>%{{x:.4f}} bpp<br>"
-            f"{html.escape(quantity.label)} %{{y:.4g}}{html.escape(unit)}<extra></extra>")
+    return (f"<b>{_text(series.name)}</b><br>point %{{customdata}}<br>%{{x:.4f}} bpp<br>"
+            f"{_text(quantity.label)} %{{y:.4g}}{_text(unit)}<extra></extra>")
 
 
 def interactive_figure(data: PlotData) -> dict[str, Any]:
     """The plot as plotly.js JSON (``data``, ``layout``); band traces start hidden."""
     traces: list[dict[str, Any]] = []
     for series in data.measured:
-        name = html.escape(series.name)
+        name = _text(series.name)
         if series.spread:
             upper = [v + s for v, s in zip(series.value, series.spread)]
             lower = [v - s for v, s in zip(series.value, series.spread)]
@@ -117,16 +122,16 @@ def interactive_figure(data: PlotData) -> dict[str, Any]:
             })
         traces.append({
             "type": "scatter", "mode": "lines+markers", "name": name, "legendgroup": name, "x": series.bpp, "y": series.value,
-            "customdata": [html.escape(point) for point in series.points], "hovertemplate": _hover(series, data.quantity),
+            "customdata": [_text(point) for point in series.points], "hovertemplate": _hover(series, data.quantity),
             "line": {"color": series.style.color, "dash": series.style.dash, "width": 2},
             "marker": _marker(series.style),
         })
     for series in data.published:
-        name = html.escape(series.name)
+        name = _text(series.name)
         traces.append({
             "type": "scatter", "mode": "lines+markers", "name": name, "legendgroup": "published",
             "legendgrouptitle": {"text": "published"}, "x": series.bpp, "y": series.value,
-            "customdata": [html.escape(point) for point in series.points] or None, "hovertemplate": _hover(series, data.quantity),
+            "customdata": [_text(point) for point in series.points] or None, "hovertemplate": _hover(series, data.quantity),
             "line": {"color": series.style.color, "dash": series.style.dash, "width": 1.5},
             "marker": {"symbol": f"{series.style.symbol}-open", "size": 8, "color": series.style.color},
         })
@@ -149,12 +154,12 @@ def decode_time_figure(run: RunData, quantity: Quantity) -> dict[str, Any] | Non
                                           bpp=("bpp", "mean")).dropna().sort_values("bpp")
         if means.empty:
             continue
-        name, style = html.escape(codec), styles[codec]
+        name, style = _text(codec), styles[codec]
         traces.append({
             "type": "scatter", "mode": "lines+markers", "name": name, "x": means["seconds"].tolist(), "y": means["value"].tolist(),
-            "customdata": [[html.escape(str(point)), bpp] for point, bpp in zip(means.index, means["bpp"])],
+            "customdata": [[_text(str(point)), bpp] for point, bpp in zip(means.index, means["bpp"])],
             "hovertemplate": f"<b>{name}</b><br>point %{{customdata[0]}} (%{{customdata[1]:.3f}} bpp)<br>"
-                             f"decode %{{x:.3g}} s<br>{html.escape(quantity.label)} %{{y:.4g}}<extra></extra>",
+                             f"decode %{{x:.3g}} s<br>{_text(quantity.label)} %{{y:.4g}}<extra></extra>",
             "line": {"color": style.color, "dash": style.dash, "width": 1.5},
             "marker": _marker(style),
         })

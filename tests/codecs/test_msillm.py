@@ -17,7 +17,7 @@ import torch
 from PIL import Image
 
 from bench.codecs.base import CodecUnavailable, bits_per_pixel
-from bench.codecs.compressai_style import unpack
+from bench.codecs.compressai_style import setting_id, unpack
 from bench.codecs.msillm import MSILLM, MSILLMOptions, checkpoint_name
 from bench.codecs.registry import CODECS, all_codecs
 from bench.errors import BenchError
@@ -54,7 +54,7 @@ def test_the_bytes_are_neuralcompressions_and_the_image_within_one_grey_level(ca
     image = np.asarray(Image.open(RECORDING / f"{case}_image.png"))
     bitstream = codec.encode(image, 3)
     setting, height, width, shape, strings = unpack(bitstream)
-    assert (setting, height, width) == ("3", facts["height"], facts["width"])
+    assert (setting, height, width) == (setting_id("3"), facts["height"], facts["width"])
     assert [s[0].hex() for s in strings] == facts["latent_strings"] + facts["hyper_latent_strings"]
     assert [4 * 16 * side for side in shape] == facts["padded_size"]
     decoded = pickle.loads(pickle.dumps(codec)).decode(bitstream)  # a decoder that never saw the encoder's model

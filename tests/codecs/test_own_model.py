@@ -193,3 +193,64 @@ def test_two_models_of_one_name_are_refused(my_models):
     spec = f"mine={{class: mymodels:TinyFactorized, checkpoints: {my_models / 'ckpts'}}}"
     with pytest.raises(BenchError, match="model 'mine' is declared twice"):
         OwnModelCodec.instances(OwnModelOptions(models=(spec, spec)))
+
+
+class RunsCode:
+    """Pickled into a checkpoint: unpickling it would run code, which weights_only refuses."""
+
+    def __reduce__(self):
+        return (print, ("this checkpoint ran code",))
+
+
+def test_unusable_checkpoints_and_arguments_cost_their_own_rows_with_one_line_each(my_models, kodak_dir, tmp_path):
+    import mymodels
+
+    folder = my_models / "ckpts"
+    (folder / "text.pth").write_text("root:x:0:0:root:/root:/bin/bash\n")  # not a checkpoint at all
+    torch.save({"state_dict": {"weights": RunsCode()}}, folder / "unsafe.pth")
+    torch.save(mymodels.TinyFactorized(N=4).state_dict(), folder / "unfitting.pth")
+    config = my_models / "models.yaml"
+    config.write_text(textwrap.dedent("""\
+        models:
+          mine:
+            class: mymodels:TinyFactorized
+            args: {N: 8}
+            checkpoints: {good: ckpts/bare.pth.tar, text: ckpts/text.pth, unsafe: ckpts/unsafe.pth, unfitting: ckpts/unfitting.pth}
+            pad_multiple: 4
+          wrong-args:
+            class: mymodels:TinyFactorized
+            args: {channels: 8}
+            checkpoints: ckpts/bare.pth.tar
+    """))
+    run = tmp_path / "run"
+    result = run_bench("run", "--codecs", "mine,wrong-args,jpeg", "--model-config", str(config), "--images", str(kodak_dir / "kodim01.png"),
+                       "--metrics", "psnr", "--settings", "jpeg=50", "--jobs", "1", "--out", str(run), PYTHONPATH=str(my_models))
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "this checkpoint ran code" not in result.stdout + result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("bench: warning:")]
+    assert len(warnings) == 4, result.stderr
+    table = pd.read_csv(run / "results.csv").set_index(["codec", "point"])
+    assert table.loc[("jpeg", "50"), "status"] == "ok" and table.loc[("mine", "good"), "status"] == "ok"
+    errors = table["error"].fillna("")
+    assert errors[("mine", "text")].startswith("mine checkpoint text: ") and "weights_only=True" in errors[("mine", "text")]
+    assert errors[("mine", "unsafe")].startswith("mine checkpoint unsafe: ") and "weights_only=True" in errors[("mine", "unsafe")]
+    assert "does not fit mymodels:TinyFactorized" in errors[("mine", "unfitting")]
+    assert "cannot be built: " in errors[("wrong-args", "bare")] and "channels" in errors[("wrong-args", "bare")]
+    assert (table.drop([("jpeg", "50"), ("mine", "good")])["status"] == "error").all()
+
+
+def test_a_model_that_hangs_in_the_rate_probe_costs_its_rows_not_the_run(my_models, monkeypatch):
+    import time
+
+    import mymodels
+    from bench.codecs import own_model
+
+    monkeypatch.setattr(mymodels.TinyFactorized, "compress", lambda self, x: time.sleep(3600))
+    monkeypatch.setattr(own_model, "PROBE_SECONDS", 1.0)
+    codec = model_codec(my_models)
+    started = time.monotonic()
+    with pytest.warns(UserWarning, match="took over 1 s"):
+        assert codec.settings == sorted(LAYOUTS)  # every checkpoint unusable: the folder's order
+    assert time.monotonic() - started < 30
+    with pytest.raises(BenchError, match="mine checkpoint bare: coding a 128 x 128 image took over 1 s"):
+        codec.prepare("bare")

@@ -98,3 +98,22 @@ def test_timings_are_the_median_of_the_repeats_with_their_range():
     # Sleeps last at least as long as asked, and a loaded machine adds a little: 20 ms of slack.
     assert 0.03 <= figures["encode_seconds"] < 0.05
     assert 0.08 - 0.02 <= figures["encode_seconds_spread"] < 0.08 + 0.02
+
+
+def test_a_complexity_measurement_past_the_row_limit_is_a_row_with_the_reason(kodak_dir):
+    import time
+
+    from bench.codecs.jpeg import JPEG
+    from bench.core.complexity import complexity_rows
+    from bench.core.points import OperatingPoint
+
+    class Stuck(JPEG):
+        name = "stuck"
+
+        def complexity(self, image, setting):  # a learned codec's figures whose measurement hangs
+            time.sleep(3600)
+
+    started = time.monotonic()
+    rows = complexity_rows({"stuck": Stuck()}, {"stuck": [OperatingPoint(50)]}, [kodak_dir / "kodim01.png"], "cpu", row_timeout=1)
+    assert time.monotonic() - started < 20
+    assert [row["complexity_error"] for row in rows] == ["ran past the per-row limit of 1 s (--row-timeout)"]

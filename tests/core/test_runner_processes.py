@@ -112,3 +112,97 @@ def test_workers_end_when_their_parent_is_killed(tmp_path):
             os.killpg(process.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+class HangingJPEG(JPEG):
+    """JPEG whose encode never returns at setting 7 (a stuck codec)."""
+
+    name = "hanging"
+
+    def encode(self, image, setting):
+        if setting == 7:
+            time.sleep(3600)
+        return super().encode(image, setting)
+
+
+def _hanging_plan(kodak_dir, images=("kodim01.png", "kodim02.png")):
+    sources = [ImageSource("kodak", name, kodak_dir / name) for name in images]
+    return RunPlan(images=sources, codecs={"hanging": HangingJPEG(), "jpeg": JPEG()}, metrics=[],
+                   settings={"hanging": [7], "jpeg": [30, 60]})
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_hung_codec_costs_its_rows_on_every_local_backend_and_leaves_no_process(jobs, kodak_dir, tmp_path):
+    plan = _hanging_plan(kodak_dir)
+    # Children of this process from earlier tests (a --verify test's fresh decoder) are not this run's.
+    earlier = {pid for pid in _children(os.getpid()) if _alive(pid)}
+    started = time.monotonic()
+    with ResultStore(tmp_path / "results.sqlite") as store:
+        execution.execute(plan, store, backend=execution.local_backend(jobs, row_timeout=1.5))
+        table = results_table(list(store.rows()))
+    assert time.monotonic() - started < 30
+    assert [pid for pid in _children(os.getpid()) if _alive(pid) and pid not in earlier] == []
+    hung = table[table["codec"] == "hanging"]
+    assert len(hung) == 2 and (hung["status"] == "error").all()
+    worker = "; its worker process was replaced" if jobs > 1 else ""
+    assert set(hung["error"]) == {f"ran past the per-row limit of 1.5 s (--row-timeout){worker}"}
+    jpeg = table[table["codec"] == "jpeg"]
+    assert len(jpeg) == 4 and (jpeg["status"] == "ok").all() and (jpeg["bytes"] > 0).all()
+
+
+HANGING_PLUGIN = '''
+import time
+from bench.codecs.jpeg import JPEG
+
+class Hanging(JPEG):
+    name = "hangcodec"
+    library = "hang-codec"
+
+    def encode(self, image, setting):
+        time.sleep(3600)
+'''
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_to_the_bench_process_ends_the_run_with_rows_exported_and_no_child_left(signal_number, tmp_path, kodak_dir):
+    from cli_helpers import make_plugin
+
+    plugin = make_plugin(tmp_path / "plugin", "hang-codec", "hang_codec", HANGING_PLUGIN, "[codec_bench.codecs]\nhangcodec = hang_codec:Hanging\n")
+    run = tmp_path / "run"
+    arguments = ["run", "--codecs", "hangcodec,jpeg", "--images", str(kodak_dir / "kodim0[1-4].png"), "--metrics", "psnr",
+                 "--settings", "hangcodec=50", "--settings", "jpeg=50", "--jobs", "2", "--out", str(run)]
+    process = subprocess.Popen(bench_command(*arguments), env=bench_env(PYTHONPATH=str(plugin)), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 90
+        workers: list[int] = []
+        while time.monotonic() < deadline and len(workers) < 2:
+            workers = [pid for pid in _children(process.pid) if _alive(pid)]
+            time.sleep(0.05)
+        time.sleep(2)  # both workers now hold a hung task
+        assert len(workers) >= 2, "the run did not start its two workers"
+        os.kill(process.pid, signal_number)  # the process alone, as a supervisor does
+        signalled = time.monotonic()
+        _, stderr = process.communicate(timeout=30)
+        assert time.monotonic() - signalled < 10
+        assert process.returncode == 130 and "interrupted; finished rows are stored and exported" in stderr, stderr
+        assert [pid for pid in workers if _alive(pid)] == []
+        import pandas as pd
+
+        exported = pd.read_csv(run / "results.csv")
+        with ResultStore(run / "results.sqlite") as store:
+            assert len(exported) == len(list(store.rows()))
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    resumed = subprocess.run(bench_command(*arguments, "--row-timeout", "1"), env=bench_env(PYTHONPATH=str(plugin)),
+                             capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    import pandas as pd
+
+    table = pd.read_csv(run / "results.csv")
+    assert len(table) == 8 and not table.duplicated(["image", "codec", "point"]).any()
+    assert (table[table["codec"] == "jpeg"]["status"] == "ok").all()
+    assert (table[table["codec"] == "hangcodec"]["error"].str.startswith("ran past the per-row limit of 1 s")).all()

@@ -40,6 +40,8 @@ class HiFiCCodec(Codec):
     """One HiFiC bitstream format over a family of checkpoints."""
 
     library: ClassVar[str] = "compressai"
+    #: Measured: 394 bytes per pixel on a 1 MP image, CPU (benchmarks/peak_memory.py, docs/memory.md).
+    peak_bytes_per_pixel: ClassVar[float] = 400.0
     #: Appended to the family name to give the codec name ("" for the entropy-coded format).
     bitstream_suffix: ClassVar[str] = ""
     Options: ClassVar[type] = HiFiCOptions
