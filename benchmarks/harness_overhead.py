@@ -9,8 +9,11 @@ and prints the wall times:
 
 Work: Kodak (24 images) x JPEG at 10 qualities, PSNR + MS-SSIM. Goals (issue 12): (2) within
 5 % of (1); (3) over (2) the speed-up the cores allow. Run it with the machine otherwise idle.
+``--baseline DIR`` also times (2) with the package of another checkout (``git worktree add --detach
+DIR COMMIT``), alternating the two so that a change of load hits both alike, and prints the ratio
+(issue 34: within 2 % of before).
 
-    python benchmarks/harness_overhead.py [--images 24] [--repeats 3]
+    python benchmarks/harness_overhead.py [--images 24] [--repeats 3] [--baseline ../codec-bench-before]
 """
 from __future__ import annotations
 
@@ -50,25 +53,29 @@ PLAIN_LOOP = textwrap.dedent(
 ).replace("QUALITIES", repr(QUALITIES))
 
 
-def timed(command: list[str]) -> float:
+def timed(command: list[str], package_dir: Path | None = None) -> float:
+    env = None if package_dir is None else {**os.environ, "PYTHONPATH": str(package_dir)}
     started = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     return time.perf_counter() - started
 
 
-def bench_run(kodak: Path, images: int, jobs: int) -> float:
+def bench_run(kodak: Path, images: int, jobs: int, package_dir: Path | None = None) -> float:
+    """Seconds of one ``bench run`` (the package of ``package_dir``, default: the installed one)."""
     with tempfile.TemporaryDirectory() as scratch:
         return timed([
             sys.executable, "-m", "bench", "run", "--codecs", "jpeg", "--images", str(kodak), "--limit", str(images),
             "--settings", "jpeg=" + ",".join(map(str, QUALITIES)), "--metrics", "psnr,ms_ssim",
             "--jobs", str(jobs), "--out", str(Path(scratch) / "run"),
-        ])
+        ], package_dir)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--images", type=int, default=24, help="number of Kodak images")
     parser.add_argument("--repeats", type=int, default=3, help="repeats; the fastest of each is reported")
+    parser.add_argument("--baseline", type=Path, default=None, metavar="DIR",
+                        help="another checkout (e.g. a git worktree of an earlier commit) to time --jobs 1 against")
     args = parser.parse_args()
     from bench import datasets
 
@@ -82,6 +89,13 @@ def main() -> None:
     print(f"plain loop (Pillow + skimage + pytorch_msssim): {plain:7.2f} s")
     print(f"bench run --jobs 1:                              {one:7.2f} s   overhead {100 * (one / plain - 1):+.1f} %")
     print(f"bench run --jobs 2:                              {two:7.2f} s   speed-up {one / two:.2f}x over 1 job")
+    if args.baseline is not None:
+        current, baseline = [], []
+        for _ in range(args.repeats):  # alternated, so that a change of load hits both alike
+            current.append(bench_run(kodak, args.images, 1, Path(__file__).resolve().parent.parent))
+            baseline.append(bench_run(kodak, args.images, 1, args.baseline.resolve()))
+        print(f"bench run --jobs 1, {args.baseline}:  {min(baseline):7.2f} s   this checkout {min(current):7.2f} s   "
+              f"ratio {min(current) / min(baseline):.3f} (fastest of {args.repeats} each)")
 
 
 if __name__ == "__main__":

@@ -128,3 +128,18 @@ def test_past_the_reference_images_a_row_far_below_is_still_flagged_and_only_it(
     assert set(flags["image"]) == {"img00077.png"} and len(flags) == 4
     # 256 of the 406 images, spread evenly by name (img00077 is not one of them), read at each of its rows.
     assert all(f"below the median of the codec's other {REFERENCE_IMAGES} images" in reason for reason in flags["reason"])
+
+
+def test_the_flat_check_s_shortcut_never_hides_a_flat_image(kodim01):
+    # Hazes from an eighth to all of the original's contrast, with and without noise: the check's bound
+    # (max_abs_error against the original's detail) must give the flag exactly where the plain rule does.
+    rng = np.random.default_rng(0)
+    detail = float(kodim01.std())
+    for contrast in (1 / 8, 0.2, 0.24, 0.26, 0.3, 0.5, 1.0):
+        for noise in (0.0, 3.0):
+            haze = kodim01.mean() + (kodim01.astype(float) - kodim01.mean()) * contrast + rng.normal(0, noise, kodim01.shape)
+            haze = haze.clip(0, 255).round().astype(np.uint8)
+            flat = haze.std() < 0.25 * detail
+            checked = image_checks(kodim01, haze, 0.1, detail)
+            assert checked == image_checks(kodim01, haze, 0.1)
+            assert checked["suspect"].startswith("the decoded image is nearly flat") == flat, (contrast, noise)
