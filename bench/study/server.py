@@ -193,7 +193,7 @@ async def _read_body(request: Request) -> dict[str, Any] | Response:
             return _error(413, f"an answer is a JSON object of at most {MAX_BODY} bytes")
     try:
         body = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return _error(400, "the body is not JSON")
     return body if isinstance(body, dict) else _error(400, "the body is not a JSON object")
 
