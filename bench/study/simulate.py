@@ -3,7 +3,7 @@
 Each simulated rater follows one metric of the run. On a main or repeated trial it chooses the
 side whose metric value (on that image, in the metric's own direction) is better with probability
 ``1 / (1 + exp(-sharpness * |d| / s))``, where ``d`` is the difference of the two sides' values and
-``s`` the standard deviation of the differences over the study's trials: a large difference is
+``s`` the median absolute difference over the study's trials: a large difference is
 almost always followed, a small one is close to a coin toss. On a gold trial it picks the original
 with probability ``1 - gold_error``, so some gold trials fail on purpose. A ``careless`` share of
 the raters answers every trial by a coin toss (they should be screened out).
@@ -50,7 +50,8 @@ class Follower:
                        for condition, value in zip((trial["a"], trial["b"]), trial["values"].get(metric, [None, None]))}
         gaps = [self.values[(t["b"], t["image"])] - self.values[(t["a"], t["image"])] for t in study.trials
                 if self.values.get((t["a"], t["image"])) is not None and self.values.get((t["b"], t["image"])) is not None]
-        self.scale = float(np.std(gaps)) or 1.0
+        self.scale = float(np.median(np.abs(gaps))) if gaps else 1.0
+        self.scale = self.scale or 1.0
         self.sharpness, self.gold_error = sharpness, gold_error
 
     def choose(self, slot: Slot, rng: np.random.Generator, careless: bool = False) -> str:
@@ -61,11 +62,25 @@ class Follower:
             correct = "left" if slot.left == ORIGINAL else "right"
             wrong = "right" if correct == "left" else "left"
             return wrong if rng.random() < self.gold_error else correct
-        left, right = self.values.get((slot.left, slot.image)), self.values.get((slot.right, slot.image))
-        if left is None or right is None:
-            return "left" if rng.random() < 0.5 else "right"
-        p_right = 1.0 / (1.0 + np.exp(-self.sharpness * self.sign * (right - left) / self.scale))
-        return "right" if rng.random() < p_right else "left"
+        return "right" if rng.random() < self.probability(slot.left, slot.right, slot.image) else "left"
+
+    def probability(self, first: str, second: str, image: str) -> float:
+        """The probability of choosing condition ``second`` over ``first`` on ``image`` (0.5 without values)."""
+        a, b = self.values.get((first, image)), self.values.get((second, image))
+        if a is None or b is None:
+            return 0.5
+        return float(1.0 / (1.0 + np.exp(-self.sharpness * self.sign * (b - a) / self.scale)))
+
+    def expected_wins(self, study: Study) -> np.ndarray:
+        """``wins[i, j]``: the expected number of times condition i beats j in one rater's main trials
+        (the study's condition order); its Bradley-Terry fit is the ranking these raters are built from."""
+        index = {condition["id"]: k for k, condition in enumerate(study.spec["conditions"])}
+        wins = np.zeros((len(index), len(index)))
+        for trial in study.trials:
+            p_b = self.probability(trial["a"], trial["b"], trial["image"])
+            wins[index[trial["b"]], index[trial["a"]]] += p_b
+            wins[index[trial["a"]], index[trial["b"]]] += 1.0 - p_b
+        return wins
 
 
 async def _rater(client: httpx.AsyncClient, study: Study, token: str, index: int, follower: Follower, careless: bool,
