@@ -96,6 +96,9 @@ def make_app(study_dir: str | Path) -> Starlette:
     async def home(request: Request) -> Response:
         return PlainTextResponse("This is a rating study: open the link you were sent.")
 
+    async def favicon(request: Request) -> Response:
+        return Response(status_code=204)
+
     async def rater_page(request: Request) -> Response:
         if rater_of(request) is None:
             return _not_found()
@@ -146,7 +149,7 @@ def make_app(study_dir: str | Path) -> Starlette:
 
     app = Starlette(
         routes=[
-            Route("/", home), Route("/r/{token}", rater_page), Route("/static/{name}", static),
+            Route("/", home), Route("/favicon.ico", favicon), Route("/r/{token}", rater_page), Route("/static/{name}", static),
             Route("/api/{token}/session", session), Route("/api/{token}/image/{name}", image),
             Route("/api/{token}/answer", answer, methods=["POST"]),
         ],

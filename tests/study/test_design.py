@@ -9,7 +9,7 @@ import pytest
 
 from bench.study.design import GOLD, MAIN, REPEAT, StudyError, create_study, damaged, load_study, matched_pairs, parse_pair
 
-from conftest import NEIGHBOURS
+from study_helpers import NEIGHBOURS
 
 
 def test_matched_pairs_take_each_points_nearest_partner_within_the_tolerance():

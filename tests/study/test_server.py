@@ -12,7 +12,7 @@ import pytest
 
 from bench.study.store import ANSWERS_DB, AnswerStore
 
-from conftest import Server
+from study_helpers import Server
 
 
 @pytest.fixture(scope="module")
