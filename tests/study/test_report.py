@@ -46,13 +46,15 @@ def test_the_section_shows_the_human_ranking_verdicts_and_agreement(make_study, 
 
 def test_bench_report_study_adds_the_section_and_says_when_there_are_no_answers(make_study, study_run, tmp_path):
     study = make_study(repeats=1, golds=1)
-    run_dir, _ = study_run
-    done = run_bench("report", str(run_dir), "-o", str(tmp_path / "report.html"), "--study", str(study.path))
+    run_dir, originals = study_run
+    # The run's images are crops: the viewer must not look for the data set's full-size originals.
+    folder = str(next(iter(originals.values())).parent)
+    done = run_bench("report", str(run_dir), "-o", str(tmp_path / "report.html"), "--originals", folder, "--study", str(study.path))
     assert done.returncode == 0, done.stderr
     html = (tmp_path / "report.html").read_text()
     assert "Human preference" in html and "no human" in html
-    plain = run_bench("report", str(run_dir), "-o", str(tmp_path / "plain.html"))
+    plain = run_bench("report", str(run_dir), "-o", str(tmp_path / "plain.html"), "--originals", folder)
     assert plain.returncode == 0 and 'id="human"' not in (tmp_path / "plain.html").read_text()
-    wrong = run_bench("report", str(run_dir), "-o", str(tmp_path / "x.html"), "--study", str(tmp_path))
+    wrong = run_bench("report", str(run_dir), "-o", str(tmp_path / "x.html"), "--originals", folder, "--study", str(tmp_path))
     assert wrong.returncode == 2 and wrong.stderr.startswith("bench: error: ") and "not a study folder" in wrong.stderr
     assert "Traceback" not in wrong.stderr
