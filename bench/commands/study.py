@@ -69,6 +69,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     simulate.add_argument("--sharpness", type=float, default=4.0, help="how closely they follow it (logistic slope per standard deviation)")
     simulate.add_argument("--gold-error", type=float, default=0.1, help="probability of failing a gold trial")
     simulate.add_argument("--careless", type=float, default=0.0, help="share of raters answering by coin toss")
+    simulate.add_argument("--think-ms", type=float, default=0.0, help="mean pause before each answer (exponential), in ms")
     simulate.add_argument("--seed", type=int, default=0)
     simulate.set_defaults(func=simulate_command)
 
@@ -133,7 +134,7 @@ def simulate_command(args: argparse.Namespace) -> int:
     from bench.study.simulate import simulate
 
     done = simulate(args.study_dir, args.url, args.raters, args.metric, seed=args.seed, sharpness=args.sharpness,
-                    gold_error=args.gold_error, careless=args.careless)
+                    gold_error=args.gold_error, careless=args.careless, think_ms=args.think_ms)
     print(f"bench: {done.raters} simulated raters stored {done.stored} answers ({done.duplicates} duplicates, {len(done.failed)} failed)")
     if done.failed:
         raise BenchError(f"{len(done.failed)} answers were not stored, the first: {done.failed[0]}")

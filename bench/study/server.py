@@ -20,10 +20,12 @@ Routes::
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import math
 import re
+import sqlite3
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, AsyncIterator
@@ -68,6 +70,41 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers if scope["type"] == "http" else send)
 
 
+class GroupCommit:
+    """Answers waiting for their commit. One transaction stores every answer that arrived while the
+    previous one was being written (in a worker thread, so that the server goes on reading
+    requests); each request is answered only once its own transaction is committed. Under load a
+    sync to disk is shared by many answers instead of queueing them one by one."""
+
+    def __init__(self, store: AnswerStore) -> None:
+        self.store = store
+        self.pending: list[tuple[tuple[Any, ...], asyncio.Future[bool]]] = []
+        self.writer: asyncio.Task[None] | None = None
+
+    async def record(self, *answer: Any) -> bool:
+        """Store ``answer`` (:meth:`AnswerStore.record`'s arguments); whether it is new."""
+        future = asyncio.get_running_loop().create_future()
+        self.pending.append((answer, future))
+        if self.writer is None:
+            self.writer = asyncio.create_task(self._write())
+        return await future
+
+    async def _write(self) -> None:
+        try:
+            while self.pending:
+                batch, self.pending = self.pending, []
+                try:
+                    new = await asyncio.to_thread(self.store.record_many, [answer for answer, _ in batch])
+                except sqlite3.Error as exc:
+                    for _, future in batch:
+                        future.set_exception(exc)
+                else:
+                    for (_, future), is_new in zip(batch, new):
+                        future.set_result(is_new)
+        finally:
+            self.writer = None
+
+
 class RaterView:
     """One rater's sequence, slots by id and the image files their trials show."""
 
@@ -82,6 +119,8 @@ def make_app(study_dir: str | Path) -> Starlette:
     """The ASGI app serving the study folder ``study_dir``."""
     study = load_study(study_dir)
     store = AnswerStore(study.path)
+    commits = GroupCommit(store)
+    raters: dict[str, tuple[int, bool]] = {}
     images = study.images
     page = (STATIC / "study.html").read_bytes()
 
@@ -90,8 +129,14 @@ def make_app(study_dir: str | Path) -> Starlette:
         return RaterView(study, index, simulated)
 
     def rater_of(request: Request) -> RaterView | None:
-        found = store.rater(request.path_params["token"])
-        return None if found is None else view(*found)
+        token = request.path_params["token"]
+        # Known tokens are remembered (a rater never changes); unknown ones are looked up each time,
+        # since `bench study invite` may add raters while the server runs.
+        found = raters.get(token) or store.rater(token)
+        if found is None:
+            return None
+        raters.setdefault(token, found)
+        return view(*found)
 
     async def home(request: Request) -> Response:
         return PlainTextResponse("This is a rating study: open the link you were sent.")
@@ -141,8 +186,11 @@ def make_app(study_dir: str | Path) -> Starlette:
         slot = rater.by_id.get(body["slot"])
         if slot is None:
             return _error(403, "this slot is not one of this link's trials")
-        new = store.record(rater.index, rater.simulated, slot, body["choice"], body.get("response_ms"))
-        return JSONResponse({"stored": True, "duplicate": not new, "answered": len(store.answered(rater.index))})
+        try:
+            new = await commits.record(rater.index, rater.simulated, slot, body["choice"], body.get("response_ms"))
+        except sqlite3.Error:
+            return _error(503, "the answer could not be stored; send it again")
+        return JSONResponse({"stored": True, "duplicate": not new})
 
     async def server_error(request: Request, exc: Exception) -> Response:
         return _error(500, "internal error")

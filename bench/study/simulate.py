@@ -33,6 +33,8 @@ class Simulation:
     raters: int = 0
     stored: int = 0
     duplicates: int = 0
+    #: (rater, slot) of every answer the server acknowledged as stored.
+    acknowledged: list[tuple[int, str]] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
 
@@ -84,7 +86,7 @@ class Follower:
 
 
 async def _rater(client: httpx.AsyncClient, study: Study, token: str, index: int, follower: Follower, careless: bool,
-                 seed: int, limit: int | None, result: Simulation) -> None:
+                 seed: int, limit: int | None, think_ms: float, result: Simulation) -> None:
     rng = np.random.default_rng([seed, index])
     session = (await client.get(f"/api/{token}/session")).raise_for_status().json()
     answered = set(session["answered"])
@@ -92,6 +94,8 @@ async def _rater(client: httpx.AsyncClient, study: Study, token: str, index: int
     todo = [slot["id"] for slot in session["slots"] if slot["id"] not in answered][:limit]
     for slot_id in todo:
         slot = slots[slot_id]
+        if think_ms:
+            await asyncio.sleep(rng.exponential(think_ms) / 1000)
         body = {"slot": slot_id, "choice": follower.choose(slot, rng, careless), "response_ms": float(rng.gamma(4.0, 800.0))}
         start = time.perf_counter()
         try:
@@ -107,11 +111,12 @@ async def _rater(client: httpx.AsyncClient, study: Study, token: str, index: int
             result.duplicates += 1
         else:
             result.stored += 1
+            result.acknowledged.append((index, slot_id))
 
 
 async def simulate_async(study_dir: str | Path, url: str, n_raters: int, metric: str, seed: int = 0, sharpness: float = 4.0,
                          gold_error: float = 0.1, careless: float = 0.0, answers_per_rater: int | None = None,
-                         timeout: float = 30.0) -> Simulation:
+                         think_ms: float = 0.0, timeout: float = 30.0) -> Simulation:
     """Make ``n_raters`` simulated raters in the study's store and let them all answer at once over
     HTTP at ``url`` (the running ``bench study serve``); see the module's docstring for their choices.
 
@@ -133,6 +138,8 @@ async def simulate_async(study_dir: str | Path, url: str, n_raters: int, metric:
         Share of the raters who answer by coin toss (the first ones by index).
     answers_per_rater : int, optional
         Stop each rater after this many answers (default: all of their slots).
+    think_ms : float
+        Mean of an exponentially distributed pause before each answer, in milliseconds (0: none).
     timeout : float
         Seconds an HTTP request may take.
 
@@ -148,7 +155,8 @@ async def simulate_async(study_dir: str | Path, url: str, n_raters: int, metric:
     result = Simulation(raters=n_raters)
     limits = httpx.Limits(max_connections=max(n_raters, 1))
     async with httpx.AsyncClient(base_url=url, timeout=timeout, limits=limits) as client:
-        await asyncio.gather(*[_rater(client, study, token, index, follower, k < n_careless, seed, answers_per_rater, result)
+        await asyncio.gather(*[_rater(client, study, token, index, follower, k < n_careless, seed, answers_per_rater,
+                                      think_ms, result)
                                for k, (index, token) in enumerate(raters)])
     return result
 

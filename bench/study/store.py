@@ -1,8 +1,9 @@
 """A study's raters and answers: ``answers.sqlite`` in the study folder (the one owner of that file).
 
-The database is in WAL mode with ``synchronous=FULL``: :meth:`AnswerStore.record` returns only
-after the answer's transaction is committed and synced, so an answer the server has acknowledged
-survives a ``kill -9`` of the server (and a power cut). An answer's key is (rater, slot): a second
+The database is in WAL mode with ``synchronous=FULL``: :meth:`AnswerStore.record_many` returns only
+after the answers' transaction is committed and synced, so an answer the server has acknowledged
+survives a ``kill -9`` of the server (and a power cut). Writes go through one connection, reads
+through another (WAL lets them run at once), so a commit in progress does not hold up lookups. An answer's key is (rater, slot): a second
 post of the same slot is ignored and reported as a duplicate, so it counts once. Tokens are kept
 only as their SHA-256: the database does not give rater links away. The schema is documented in
 ``docs/study.md``.
@@ -15,7 +16,7 @@ import sqlite3
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import pandas as pd
 
@@ -66,11 +67,13 @@ class AnswerStore:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(SCHEMA)
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            self._reader = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10)
         except sqlite3.Error as exc:
             raise StudyError(f"{self.path}: cannot open the answers database ({exc}); check the study folder is writable") from None
-        self._lock = threading.Lock()
+        self._lock, self._read_lock = threading.Lock(), threading.Lock()
 
     def close(self) -> None:
+        self._reader.close()
         self._db.close()
 
     def __enter__(self) -> "AnswerStore":
@@ -95,26 +98,37 @@ class AnswerStore:
 
     def rater(self, token: str) -> tuple[int, bool] | None:
         """(index, simulated) of the rater holding ``token``, or None."""
-        with self._lock:
-            row = self._db.execute("SELECT id, simulated FROM raters WHERE token_sha256 = ?", (token_hash(token),)).fetchone()
+        with self._read_lock:
+            row = self._reader.execute("SELECT id, simulated FROM raters WHERE token_sha256 = ?", (token_hash(token),)).fetchone()
         return None if row is None else (row[0], bool(row[1]))
 
     def record(self, rater: int, simulated: bool, slot: Slot, choice: str, response_ms: float | None) -> bool:
         """Store one answer and commit it; True if it is new, False if the slot was answered before
         (the first answer stays)."""
-        chosen = slot.left if choice == "left" else slot.right
+        return self.record_many([(rater, simulated, slot, choice, response_ms)])[0]
+
+    def record_many(self, answers: Sequence[tuple[int, bool, Slot, str, float | None]]) -> list[bool]:
+        """Store answers (each as :meth:`record` takes it) in one transaction and commit it; for each,
+        whether it is new."""
+        now = _now()
         with self._lock:
-            cursor = self._db.execute(
-                "INSERT OR IGNORE INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (rater, slot.id, slot.trial, slot.kind, slot.image, slot.left, slot.right, choice, chosen, response_ms,
-                 _now(), int(simulated)),
-            )
-            return cursor.rowcount == 1
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                new = [self._db.execute(
+                    "INSERT OR IGNORE INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (rater, slot.id, slot.trial, slot.kind, slot.image, slot.left, slot.right, choice,
+                     slot.left if choice == "left" else slot.right, response_ms, now, int(simulated)),
+                ).rowcount == 1 for rater, simulated, slot, choice, response_ms in answers]
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return new
 
     def answered(self, rater: int) -> dict[str, str]:
         """Slot -> choice of every answer of ``rater``."""
-        with self._lock:
-            return dict(self._db.execute("SELECT slot, choice FROM answers WHERE rater = ?", (rater,)).fetchall())
+        with self._read_lock:
+            return dict(self._reader.execute("SELECT slot, choice FROM answers WHERE rater = ?", (rater,)).fetchall())
 
     def answers(self, include_simulated: bool = False) -> pd.DataFrame:
         """Every answer (human ones only unless ``include_simulated``), one row each."""

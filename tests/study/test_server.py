@@ -93,7 +93,7 @@ def test_a_duplicate_post_counts_once(served):
     slot = study.sequence(index)[0]
     replies = [httpx.post(f"{server.url}/api/{token}/answer", json={"slot": slot.id, "choice": choice, "response_ms": 500})
                for choice in ("right", "right", "left")]
-    assert [(r.status_code, r.json()["duplicate"], r.json()["answered"]) for r in replies] == [(200, False, 1), (200, True, 1), (200, True, 1)]
+    assert [(r.status_code, r.json()) for r in replies] == [(200, {"stored": True, "duplicate": duplicate}) for duplicate in (False, True, True)]
     assert httpx.get(f"{server.url}/api/{token}/session").json()["answered"] == [slot.id]
     with AnswerStore(study.path) as store:
         answers = store.answers()
