@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "bench.commands.datasets",
     "bench.commands.report",
     "bench.commands.train",
+    "bench.commands.study",
 ]
 
 USER_ERRORS = (BenchError, CodecUnavailable)

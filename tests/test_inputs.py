@@ -106,7 +106,7 @@ def test_the_browser_test_fails_in_one_line_without_chromium(tmp_path):
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode != 0
-    assert "the report's browser test needs chromium and chromedriver on PATH; install them: " \
+    assert "the browser tests need chromium and chromedriver on PATH; install them: " \
            "sudo apt-get update && sudo apt-get install chromium chromium-driver" in result.stdout
     assert "Binary Location Must be a String" not in result.stdout
 

@@ -17,6 +17,7 @@ LAYERS = [
     {"bench.codecs", "bench.metrics"},
     {"bench.core", "bench.train"},
     {"bench.report"},
+    {"bench.study"},
     {"bench.api"},
     {"bench.commands", "bench.cli", "bench.__main__"},
 ]

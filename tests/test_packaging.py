@@ -30,4 +30,7 @@ def test_the_wheel_carries_bench_and_its_data_only(tmp_path):
     configs = {Path(name).name for name in names if name.startswith("bench/data/configs/")}
     assert configs == {path.name for path in (REPO_ROOT / "configs").glob("*.yaml")}
     assert "bench/report/templates/report.html.j2" in names
+    # The rating study's page and report section.
+    assert {"bench/study/static/study.html", "bench/study/static/study.js", "bench/study/static/study.css",
+            "bench/study/templates/sections/human_preference.html.j2"} <= set(names)
     assert not any(name.startswith(("benchmarks/", "tests/", "baselines/")) for name in names)

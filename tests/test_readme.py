@@ -66,6 +66,10 @@ def test_every_documented_bench_command_line_uses_real_commands_and_flags():
         command = subcommands[words[1]]
         if words[1] == "datasets" and len(words) > 2 and words[2] in ("fetch",):
             continue
+        nested = [action for action in command._actions if isinstance(action, argparse._SubParsersAction)]
+        if nested:  # a command with subcommands of its own (bench study create ...): check the subcommand's flags
+            assert len(words) > 2 and words[2] in nested[0].choices, (source, line)
+            command = nested[0].choices[words[2]]
         known = {option for action in command._actions for option in action.option_strings}
         for word in words[2:]:
             if word.startswith("--"):

@@ -34,6 +34,8 @@ def add_report_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--published", type=Path, default=None, metavar="DIR", help="folder of published numbers (default: baselines/published of this checkout)")
     parser.add_argument("--viewer-images", type=int, default=24, metavar="N", help="at most N images in the viewer")
     parser.add_argument("--figures", type=Path, default=None, metavar="DIR", help="also write each rate-distortion plot as <metric>.svg and <metric>.pdf into DIR (matplotlib, for papers)")
+    parser.add_argument("--study", type=Path, default=None, metavar="STUDY_DIR",
+                        help="add a \"Human preference\" section from this rating study (`bench study`), after the comparisons")
     parser.set_defaults(func=report_command)
 
 
@@ -75,6 +77,21 @@ def _vias(values: list[str]) -> list[str]:
     return [name for value in values for name in value.split(",") if name]
 
 
+def _sections(study: Path | None) -> list:
+    """The report's sections, with the study's "Human preference" after the comparisons."""
+    from bench.report.sections import SECTIONS
+
+    if study is None:
+        return SECTIONS
+    from bench.report.sections import comparisons
+    from bench.study.design import load_study
+    from bench.study.report import human_preference_section
+
+    load_study(study)  # a folder that is not a study: one line now, not a failure mid-report
+    at = SECTIONS.index(comparisons.SECTION) + 1
+    return [*SECTIONS[:at], human_preference_section(study), *SECTIONS[at:]]
+
+
 def report_command(args: argparse.Namespace) -> int:
     from bench.report.html import build_report
     from bench.report.rundata import RunDirError
@@ -83,7 +100,7 @@ def report_command(args: argparse.Namespace) -> int:
     try:
         output = build_report(
             args.run_dir, args.output, args.anchor, groups, args.originals, args.published, args.viewer_images, args.figures,
-            _vias(args.via),
+            _vias(args.via), _sections(args.study),
         )
     except (RunDirError, ValueError) as exc:
         raise BenchError(str(exc)) from None

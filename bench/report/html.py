@@ -79,17 +79,25 @@ def build_report(
     return _write(render(inputs, sections, notes), Path(output))
 
 
-def render(inputs: ReportInputs, sections: Sequence[Section] = SECTIONS, notes: Sequence[str] = ()) -> str:
-    """The report page of ``inputs``: each of ``sections`` that has data, in order, with the contents bar."""
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("bench.report", "templates"), autoescape=True,
+def template_environment(package: str = "bench.report") -> jinja2.Environment:
+    """The Jinja2 environment of the templates in ``package``'s ``templates/`` folder (autoescaping on)."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader(package, "templates"), autoescape=True,
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
     )
+
+
+def render(inputs: ReportInputs, sections: Sequence[Section] = SECTIONS, notes: Sequence[str] = ()) -> str:
+    """The report page of ``inputs``: each of ``sections`` that has data, in order, with the contents bar."""
+    environment = template_environment()
+    environments = {"bench.report": environment}
     shown = []
     for section in sections:
         values = section.data(inputs)
         if values is not None:
-            html = environment.get_template(f"sections/{section.template}").render(**values)
+            if section.package not in environments:
+                environments[section.package] = template_environment(section.package)
+            html = environments[section.package].get_template(f"sections/{section.template}").render(**values)
             shown.append({"id": section.id, "contents": section.contents, "group": section.group, "html": Markup(html)})
     contents = [[item for item in shown if item["group"] == group] for group in (RESULTS, DETAILS)]
     return environment.get_template("report.html.j2").render(

@@ -1,37 +1,17 @@
 """The report of a small real run, opened in headless Chromium through selenium."""
-import shutil
-
 import pytest
-from selenium import webdriver
 from selenium.common.exceptions import NoAlertPresentException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from bench.report.html import build_report
 
-CHROMIUM_FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--window-size=1400,1800",
-)
-
-
-#: What to install when the browser is missing (the packages `.ci/run` installs).
-INSTALL = "sudo apt-get update && sudo apt-get install chromium chromium-driver"
+from browser_helpers import start_chromium
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    missing = [program for program in ("chromium", "chromedriver") if shutil.which(program) is None]
-    if missing:
-        pytest.fail(f"the report's browser test needs {' and '.join(missing)} on PATH; install them: {INSTALL}", pytrace=False)
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium")
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver")))
+    driver = start_chromium(tmp_path_factory.mktemp("chromium-profile"))
     yield driver
     driver.quit()
 

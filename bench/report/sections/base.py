@@ -73,14 +73,18 @@ class ReportInputs:
 @dataclass(frozen=True)
 class Section:
     """One section of the report: its anchor and contents label, its template partial
-    (``bench/report/templates/sections/``) and the function that gives the partial its values
-    from the :class:`ReportInputs` (None: the section is left out of this report)."""
+    (``templates/sections/`` of ``package``, by default ``bench/report/templates/sections/``) and
+    the function that gives the partial its values from the :class:`ReportInputs` (None: the
+    section is left out of this report)."""
 
     id: str
     contents: str
     template: str
     data: Callable[[ReportInputs], dict[str, Any] | None]
     group: str = RESULTS
+    #: The package whose ``templates/sections/`` holds the partial (a section of another package,
+    #: such as :mod:`bench.study.report`, ships its own).
+    package: str = "bench.report"
 
 
 def format_number(value: Any) -> str:
