@@ -78,9 +78,6 @@ class PreparedReferences:
             kept = entries[id(metric)] = (metric, metric.prepare_reference(reference))
         return kept[1]
 
-    def clear(self) -> None:
-        self._images.clear()
-
 
 #: This process's prepared references.
 PREPARED = PreparedReferences()
@@ -181,8 +178,6 @@ def _measure(job: Job, codec: Codec, metrics: Sequence[Metric], plan: RunPlan, m
     path = job.image.path
     measure_metrics(metrics, reference, reconstruction, measured, lambda metric: PREPARED.get(path, reference, metric),
                     features=deferred is None)
-    if deferred is not None:
-        deferred.append((measured, reconstruction))
     if plan.save_reconstructions:
         relpath = RunDir.recon_relpath(job.image.dataset, job.codec, job.point.label, job.image.name)
         measured.files[relpath] = png_bytes(reconstruction)
@@ -191,6 +186,8 @@ def _measure(job: Job, codec: Codec, metrics: Sequence[Metric], plan: RunPlan, m
         relpath = RunDir.bitstream_relpath(job.image.dataset, job.codec, job.point.label, job.image.name, codec.file_extension)
         measured.files[relpath] = encoded.bitstream
         row["bitstream_path"] = relpath
+    if deferred is not None:
+        deferred.append((measured, reconstruction))
 
 
 def measure_metrics(
