@@ -7,6 +7,12 @@ Only the encode and the decode are timed: the codec's :meth:`~bench.codecs.base.
 (extra columns) after. Warnings of the libraries used stay out of the terminal: those of reading
 the image go into ``input_note`` (of every row of that image), the others into ``warnings``.
 A failure becomes a row with ``status=error`` and a one-line ``error``; the run goes on.
+
+Each worker keeps the last few reference images and, per image and metric, what
+:meth:`~bench.metrics.base.Metric.prepare_reference` made of it, so an image's reference side is
+computed once for all its rows (:class:`PreparedReferences`). The set metrics' features of a
+task's reconstructions (one image and codec, several points) are computed together, in one call
+of :meth:`~bench.metrics.base.DistributionMetric.features_of_many`, after the task's rows.
 """
 from __future__ import annotations
 
@@ -16,8 +22,9 @@ import io
 import socket
 import time
 import warnings
+from collections import OrderedDict
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -33,6 +40,9 @@ from bench.metrics.base import Metric
 
 #: Reference images kept per worker; tasks arrive grouped by image.
 IMAGE_CACHE_SIZE = 4
+#: Reference images whose prepared sides (every metric's) a worker keeps; fewer than
+#: :data:`IMAGE_CACHE_SIZE`, as a prepared side can be several times the image (docs/metrics.md).
+PREPARED_CACHE_SIZE = 2
 #: The machine that measures a row (recorded in it: rows of a cluster run come from many).
 HOST = socket.gethostname()
 
@@ -49,6 +59,34 @@ def _reference(path: Path) -> tuple[np.ndarray, tuple[str, ...]]:
 def _reference_detail(path: Path) -> float:
     """The reference's standard deviation, which the nearly-flat check compares every row of it with."""
     return float(_reference(path)[0].std())
+
+
+class PreparedReferences:
+    """Each metric's :meth:`~bench.metrics.base.Metric.prepare_reference` of the last
+    ``size`` reference images, the least recently used image dropped first."""
+
+    def __init__(self, size: int = PREPARED_CACHE_SIZE) -> None:
+        self.size = size
+        # image key -> id(metric) -> (metric, prepared); the metric is kept so that its id is never reused.
+        self._images: OrderedDict[Any, dict[int, tuple[Metric, Any]]] = OrderedDict()
+
+    def get(self, key: Any, reference: np.ndarray, metric: Metric) -> Any:
+        """What ``metric`` prepared of ``reference`` (the image ``key`` names), prepared now if not kept."""
+        entries = self._images.get(key)
+        if entries is None:
+            entries = self._images[key] = {}
+            while len(self._images) > self.size:
+                self._images.popitem(last=False)
+        else:
+            self._images.move_to_end(key)
+        kept = entries.get(id(metric))
+        if kept is None or kept[0] is not metric:
+            kept = entries[id(metric)] = (metric, metric.prepare_reference(reference))
+        return kept[1]
+
+
+#: This process's prepared references.
+PREPARED = PreparedReferences()
 
 
 def base_row(job: Job, codec: Codec) -> dict[str, Any]:
@@ -90,13 +128,21 @@ def _encode(job: Job, codec: Codec, reference: np.ndarray) -> tuple[Setting, Any
     return setting, encoded, (time.perf_counter() - started) / n_encodes, n_encodes
 
 
-def measure_job(job: Job, codec: Codec, metrics: Sequence[Metric], plan: RunPlan) -> Measured:
-    """Encode, decode and measure one job as the plan asks (checks, files); never raises."""
+#: Rows whose set-metric features are still to compute, with their reconstructions.
+Deferred = list[tuple[Measured, np.ndarray]]
+
+
+def measure_job(job: Job, codec: Codec, metrics: Sequence[Metric], plan: RunPlan, deferred: Deferred | None = None) -> Measured:
+    """Encode, decode and measure one job as the plan asks (checks, files); never raises.
+
+    With a ``deferred`` list, the set metrics' features are left out and the row (if ok) and its
+    reconstruction appended to it, for :func:`add_features`.
+    """
     measured = Measured(base_row(job, codec))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            _measure(job, codec, metrics, plan, measured)
+            _measure(job, codec, metrics, plan, measured, deferred)
         except (ImageReadError, BenchError) as exc:  # already one line that says what is wrong
             measured.row.update(status="error", error=str(exc))
         except Exception as exc:  # noqa: BLE001 - one failing job must not stop the run
@@ -107,7 +153,7 @@ def measure_job(job: Job, codec: Codec, metrics: Sequence[Metric], plan: RunPlan
     return measured
 
 
-def _measure(job: Job, codec: Codec, metrics: Sequence[Metric], plan: RunPlan, measured: Measured) -> None:
+def _measure(job: Job, codec: Codec, metrics: Sequence[Metric], plan: RunPlan, measured: Measured, deferred: Deferred | None) -> None:
     row = measured.row
     reference, input_notes = _reference(job.image.path)
     if input_notes:
@@ -135,7 +181,9 @@ def _measure(job: Job, codec: Codec, metrics: Sequence[Metric], plan: RunPlan, m
     row.update(image_checks(reference, reconstruction, row["bpp"], _reference_detail(job.image.path)))
     if plan.verify:
         row.update(verify_row(codec, encoded.bitstream, reconstruction))
-    measure_metrics(metrics, reference, reconstruction, measured)
+    path = job.image.path
+    measure_metrics(metrics, reference, reconstruction, measured, lambda metric: PREPARED.get(path, reference, metric),
+                    features=deferred is None)
     if plan.save_reconstructions:
         relpath = RunDir.recon_relpath(job.image.dataset, job.codec, job.point.label, job.image.name)
         measured.files[relpath] = png_bytes(reconstruction)
@@ -144,21 +192,66 @@ def _measure(job: Job, codec: Codec, metrics: Sequence[Metric], plan: RunPlan, m
         relpath = RunDir.bitstream_relpath(job.image.dataset, job.codec, job.point.label, job.image.name, codec.file_extension)
         measured.files[relpath] = encoded.bitstream
         row["bitstream_path"] = relpath
+    if deferred is not None:
+        deferred.append((measured, reconstruction))
 
 
-def measure_metrics(metrics: Sequence[Metric], reference: np.ndarray, reconstruction: np.ndarray, measured: Measured) -> None:
+def measure_metrics(
+    metrics: Sequence[Metric],
+    reference: np.ndarray,
+    reconstruction: np.ndarray,
+    measured: Measured,
+    prepared: Callable[[Metric], Any] | None = None,
+    features: bool = True,
+) -> None:
     """Each metric's part of one row, with the signature it was measured under: a value metric's
     columns into the row, a set metric's features beside it (once per feature key: FID and KID
-    share theirs)."""
+    share theirs; none with ``features=False``, see :func:`add_features`).
+
+    ``prepared(metric)`` gives the metric's prepared reference (a cache's); None: prepared here.
+    """
     for metric in metrics:
         keys = metric.feature_keys()
         if keys:
-            for key in keys:
+            for key in keys if features else ():
                 if key not in measured.features:
                     measured.features[key] = metric.features(reconstruction)
         else:
-            measured.row.update(metric.measure(reference, reconstruction))
+            ready = prepared(metric) if prepared is not None else metric.prepare_reference(reference)
+            measured.row.update(metric.measure_prepared(ready, reconstruction))
         measured.signatures[metric.name] = metric.signature()
+
+
+def add_features(metrics: Sequence[Metric], deferred: Deferred) -> None:
+    """The set metrics' features of the ``deferred`` rows, all rows in one
+    :meth:`~bench.metrics.base.DistributionMetric.features_of_many` call per feature key; a row
+    whose features fail alone (the batch failed, so each is tried by itself) becomes an error row."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _add_features(metrics, deferred)
+    notes = warning_notes(caught)
+    for measured, _ in deferred if notes else ():
+        measured.row["warnings"] = "; ".join(filter(None, [measured.row.get("warnings", ""), *notes]))
+
+
+def _add_features(metrics: Sequence[Metric], deferred: Deferred) -> None:
+    done: set[str] = set()
+    for metric in metrics:
+        for key in metric.feature_keys():
+            if key in done or not deferred:
+                continue
+            done.add(key)
+            try:
+                for (measured, _), values in zip(deferred, metric.features_of_many([image for _, image in deferred]), strict=True):
+                    measured.features[key] = values
+            except Exception:  # noqa: BLE001 - find the row that fails, as the unbatched path would
+                for measured, image in deferred:
+                    try:
+                        measured.features[key] = metric.features(image)
+                    except Exception as exc:  # noqa: BLE001 - one failing row must not stop the run
+                        measured.row.update(status="error", error=one_line(exc))
+                        measured.features.clear()
+                deferred[:] = [(measured, image) for measured, image in deferred if measured.row["status"] == "ok"]
 
 
 def png_bytes(image: np.ndarray) -> bytes:
@@ -171,5 +264,9 @@ def png_bytes(image: np.ndarray) -> bytes:
 
 
 def measure_task(jobs: Sequence[Job], plan: RunPlan) -> list[Measured]:
-    """The rows of one task, with the plan's codecs and metrics (as this process holds them)."""
-    return [measure_job(job, plan.codecs[job.codec], plan.metrics, plan) for job in jobs]
+    """The rows of one task, with the plan's codecs and metrics (as this process holds them); the
+    set metrics' features of its rows computed together (:func:`add_features`)."""
+    deferred: Deferred = []
+    records = [measure_job(job, plan.codecs[job.codec], plan.metrics, plan, deferred) for job in jobs]
+    add_features(plan.metrics, deferred)
+    return records

@@ -8,12 +8,21 @@ images' features are cached per image content, and :mod:`bench.core.distribution
 ``compute(reference_features, reconstruction_features)`` once per (dataset, codec, point).
 :meth:`Metric.row_columns` and :meth:`Metric.feature_keys` say what a stored row must hold for
 the metric to count as done. The runner knows no metric by name.
+
+Each reference image is scored against many reconstructions (every codec at every point), so
+the contract splits a row's work in two: :meth:`Metric.prepare_reference` computes whatever
+depends on the reference alone (a colour transform, a pyramid, network features), and
+:meth:`Metric.measure_prepared` scores one reconstruction against that. The runner prepares a
+reference once per image and metric in each worker and reuses it for the image's rows. The
+defaults hand the reference itself on to :meth:`Metric.measure`, so a metric (a plug-in
+included) that overrides neither works unchanged; one that overrides them must give the same
+values as its :meth:`Metric.measure` (tests/metrics/test_base.py checks every built-in).
 """
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Sequence
 
 from bench.device import AUTO
 
@@ -108,6 +117,25 @@ class Metric:
         """Score ``reconstruction`` against ``reference`` (both H x W x 3 uint8)."""
         raise NotImplementedError
 
+    def prepare_reference(self, reference: np.ndarray) -> Any:
+        """The part of the work that depends on ``reference`` (H x W x 3 uint8, read-only) alone.
+
+        The runner calls it once per reference image in each worker and passes the result to
+        :meth:`measure_prepared` for every reconstruction of that image, so it must not be
+        changed there. The default returns ``reference`` itself. A metric that overrides it
+        overrides :meth:`measure_prepared` too, and keeps :meth:`measure` equal to
+        ``measure_prepared(prepare_reference(reference), reconstruction)``.
+        """
+        return reference
+
+    def measure_prepared(self, prepared: Any, reconstruction: np.ndarray) -> dict[str, Any]:
+        """:meth:`measure` of ``reconstruction`` against the reference that ``prepared`` comes from.
+
+        ``prepared`` is what :meth:`prepare_reference` returned. The default calls
+        :meth:`measure` with it (the reference itself, unless :meth:`prepare_reference` is overridden).
+        """
+        return self.measure(prepared, reconstruction)
+
     def row_columns(self) -> tuple[str, ...]:
         """The columns a stored row must hold for this metric to be done."""
         return self.column_names()
@@ -135,6 +163,12 @@ class DistributionMetric(Metric):
     def features(self, image: np.ndarray) -> np.ndarray:
         """N x D features of one H x W x 3 uint8 image (N may be 0 for a small image)."""
         raise NotImplementedError
+
+    def features_of_many(self, images: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """:meth:`features` of each of ``images``, in order (the runner passes a task's
+        reconstructions together). The default calls :meth:`features` per image; a network
+        metric may batch them, keeping each image's features equal to :meth:`features`'."""
+        return [self.features(image) for image in images]
 
     def compute(self, reference_features: np.ndarray, reconstruction_features: np.ndarray) -> dict[str, float]:
         """The metric's columns from the pooled features of the two sets."""

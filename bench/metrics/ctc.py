@@ -11,11 +11,13 @@ an 8-bit sRGB PNG:
    rounded to the 10-bit grid again.
 
 YUV PSNR is taken on these planes at 10 bits (peak 1023); MS-SSIM, VIF, NLPD, IW-SSIM and
-PSNR-HVS-M on Y; FSIM (FSIMc) and DISTS on the 10-bit RGB. See docs/metrics.md.
+PSNR-HVS-M on Y; FSIM (FSIMc) and DISTS on the 10-bit RGB. See docs/metrics.md. The
+reference's planes are computed once per reference image (:class:`PreparedPlanes`).
 """
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, ClassVar
 
@@ -103,6 +105,21 @@ def to_tensor(planes: np.ndarray) -> "torch.Tensor":
     return torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))[None]
 
 
+@dataclass(frozen=True)
+class PreparedPlanes:
+    """A reference image's shape and its CTC planes (None, with the values to give instead in
+    ``too_small``, when the image is below the metric's minimum size)."""
+
+    shape: tuple[int, ...]
+    planes: np.ndarray | None
+    too_small: dict[str, object] | None = None
+
+    def check(self, reconstruction: np.ndarray) -> None:
+        """Raise ``ValueError`` unless ``reconstruction`` has the reference's shape."""
+        if reconstruction.shape != self.shape:
+            raise ValueError(f"shape mismatch: reference {self.shape} vs reconstruction {reconstruction.shape}")
+
+
 class PlaneMetric(Metric):
     """A metric of one column on one of the CTC's planes: the luma (``plane = "y"``, H x W in
     [0, 1]) or the 10-bit RGB (``"rgb"``, H x W x 3 in [0, 1]).
@@ -122,11 +139,20 @@ class PlaneMetric(Metric):
     def signature(self) -> str:
         return f"{self.name}:{self.library}:{self.plane}-bt709-10bit"
 
+    def planes(self, image: np.ndarray) -> np.ndarray:
+        """The plane(s) of ``image`` (H x W x 3 uint8) that :attr:`plane` names."""
+        return ctc_luma(image) if self.plane == "y" else ctc_rgb(image)
+
     def measure(self, reference: np.ndarray, reconstruction: np.ndarray) -> dict[str, object]:
-        check_pair(reference, reconstruction)
+        return self.measure_prepared(self.prepare_reference(reference), reconstruction)
+
+    def prepare_reference(self, reference: np.ndarray) -> PreparedPlanes:
         column = self.columns[0]
         too_small = below_minimum(reference, self.min_side, column.label, (column.name,))
-        if too_small:
-            return too_small
-        planes = ctc_luma if self.plane == "y" else ctc_rgb
-        return {column.name: self.score(planes(reference), planes(reconstruction))}
+        return PreparedPlanes(reference.shape, None if too_small else self.planes(reference), too_small)
+
+    def measure_prepared(self, prepared: PreparedPlanes, reconstruction: np.ndarray) -> dict[str, object]:
+        prepared.check(reconstruction)
+        if prepared.too_small is not None:
+            return dict(prepared.too_small)
+        return {self.columns[0].name: self.score(prepared.planes, self.planes(reconstruction))}

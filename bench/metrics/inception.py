@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 from unittest import mock
 
 import numpy as np
@@ -144,3 +144,10 @@ class InceptionPatchMetric(DistributionMetric):
 
     def features(self, image: np.ndarray) -> np.ndarray:
         return inception_features(extract_patches(image), self.model())
+
+    def features_of_many(self, images: Sequence[np.ndarray]) -> list[np.ndarray]:
+        # The patches of all images in full batches: one network call per 32 patches instead of
+        # one per image, with the same features per patch (tests/metrics/test_inception.py).
+        patches = [extract_patches(image) for image in images]
+        features = inception_features(np.concatenate(patches), self.model())
+        return np.split(features, np.cumsum([len(group) for group in patches])[:-1])

@@ -7,6 +7,10 @@ reports; SqueezeNet-1.1 with ``lpips_net="squeeze"``) is read from the weights d
 (:mod:`bench.weights`) into a randomly initialised trunk; without a weights directory the
 package downloads it through torchvision as usual.
 
+A reference image's trunk features are computed once for all its reconstructions
+(:func:`reference_features`, :func:`lpips_prepared`: the steps of ``lpips.LPIPS.forward``
+split in two, equal to it exactly).
+
 The metric's :meth:`LPIPS.signature` names the LPIPS version, the network and the sha256 of
 the backbone file, so changing either makes stored values stale.
 """
@@ -16,7 +20,7 @@ import warnings
 from functools import lru_cache
 from pathlib import Path
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -106,6 +110,41 @@ def lpips_distance(reference: np.ndarray, reconstruction: np.ndarray, model: "to
     return float(distance.item())
 
 
+class ReferenceFeatures(NamedTuple):
+    """A reference image's shape and its unit-normalised trunk features, one per layer."""
+
+    shape: tuple[int, ...]
+    layers: list["torch.Tensor"]
+
+
+def reference_features(reference: np.ndarray, model: "torch.nn.Module") -> ReferenceFeatures:
+    """The features ``lpips.LPIPS.forward`` computes of its first input, for ``reference`` (H x W x 3 uint8)."""
+    import lpips
+    import torch
+
+    device = str(next(model.parameters()).device)
+    with torch.no_grad():
+        layers = model.net.forward(model.scaling_layer(to_lpips_tensor(reference, device)))
+        return ReferenceFeatures(reference.shape, [lpips.normalize_tensor(layer) for layer in layers])
+
+
+def lpips_prepared(reference: ReferenceFeatures, reconstruction: np.ndarray, model: "torch.nn.Module") -> float:
+    """:func:`lpips_distance` from the reference's :func:`reference_features`: the rest of
+    ``lpips.LPIPS.forward`` (v0.1, learned layers, spatial average), step for step."""
+    import lpips
+    import torch
+
+    if reference.shape != reconstruction.shape:
+        raise ValueError(f"shape mismatch: reference {reference.shape} vs reconstruction {reconstruction.shape}")
+    device = str(next(model.parameters()).device)
+    with torch.no_grad():
+        layers = model.net.forward(model.scaling_layer(to_lpips_tensor(reconstruction, device)))
+        total = 0
+        for index, (first, layer) in enumerate(zip(reference.layers, layers)):
+            total += lpips.lpips.spatial_average(model.lins[index]((first - lpips.normalize_tensor(layer)) ** 2), keepdim=True)
+    return float(total.item())
+
+
 @dataclass(frozen=True)
 class LPIPSOptions:
     #: Backbone: ``alex`` (as HiFiC reports) or ``squeeze``.
@@ -148,3 +187,9 @@ class LPIPS(Metric):
 
     def measure(self, reference: np.ndarray, reconstruction: np.ndarray) -> dict[str, float]:
         return {"lpips": lpips_distance(reference, reconstruction, self.model())}
+
+    def prepare_reference(self, reference: np.ndarray) -> ReferenceFeatures:
+        return reference_features(reference, self.model())
+
+    def measure_prepared(self, prepared: ReferenceFeatures, reconstruction: np.ndarray) -> dict[str, float]:
+        return {"lpips": lpips_prepared(prepared, reconstruction, self.model())}

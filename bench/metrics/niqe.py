@@ -96,6 +96,14 @@ def imresize_half(image: np.ndarray) -> np.ndarray:
     return image
 
 
+@lru_cache(maxsize=1)
+def _gamma_ratios() -> np.ndarray:
+    """``Gamma(2/a)^2 / (Gamma(1/a) Gamma(3/a))`` over the grid of shapes ``a``, which every fit searches."""
+    from scipy.special import gamma
+
+    return gamma(2 / _GAMMA_GRID) ** 2 / (gamma(1 / _GAMMA_GRID) * gamma(3 / _GAMMA_GRID))
+
+
 def aggd_parameters(values: np.ndarray) -> tuple[float, float, float]:
     """(alpha, beta_left, beta_right) of an asymmetric generalised Gaussian, by moment matching."""
     from scipy.special import gamma
@@ -106,8 +114,7 @@ def aggd_parameters(values: np.ndarray) -> tuple[float, float, float]:
     ratio = left / right
     r_hat = np.mean(np.abs(values)) ** 2 / np.mean(values**2)
     r_hat_norm = r_hat * (ratio**3 + 1) * (ratio + 1) / (ratio**2 + 1) ** 2
-    r_gamma = gamma(2 / _GAMMA_GRID) ** 2 / (gamma(1 / _GAMMA_GRID) * gamma(3 / _GAMMA_GRID))
-    alpha = float(_GAMMA_GRID[np.argmin((r_gamma - r_hat_norm) ** 2)]) if math.isfinite(r_hat_norm) else math.nan
+    alpha = float(_GAMMA_GRID[np.argmin((_gamma_ratios() - r_hat_norm) ** 2)]) if math.isfinite(r_hat_norm) else math.nan
     spread = math.sqrt(gamma(1 / alpha) / gamma(3 / alpha)) if math.isfinite(alpha) else math.nan
     return alpha, left * spread, right * spread
 

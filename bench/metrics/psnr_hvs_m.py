@@ -13,7 +13,7 @@ import numpy as np
 
 from bench.errors import BenchError
 from bench.metrics.base import Column, Metric
-from bench.metrics.ctc import check_pair, ctc_luma
+from bench.metrics.ctc import PreparedPlanes, ctc_luma
 
 #: The DCT block of both metrics.
 BLOCK = 8
@@ -25,15 +25,24 @@ def pad_to_blocks(plane: np.ndarray) -> np.ndarray:
     return np.pad(plane, ((0, -height % BLOCK), (0, -width % BLOCK)), mode="edge")
 
 
+def padded_plane(plane: np.ndarray) -> np.ndarray:
+    """An H x W plane as float64, padded to whole blocks (:func:`pad_to_blocks`)."""
+    return pad_to_blocks(np.asarray(plane, np.float64))
+
+
 def psnr_hvs_hvsm(reference: np.ndarray, reconstruction: np.ndarray) -> tuple[float, float]:
     """(PSNR-HVS, PSNR-HVS-M) in dB of two H x W planes in [0, 1]."""
+    return psnr_hvs_hvsm_padded(padded_plane(reference), padded_plane(reconstruction))
+
+
+def psnr_hvs_hvsm_padded(reference: np.ndarray, reconstruction: np.ndarray) -> tuple[float, float]:
+    """:func:`psnr_hvs_hvsm` of two planes already padded by :func:`padded_plane`."""
     # The package prints a note about its optional torch backend when imported.
     with contextlib.redirect_stdout(io.StringIO()):
         from psnr_hvsm import BACKENDS
 
     # The C++ backend, the package's fastest; its numpy default is the same algorithm.
-    compute = BACKENDS["cpp"]["psnr_hvs_hvsm"]
-    hvs, hvsm = compute(pad_to_blocks(np.asarray(reference, np.float64)), pad_to_blocks(np.asarray(reconstruction, np.float64)))
+    hvs, hvsm = BACKENDS["cpp"]["psnr_hvs_hvsm"](reference, reconstruction)
     return float(hvs), float(hvsm)
 
 
@@ -57,6 +66,12 @@ class PSNRHVSM(Metric):
         return "psnr_hvs_m:psnr-hvsm-cpp:y-bt709-10bit"
 
     def measure(self, reference: np.ndarray, reconstruction: np.ndarray) -> dict[str, float]:
-        check_pair(reference, reconstruction)
-        hvs, hvsm = psnr_hvs_hvsm(ctc_luma(reference), ctc_luma(reconstruction))
+        return self.measure_prepared(self.prepare_reference(reference), reconstruction)
+
+    def prepare_reference(self, reference: np.ndarray) -> PreparedPlanes:
+        return PreparedPlanes(reference.shape, padded_plane(ctc_luma(reference)))
+
+    def measure_prepared(self, prepared: PreparedPlanes, reconstruction: np.ndarray) -> dict[str, float]:
+        prepared.check(reconstruction)
+        hvs, hvsm = psnr_hvs_hvsm_padded(prepared.planes, padded_plane(ctc_luma(reconstruction)))
         return {"psnr_hvs_m": hvsm, "psnr_hvs": hvs}

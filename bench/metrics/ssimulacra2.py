@@ -2,7 +2,8 @@
 
 The colour conversion (sRGB -> linear -> XYB, made positive), the SSIM and edge maps, the
 2x downsampling and the 108-weight score are those of PyPI ``ssimulacra2`` 0.3.0 (a numpy
-port of the reference). Two parts follow the C++ reference instead (``tools/ssimulacra2.cc``
+port of the reference). The reference's side (its XYB scales and their blurs) is computed once
+per reference image (:func:`prepare_reference`) and compared with each reconstruction. Two parts follow the C++ reference instead (``tools/ssimulacra2.cc``
 of cloudinary/ssimulacra2 and libjxl), because the port differs from it there:
 
 * **the blur**: the reference blurs with libjxl's recursive Gaussian (Charalampidis 2016,
@@ -19,8 +20,9 @@ for scores below 95 (the port alone: off by up to 94 on 64 x 64 images and by 3.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 
@@ -85,31 +87,67 @@ def _port() -> "ModuleType":
     return port
 
 
+@dataclass(frozen=True)
+class ReferenceScale:
+    """The reference's side of one scale: its positive XYB image, the blur of it and of its square."""
+
+    xyb: np.ndarray
+    mu: np.ndarray
+    sigma: np.ndarray
+
+
+def _xyb_scales(image: np.ndarray) -> Iterator[np.ndarray]:
+    """The positive XYB image of each scale of an H x W x 3 uint8 sRGB image, finest first."""
+    port = _port()
+    linear = port.srgb_to_linear(image.astype(np.float64))
+    for scale in range(SCALES):
+        if min(linear.shape[:2]) < MIN_SIDE:
+            return
+        if scale:
+            # The reference (2.1) downsamples in linear RGB, then converts again.
+            linear = port.downsample(linear, 2, 2)
+        yield port.make_positive_xyb(port.linear_rgb_to_xyb(linear))
+
+
+@dataclass(frozen=True)
+class ReferenceSide:
+    """What :func:`prepare_reference` keeps of a reference image: its shape and every scale's side."""
+
+    shape: tuple[int, ...]
+    scales: tuple[ReferenceScale, ...]
+
+
+def prepare_reference(reference: np.ndarray) -> ReferenceSide:
+    """The reference's side of every scale, which :func:`ssimulacra2_prepared` compares with."""
+    if min(reference.shape[:2]) < MIN_SIDE:
+        raise ValueError(f"image is {reference.shape[1]}x{reference.shape[0]}; SSIMULACRA 2 needs both sides >= {MIN_SIDE}")
+    scales = (ReferenceScale(xyb, recursive_gaussian_blur(xyb), recursive_gaussian_blur(xyb * xyb)) for xyb in _xyb_scales(reference))
+    return ReferenceSide(reference.shape, tuple(scales))
+
+
+def ssimulacra2_prepared(prepared: ReferenceSide, reconstruction: np.ndarray) -> float:
+    """:func:`ssimulacra2` of ``reconstruction`` against the reference :func:`prepare_reference` prepared."""
+    port = _port()
+    if reconstruction.shape != prepared.shape:
+        raise ValueError(f"shape mismatch: reference {prepared.shape} vs reconstruction {reconstruction.shape}")
+    score = port.Msssim()
+    for reference, second in zip(prepared.scales, _xyb_scales(reconstruction)):
+        mu2 = recursive_gaussian_blur(second)
+        maps = port.MsssimScale()
+        maps.avg_ssim = port.ssim_map(
+            reference.mu, mu2, reference.sigma, recursive_gaussian_blur(second * second),
+            recursive_gaussian_blur(reference.xyb * second),
+        )
+        maps.avg_edgediff = port.edge_diff_map(reference.xyb, reference.mu, second, mu2)
+        score.scales.append(maps)
+    return float(score.score())
+
+
 def ssimulacra2(reference: np.ndarray, reconstruction: np.ndarray) -> float:
     """SSIMULACRA 2 of two H x W x 3 uint8 sRGB images (about -inf..100; 100 = identical)."""
     if reference.shape != reconstruction.shape:
         raise ValueError(f"shape mismatch: reference {reference.shape} vs reconstruction {reconstruction.shape}")
-    if min(reference.shape[:2]) < MIN_SIDE:
-        raise ValueError(f"image is {reference.shape[1]}x{reference.shape[0]}; SSIMULACRA 2 needs both sides >= {MIN_SIDE}")
-    port = _port()
-    linear = [port.srgb_to_linear(image.astype(np.float64)) for image in (reference, reconstruction)]
-    score = port.Msssim()
-    for scale in range(SCALES):
-        if min(linear[0].shape[:2]) < MIN_SIDE:
-            break
-        if scale:
-            # The reference (2.1) downsamples in linear RGB, then converts again.
-            linear = [port.downsample(image, 2, 2) for image in linear]
-        first, second = (port.make_positive_xyb(port.linear_rgb_to_xyb(image)) for image in linear)
-        mu1, mu2 = recursive_gaussian_blur(first), recursive_gaussian_blur(second)
-        maps = port.MsssimScale()
-        maps.avg_ssim = port.ssim_map(
-            mu1, mu2, recursive_gaussian_blur(first * first), recursive_gaussian_blur(second * second),
-            recursive_gaussian_blur(first * second),
-        )
-        maps.avg_edgediff = port.edge_diff_map(first, mu1, second, mu2)
-        score.scales.append(maps)
-    return float(score.score())
+    return ssimulacra2_prepared(prepare_reference(reference), reconstruction)
 
 
 class SSIMULACRA2(Metric):
@@ -122,3 +160,9 @@ class SSIMULACRA2(Metric):
 
     def measure(self, reference: np.ndarray, reconstruction: np.ndarray) -> dict[str, float]:
         return {"ssimulacra2": ssimulacra2(reference, reconstruction)}
+
+    def prepare_reference(self, reference: np.ndarray) -> ReferenceSide:
+        return prepare_reference(reference)
+
+    def measure_prepared(self, prepared: ReferenceSide, reconstruction: np.ndarray) -> dict[str, float]:
+        return {"ssimulacra2": ssimulacra2_prepared(prepared, reconstruction)}

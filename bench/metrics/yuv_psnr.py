@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from bench.metrics.base import Column, Metric
-from bench.metrics.ctc import PEAK, check_pair, ctc_yuv
+from bench.metrics.ctc import PEAK, PreparedPlanes, check_pair, ctc_yuv
 
 #: Weights of the Y, U and V PSNRs in the mean.
 WEIGHTS = (6, 1, 1)
@@ -28,7 +28,13 @@ def plane_psnr(reference: np.ndarray, reconstruction: np.ndarray) -> float:
 def yuv_psnr(reference: np.ndarray, reconstruction: np.ndarray) -> dict[str, float]:
     """``psnr_y``, ``psnr_u``, ``psnr_v`` and ``psnr_yuv`` of two H x W x 3 uint8 sRGB images."""
     check_pair(reference, reconstruction)
-    values = [plane_psnr(ref, rec) for ref, rec in zip(ctc_yuv(reference), ctc_yuv(reconstruction))]
+    return yuv_psnr_prepared(PreparedPlanes(reference.shape, ctc_yuv(reference)), reconstruction)
+
+
+def yuv_psnr_prepared(reference: PreparedPlanes, reconstruction: np.ndarray) -> dict[str, float]:
+    """:func:`yuv_psnr` against a reference's :func:`~bench.metrics.ctc.ctc_yuv` planes."""
+    reference.check(reconstruction)
+    values = [plane_psnr(ref, rec) for ref, rec in zip(reference.planes, ctc_yuv(reconstruction))]
     mean = sum(weight * value for weight, value in zip(WEIGHTS, values)) / sum(WEIGHTS)
     return {"psnr_y": values[0], "psnr_u": values[1], "psnr_v": values[2], "psnr_yuv": mean}
 
@@ -48,3 +54,9 @@ class YUVPSNR(Metric):
 
     def measure(self, reference: np.ndarray, reconstruction: np.ndarray) -> dict[str, float]:
         return yuv_psnr(reference, reconstruction)
+
+    def prepare_reference(self, reference: np.ndarray) -> PreparedPlanes:
+        return PreparedPlanes(reference.shape, ctc_yuv(reference))
+
+    def measure_prepared(self, prepared: PreparedPlanes, reconstruction: np.ndarray) -> dict[str, float]:
+        return yuv_psnr_prepared(prepared, reconstruction)

@@ -74,3 +74,15 @@ def test_a_file_that_is_not_a_vgg16_trunk_is_refused(tmp_path):
     torch.save({"weight": torch.zeros(1)}, tmp_path / "dists_vgg16_features" / "vgg16_features_imagenet.pth")
     with pytest.raises(WeightsError, match="not a VGG16 features state dict"):
         DISTS(DISTSOptions(weights_dir=tmp_path)).check()
+
+
+def test_the_reference_trunk_outputs_once_give_the_same_values(trunk_weights, kodim01_crop, jpeg):
+    folder, _ = trunk_weights
+    reference = kodim01_crop[:128, :192]
+    metric = DISTS(DISTSOptions(weights_dir=folder))
+    prepared = metric.prepare_reference(reference)
+    for quality in (20, 60, 20):
+        reconstruction = jpeg(reference, quality)
+        assert metric.measure_prepared(prepared, reconstruction) == metric.measure(reference, reconstruction)
+    # The model answers its own first pass again afterwards.
+    assert "forward_once" not in vars(load_dists(metric.backbone_path(), "cpu"))
