@@ -63,6 +63,14 @@ def read_if_present(path: Path | None) -> np.ndarray | None:
         return None
 
 
+def _measured_size(rows: Any) -> tuple[int, int] | None:
+    """(height, width) of the image the rows measured, where they say."""
+    if not {"height", "width"} <= set(rows.columns):
+        return None
+    sizes = rows[["height", "width"]].dropna()
+    return None if sizes.empty else (int(sizes.iloc[0]["height"]), int(sizes.iloc[0]["width"]))
+
+
 def build_viewer(run: RunData, originals: Mapping[str, Path], max_images: int = 24) -> ViewerData:
     """Crops of up to ``max_images`` images: the original (if found in ``originals``) and each
     codec's saved reconstructions, with their bpp and metric values."""
@@ -74,11 +82,14 @@ def build_viewer(run: RunData, originals: Mapping[str, Path], max_images: int = 
     if len(images) > max_images:
         viewer.notes.append(f"Showing the first {max_images} of {len(images)} images (--viewer-images).")
     shown = [quantity for quantity in run.per_image_quantities if not quantity.db_of and quantity.column in run.results]
-    missing_originals = 0
+    missing_originals, other_originals = 0, []
     for image in images[:max_images]:
         rows = run.results[run.results["image"] == image].sort_values(["codec", "bpp"])
         original = read_if_present(originals.get(image))
         missing_originals += original is None
+        if original is not None and _measured_size(rows) not in (None, original.shape[:2]):
+            other_originals.append(image)  # a file of the same name, not the image the run measured
+            original = None
         entry: dict[str, Any] = {"name": image, "original": None, "recons": []}
         box = None
         if original is not None:
@@ -100,6 +111,11 @@ def build_viewer(run: RunData, originals: Mapping[str, Path], max_images: int = 
     uris = [i["original"] for i in viewer.images if i["original"]] + [r["uri"] for i in viewer.images for r in i["recons"]]
     viewer.n_crops = len(uris)
     viewer.embedded_bytes = sum(len(uri) for uri in uris)
+    if other_originals:
+        viewer.notes.append(
+            f"The file found as the original of {len(other_originals)} image(s) ({', '.join(other_originals[:3])}"
+            f"{', ...' if len(other_originals) > 3 else ''}) has another size than the image the run measured; "
+            "pass --originals DIR (the images given to `bench run`).")
     if missing_originals:
         viewer.notes.append(
             f"The original of {missing_originals} image(s) was not found; pass --originals DIR (the images given to `bench run`)."

@@ -191,3 +191,17 @@ def test_the_per_image_table_past_its_limit_shows_its_first_rows_and_says_how_ma
     assert table.count("<tr>") == 1 + 5  # the header and the first five rows
     first = sorted(pd.read_csv(small_run[0] / "results.csv")["image"])[0]
     assert f"<td>{html.escape(first)}</td>" in table
+
+
+def test_an_original_of_another_size_is_left_out_of_the_viewer_with_a_note(small_run, tmp_path):
+    # Files of the same names that are not what the run measured (say, the uncropped originals of a run on crops).
+    from PIL import Image
+
+    run_dir, originals = small_run
+    others = {}
+    for name, path in originals.items():
+        others[name] = tmp_path / path.name
+        Image.open(path).crop((0, 0, 64, 48)).save(others[name])
+    text = build_report(run_dir, tmp_path / "report.html", originals=others).read_text()
+    assert re.search(r"(\d+) crops, [\d.]+ KiB embedded", text).group(1) == "12"  # the reconstructions alone
+    assert "The file found as the original of 2 image(s)" in text and "has another size than the image the run measured" in text
