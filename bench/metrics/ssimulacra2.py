@@ -154,6 +154,9 @@ class SSIMULACRA2(Metric):
     name = "ssimulacra2"
     columns = (Column("ssimulacra2", "SSIMULACRA 2", higher_is_better=True),)
     library = "ssimulacra2"
+    # The default's 32 plus the prepared references a worker keeps (of 2 images, 96 B/px each, measured
+    # on Kodak: float64 XYB scales and their blurs).
+    peak_bytes_per_pixel = 32.0 + 2 * 96.0
 
     def check(self) -> None:
         _port()
