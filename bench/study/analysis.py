@@ -127,9 +127,11 @@ def analyse(study: Study, answers: pd.DataFrame, include_simulated: bool = False
     raters = screen(answers, min_gold, min_consistency)
     kept = answers[answers["rater"].isin(raters.loc[~raters["excluded"], "rater"]) & (answers["kind"] == MAIN)]
     if kept.empty:
-        who = "simulated or human" if include_simulated else "human (simulated answers are left out; --include-simulated shows them)"
-        raise StudyError(f"{study.path}: no {who} rater has main answers that pass screening yet; "
-                         f"{len(raters)} rater(s) answered, {int(raters['excluded'].sum()) if len(raters) else 0} excluded")
+        who = "simulated or human rater" if include_simulated else "human rater"
+        left_out = "" if include_simulated else " (simulated answers are left out; --include-simulated shows them)"
+        raise StudyError(f"{study.path}: no {who} has answered a trial that counts and passed screening yet; "
+                         f"{len(raters)} rater(s) answered, {int(raters['excluded'].sum()) if len(raters) else 0} excluded"
+                         f"{left_out}; send the links of `bench study invite`")
     conditions = [condition["id"] for condition in study.spec["conditions"]]
     index = {condition: k for k, condition in enumerate(conditions)}
     trials = {trial["id"]: trial for trial in study.trials}
