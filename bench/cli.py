@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import signal
 import sys
 import warnings
@@ -69,5 +70,17 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def entry() -> None:
+    """The ``bench`` program: :func:`main`, then exit with its status. After an interrupt (everything
+    stored and exported by then) it exits at once: the interpreter's exit would otherwise join the
+    process pool's threads, which can wait on a worker stuck in a codec; workers die with this process."""
+    status = main()
+    if status == 130:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    sys.exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
