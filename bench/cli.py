@@ -58,6 +58,8 @@ def interrupt(signum: int, frame: Any) -> None:
 def main(argv: list[str] | None = None) -> int:
     warnings.showwarning = show_warning
     signal.signal(signal.SIGTERM, interrupt)
+    # A parent that ignores SIGINT (a shell's background job, a test runner) passes that on; a run stops on it anyway.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
