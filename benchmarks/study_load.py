@@ -1,11 +1,11 @@
 """Load on the study server: 50 simulated raters at once, 40 answers each, over real HTTP.
 
 A ``bench study serve`` process serves a small study (benchmarks/study_common.py); 50 raters of
-``bench.study.simulate`` post their answers concurrently (httpx, asyncio, one connection each, all
-in this one process). Each rater pauses before an answer for an exponentially distributed time of
-mean ``--think-ms`` (default 1000 ms: an answer a second, faster than people judge images);
-``--think-ms 0`` posts back to back, a closed loop whose latency is mostly queueing (50 requests
-always in flight, the client itself sharing the two cores). Printed: answers acknowledged, answers
+``bench.study.simulate`` post their answers concurrently (aiohttp, asyncio, a session and connection
+each, as each rater is a browser of their own, all in this one process). Each rater pauses before
+an answer for an exponentially distributed time of mean ``--think-ms`` (default 1000 ms: an answer
+a second, faster than people judge images); ``--think-ms 0`` posts back to back, a closed loop
+(50 requests always in flight, the client itself sharing the two cores). Figures: docs/study.md. Printed: answers acknowledged, answers
 in SQLite afterwards (none lost, none counted twice) and the p50 / p99 / max latency of an answer
 post (from sending it to reading the acknowledgement, which comes only after the commit). Goal
 (issue 31): p99 under 50 ms on the 2-core development machine.

@@ -220,9 +220,14 @@ def _closing(store: AnswerStore) -> Any:
 
 def serve(study_dir: str | Path, host: str = "127.0.0.1", port: int = 8765) -> None:
     """Serve the study folder with uvicorn until interrupted."""
+    import gc
     import uvicorn
 
-    uvicorn.run(make_app(study_dir), host=host, port=port, log_level="warning", access_log=False, server_header=False)
+    app = make_app(study_dir)
+    # The imports (numpy, pandas) leave about a million objects that every full collection would
+    # walk: under load that stalled all requests in flight for 100 ms at once (benchmarks/study_load.py).
+    gc.freeze()
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, server_header=False)
 
 
 def _slot_json(slot: Slot, token: str, image: dict[str, Any]) -> dict[str, Any]:

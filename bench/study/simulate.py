@@ -14,12 +14,13 @@ token, not from anything the client says), so results and reports leave them out
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
+import aiohttp
 import numpy as np
 
 from bench.study.design import GOLD, ORIGINAL, Slot, Study, StudyError, load_study
@@ -85,33 +86,41 @@ class Follower:
         return wins
 
 
-async def _rater(client: httpx.AsyncClient, study: Study, token: str, index: int, follower: Follower, careless: bool,
+async def _rater(url: str, timeout: float, study: Study, token: str, index: int, follower: Follower, careless: bool,
                  seed: int, limit: int | None, think_ms: float, result: Simulation) -> None:
     rng = np.random.default_rng([seed, index])
-    session = (await client.get(f"/api/{token}/session")).raise_for_status().json()
-    answered = set(session["answered"])
-    slots = {slot.id: slot for slot in study.sequence(index)}
-    todo = [slot["id"] for slot in session["slots"] if slot["id"] not in answered][:limit]
-    for slot_id in todo:
-        slot = slots[slot_id]
-        if think_ms:
-            await asyncio.sleep(rng.exponential(think_ms) / 1000)
-        body = {"slot": slot_id, "choice": follower.choose(slot, rng, careless), "response_ms": float(rng.gamma(4.0, 800.0))}
-        start = time.perf_counter()
-        try:
-            response = await client.post(f"/api/{token}/answer", json=body)
-        except httpx.HTTPError as exc:
-            result.failed.append(f"rater {index} {slot_id}: {exc!r}")
-            continue
-        result.latencies.append(time.perf_counter() - start)
-        reply = response.json() if response.status_code == 200 else {}
-        if not reply.get("stored"):
-            result.failed.append(f"rater {index} {slot_id}: HTTP {response.status_code} {response.text[:200]}")
-        elif reply["duplicate"]:
-            result.duplicates += 1
-        else:
-            result.stored += 1
-            result.acknowledged.append((index, slot_id))
+    # A session (one connection) per rater, as each rater is a browser of their own; sharing one
+    # client's pool between all of them made the client, not the server, the bottleneck.
+    api = f"{url.rstrip('/')}/api/{token}"
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1),
+                                     timeout=aiohttp.ClientTimeout(total=timeout)) as client:
+        async with client.get(f"{api}/session") as response:
+            response.raise_for_status()
+            session = await response.json()
+        answered = set(session["answered"])
+        slots = {slot.id: slot for slot in study.sequence(index)}
+        todo = [slot["id"] for slot in session["slots"] if slot["id"] not in answered][:limit]
+        for slot_id in todo:
+            slot = slots[slot_id]
+            if think_ms:
+                await asyncio.sleep(rng.exponential(think_ms) / 1000)
+            body = {"slot": slot_id, "choice": follower.choose(slot, rng, careless), "response_ms": float(rng.gamma(4.0, 800.0))}
+            start = time.perf_counter()
+            try:
+                async with client.post(f"{api}/answer", json=body) as response:
+                    status, text = response.status, await response.text()
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                result.failed.append(f"rater {index} {slot_id}: {exc!r}")
+                continue
+            result.latencies.append(time.perf_counter() - start)
+            reply = json.loads(text) if status == 200 else {}
+            if not reply.get("stored"):
+                result.failed.append(f"rater {index} {slot_id}: HTTP {status} {text[:200]}")
+            elif reply["duplicate"]:
+                result.duplicates += 1
+            else:
+                result.stored += 1
+                result.acknowledged.append((index, slot_id))
 
 
 async def simulate_async(study_dir: str | Path, url: str, n_raters: int, metric: str, seed: int = 0, sharpness: float = 4.0,
@@ -153,11 +162,9 @@ async def simulate_async(study_dir: str | Path, url: str, n_raters: int, metric:
         raters = store.add_raters(n_raters, simulated=True)
     n_careless = int(round(careless * n_raters))
     result = Simulation(raters=n_raters)
-    limits = httpx.Limits(max_connections=max(n_raters, 1))
-    async with httpx.AsyncClient(base_url=url, timeout=timeout, limits=limits) as client:
-        await asyncio.gather(*[_rater(client, study, token, index, follower, k < n_careless, seed, answers_per_rater,
-                                      think_ms, result)
-                               for k, (index, token) in enumerate(raters)])
+    await asyncio.gather(*[_rater(url, timeout, study, token, index, follower, k < n_careless, seed, answers_per_rater,
+                                  think_ms, result)
+                           for k, (index, token) in enumerate(raters)])
     return result
 
 
@@ -165,5 +172,5 @@ def simulate(study_dir: str | Path, url: str, n_raters: int, metric: str, **opti
     """:func:`simulate_async`, run to completion."""
     try:
         return asyncio.run(simulate_async(study_dir, url, n_raters, metric, **options))
-    except httpx.HTTPError as exc:
+    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
         raise StudyError(f"{url}: the study server did not answer ({exc}); start it with `bench study serve {study_dir}`") from None

@@ -57,3 +57,14 @@ def test_raters_following_niqe_agree_with_niqe_more_than_with_psnr(make_study, s
     agreement = results.agreement.set_index("metric")
     assert agreement.loc["niqe", "agreement"] == agreement["agreement"].max() > agreement.loc["psnr", "agreement"]
     assert agreement.loc["niqe", "kendall_tau"] > agreement.loc["psnr", "kendall_tau"]
+
+
+def test_simulating_against_no_server_says_to_start_one(make_study):
+    import socket
+
+    study = make_study()
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    with pytest.raises(StudyError, match=r"did not answer.*bench study serve"):
+        simulate(study.path, url, 2, "psnr")
