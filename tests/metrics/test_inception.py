@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from bench.metrics.fid import FID, fid_from_features
-from bench.metrics.inception import InceptionOptions, inception_features, load_inception, read_inception_state
+from bench.metrics.inception import BATCH_SIZE, InceptionOptions, inception_features, load_inception, read_inception_state
 from bench.metrics.kid import KID, kid_from_features
 from bench.metrics.patches import extract_patches
 from bench.weights import WeightsError, weights_file
@@ -52,10 +52,11 @@ def test_fid_and_kid_grow_as_jpeg_quality_falls(inception, kodak_patches, jpeg):
 
 
 def test_batch_size_does_not_change_features(inception, kodak_patches):
-    patches = kodak_patches[0][:2]
-    np.testing.assert_allclose(
-        inception_features(patches, inception, batch_size=1), inception_features(patches, inception), atol=1e-4
-    )
+    patches = kodak_patches[0]  # 8 patches: two calls at the CPU's default batch size, one at 8
+    features = inception_features(patches, inception)
+    assert next(inception.parameters()).device.type == "cpu" and len(patches) > BATCH_SIZE["cpu"]
+    for batch_size in (1, 8):
+        np.testing.assert_allclose(inception_features(patches, inception, batch_size=batch_size), features, rtol=1e-5, atol=1e-6)
 
 
 def test_weights_missing_more_than_fc_are_refused_with_the_keys(weights_dir, tmp_path):

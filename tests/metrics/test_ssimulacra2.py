@@ -13,7 +13,7 @@ import hashlib
 import numpy as np
 import pytest
 
-from bench.metrics.ssimulacra2 import SSIMULACRA2, recursive_gaussian, recursive_gaussian_blur, ssimulacra2
+from bench.metrics.ssimulacra2 import SSIMULACRA2, recursive_filter, recursive_gaussian, recursive_gaussian_blur, ssimulacra2
 
 
 def uniform(side: int, value: int) -> np.ndarray:
@@ -73,6 +73,44 @@ def test_the_blur_is_a_normalised_gaussian_inside_the_image():
     # Zeros outside: a uniform image darkens at its border, as in the reference.
     edge = recursive_gaussian_blur(np.ones((32, 32, 1)))[..., 0]
     assert edge[16, 16] == pytest.approx(1.0, abs=1e-4) and edge[0, 16] < 0.7
+
+
+@pytest.mark.parametrize("shape", [(773, 40), (1, 3), (2, 3), (3, 5, 2)])
+def test_the_recursive_filter_is_scipy_lfilter_bit_for_bit(shape):
+    from scipy.signal import lfilter
+
+    inputs = np.random.default_rng(3).random(shape) * 4.0
+    _, n2, d1 = recursive_gaussian(1.5)
+    for k in range(3):
+        expected = lfilter([n2[k]], [1.0, d1[k], 1.0], inputs, axis=0)
+        assert np.array_equal(recursive_filter(inputs, n2[k], d1[k]), expected)
+
+
+def lfilter_blur(image: np.ndarray) -> np.ndarray:
+    """The reference's blur written directly with scipy's lfilter, one lane at a time, rows then columns."""
+    from scipy.signal import lfilter
+
+    radius, n2, d1 = recursive_gaussian(1.5)
+
+    def along(values: np.ndarray, axis: int) -> np.ndarray:
+        values = np.moveaxis(values, axis, -1)
+        width = values.shape[-1]
+        # Pixel i at index i + 2N, zeros outside; input n (from 1 - N) is x[n - N - 1] + x[n + N - 1].
+        padded = np.zeros(values.shape[:-1] + (width + 3 * radius,))
+        padded[..., 2 * radius : 2 * radius + width] = values
+        first = np.arange(1 - radius, width) - radius - 1 + 2 * radius
+        summed = padded[..., first] + padded[..., first + 2 * radius]
+        blurred = sum(lfilter([n2[k]], [1.0, d1[k], 1.0], summed, axis=-1) for k in range(3))
+        return np.moveaxis(blurred[..., radius - 1 :], -1, axis)
+
+    return along(along(image, 1), 0)
+
+
+@pytest.mark.parametrize("shape", [(512, 768, 3), (8, 9, 3), (5, 4, 1), (1, 1, 2)])
+def test_the_blur_is_the_lfilter_blur_bit_for_bit(shape):
+    image = np.random.default_rng(4).random(shape)
+    blurred = recursive_gaussian_blur(image)
+    assert np.array_equal(blurred, lfilter_blur(image))
 
 
 def test_images_below_eight_pixels_are_refused():
