@@ -97,38 +97,46 @@ def imresize_half(image: np.ndarray) -> np.ndarray:
 
 
 @lru_cache(maxsize=1)
-def _gamma_ratios() -> np.ndarray:
-    """``Gamma(2/a)^2 / (Gamma(1/a) Gamma(3/a))`` over the grid of shapes ``a``, which every fit searches."""
+def _gamma_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Over the grid of shapes ``a`` every fit searches: ``Gamma(2/a)^2 / (Gamma(1/a) Gamma(3/a))``,
+    ``sqrt(Gamma(1/a) / Gamma(3/a))``, ``Gamma(1/a)`` and ``Gamma(2/a)`` (the same numbers scipy
+    gives for one ``a``: a fit's alpha is always a grid point)."""
     from scipy.special import gamma
 
-    return gamma(2 / _GAMMA_GRID) ** 2 / (gamma(1 / _GAMMA_GRID) * gamma(3 / _GAMMA_GRID))
+    first, second, third = gamma(1 / _GAMMA_GRID), gamma(2 / _GAMMA_GRID), gamma(3 / _GAMMA_GRID)
+    return second**2 / (first * third), np.sqrt(first / third), first, second
 
 
 def aggd_parameters(values: np.ndarray) -> tuple[float, float, float]:
     """(alpha, beta_left, beta_right) of an asymmetric generalised Gaussian, by moment matching."""
-    from scipy.special import gamma
+    return _aggd_fit(values)[:3]
 
+
+def _aggd_fit(values: np.ndarray) -> tuple[float, float, float, float, float]:
+    """:func:`aggd_parameters`, ``Gamma(1/alpha)`` and ``Gamma(2/alpha)`` (NaN where alpha is)."""
+    ratios, spreads, gamma_first, gamma_second = _gamma_tables()
     values = values.reshape(-1)
-    left = math.sqrt(np.mean(values[values < 0] ** 2)) if np.any(values < 0) else math.nan
-    right = math.sqrt(np.mean(values[values > 0] ** 2)) if np.any(values > 0) else math.nan
+    squares = values**2
+    negative, positive = squares[values < 0], squares[values > 0]
+    left = math.sqrt(np.mean(negative)) if negative.size else math.nan
+    right = math.sqrt(np.mean(positive)) if positive.size else math.nan
     ratio = left / right
-    r_hat = np.mean(np.abs(values)) ** 2 / np.mean(values**2)
+    r_hat = np.mean(np.abs(values)) ** 2 / np.mean(squares)
     r_hat_norm = r_hat * (ratio**3 + 1) * (ratio + 1) / (ratio**2 + 1) ** 2
-    alpha = float(_GAMMA_GRID[np.argmin((_gamma_ratios() - r_hat_norm) ** 2)]) if math.isfinite(r_hat_norm) else math.nan
-    spread = math.sqrt(gamma(1 / alpha) / gamma(3 / alpha)) if math.isfinite(alpha) else math.nan
-    return alpha, left * spread, right * spread
+    if not math.isfinite(r_hat_norm):
+        return (math.nan,) * 5
+    index = np.argmin((ratios - r_hat_norm) ** 2)
+    spread = float(spreads[index])
+    return float(_GAMMA_GRID[index]), left * spread, right * spread, float(gamma_first[index]), float(gamma_second[index])
 
 
 def block_features(block: np.ndarray) -> list[float]:
     """The 18 NIQE features of one block of normalised coefficients."""
-    from scipy.special import gamma
-
-    alpha, beta_left, beta_right = aggd_parameters(block)
+    alpha, beta_left, beta_right, _, _ = _aggd_fit(block)
     features = [alpha, (beta_left + beta_right) / 2]
     for shift in ((0, 1), (1, 0), (1, 1), (-1, 1)):  # MATLAB's circshift pairs
-        alpha, beta_left, beta_right = aggd_parameters(block * np.roll(block, shift, axis=(0, 1)))
-        mean = (beta_right - beta_left) * gamma(2 / alpha) / gamma(1 / alpha) if math.isfinite(alpha) else math.nan
-        features += [alpha, mean, beta_left, beta_right]
+        alpha, beta_left, beta_right, gamma_first, gamma_second = _aggd_fit(block * np.roll(block, shift, axis=(0, 1)))
+        features += [alpha, (beta_right - beta_left) * gamma_second / gamma_first, beta_left, beta_right]
     return features
 
 
@@ -140,7 +148,11 @@ def _gaussian_window() -> np.ndarray:
 
 
 def niqe_of_gray(gray: np.ndarray, mu_pristine: np.ndarray, cov_pristine: np.ndarray) -> float:
-    """NIQE of a 2-D gray image in 0..255 (float), given the pristine model."""
+    """NIQE of a 2-D gray image in 0..255 (float), given the pristine model.
+
+    NaN when fewer than two blocks have all 36 features defined (a flat image has no contrast to
+    fit); raises ``ValueError`` when a side is below one block (96 px).
+    """
     from scipy.ndimage import correlate
 
     rows, columns = gray.shape[0] // BLOCK, gray.shape[1] // BLOCK
@@ -161,8 +173,12 @@ def niqe_of_gray(gray: np.ndarray, mu_pristine: np.ndarray, cov_pristine: np.nda
         if scale == 1:
             image = imresize_half(image)
     features = np.concatenate(scales, axis=1)
+    complete = features[~np.isnan(features).any(axis=1)]
+    if len(complete) < 2:
+        # Too few blocks with contrast on both sides of zero to fit (a flat image): no covariance.
+        return math.nan
     mu_image = np.nanmean(features, axis=0)
-    cov_image = np.cov(features[~np.isnan(features).any(axis=1)], rowvar=False)
+    cov_image = np.cov(complete, rowvar=False)
     difference = mu_pristine - mu_image
     return float(np.sqrt(difference @ np.linalg.pinv((cov_pristine + cov_image) / 2) @ difference))
 
@@ -190,5 +206,9 @@ class NIQE(Metric):
     def signature(self) -> str:
         return f"niqe-matlab:{weights_sha256(self.params_file())}"
 
-    def measure(self, reference: np.ndarray, reconstruction: np.ndarray) -> dict[str, float]:
-        return {"niqe": niqe_of_gray(rgb_to_gray(reconstruction), *load_pristine_params(self.params_file()))}
+    def measure(self, reference: np.ndarray, reconstruction: np.ndarray) -> dict[str, object]:
+        value = niqe_of_gray(rgb_to_gray(reconstruction), *load_pristine_params(self.params_file()))
+        if math.isnan(value):
+            # Undefined rather than an error: the row's other metrics stay valid.
+            return {"niqe": value, "niqe_note": f"fewer than two {BLOCK} x {BLOCK} blocks with contrast to fit (a flat image): NIQE is undefined"}
+        return {"niqe": value}

@@ -143,11 +143,19 @@ def _port() -> "ModuleType":
 
 @dataclass(frozen=True)
 class ReferenceScale:
-    """The reference's side of one scale: its positive XYB image, the blur of it and of its square."""
+    """The reference's side of one scale: its positive XYB image, its blur, its variance (the blur of
+    its square less the blur squared) and its edge term ``1 + |xyb - blur|``."""
 
     xyb: np.ndarray
     mu: np.ndarray
-    sigma: np.ndarray
+    variance: np.ndarray
+    edge: np.ndarray
+
+    @classmethod
+    def of(cls, xyb: np.ndarray) -> "ReferenceScale":
+        mu, sigma = _blur_each(xyb, xyb * xyb)
+        # The port's ssim_map and edge_diff_map compute these two from the reference alone.
+        return cls(xyb, mu, sigma - mu * mu, 1.0 + np.abs(xyb - mu))
 
 
 def _xyb_scales(image: np.ndarray) -> Iterator[np.ndarray]:
@@ -175,8 +183,58 @@ def prepare_reference(reference: np.ndarray) -> ReferenceSide:
     """The reference's side of every scale, which :func:`ssimulacra2_prepared` compares with."""
     if min(reference.shape[:2]) < MIN_SIDE:
         raise ValueError(f"image is {reference.shape[1]}x{reference.shape[0]}; SSIMULACRA 2 needs both sides >= {MIN_SIDE}")
-    scales = (ReferenceScale(xyb, *_blur_each(xyb, xyb * xyb)) for xyb in _xyb_scales(reference))
+    scales = (ReferenceScale.of(xyb) for xyb in _xyb_scales(reference))
     return ReferenceSide(reference.shape, tuple(scales))
+
+
+def _mean_and_4_norm(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per channel, the mean of ``values`` and the 4th root of the mean of their 4th power (in place)."""
+    mean = values.mean((0, 1))
+    values *= values
+    values *= values
+    return mean, values.mean((0, 1)) ** 0.25
+
+
+def ssim_averages(reference: ReferenceScale, mu2: np.ndarray, sigma2: np.ndarray, sigma12: np.ndarray) -> np.ndarray:
+    """The port's ``ssim_map(mu1, mu2, sigma11, sigma22, sigma12)`` with the reference's side prepared.
+
+    The port's operations in its order, on fewer temporaries, so the same values bit for bit
+    (tests/metrics/test_ssimulacra2.py).
+    """
+    port = _port()
+    num_m = reference.mu - mu2
+    num_m *= num_m
+    np.subtract(1.0, num_m, out=num_m)
+    num_s = np.subtract(sigma12, reference.mu * mu2)
+    num_s *= 2.0
+    num_s += port.kC2
+    denom_s = mu2 * mu2
+    np.subtract(sigma2, denom_s, out=denom_s)
+    np.add(reference.variance, denom_s, out=denom_s)
+    denom_s += port.kC2
+    num_m *= num_s
+    num_m /= denom_s
+    d = np.subtract(1.0, num_m, out=num_m)
+    np.maximum(d, 0.0, out=d)
+    averages = np.zeros(6)
+    averages[::2], averages[1::2] = _mean_and_4_norm(d)
+    return averages
+
+
+def edge_averages(reference: ReferenceScale, second: np.ndarray, mu2: np.ndarray) -> np.ndarray:
+    """The port's ``edge_diff_map(xyb1, mu1, xyb2, mu2)`` with the reference's side prepared, bit for bit."""
+    ratio = np.subtract(second, mu2)
+    np.abs(ratio, out=ratio)
+    ratio += 1.0
+    ratio /= reference.edge
+    ratio -= 1.0
+    averages = np.zeros(12)
+    # Ringing or blocking: edges in the reconstruction where the reference is smooth.
+    averages[::4], averages[1::4] = _mean_and_4_norm(np.maximum(ratio, 0.0))
+    # Blurring: edges in the reference the reconstruction lost.
+    np.negative(ratio, out=ratio)
+    averages[2::4], averages[3::4] = _mean_and_4_norm(np.maximum(ratio, 0.0, out=ratio))
+    return averages
 
 
 def ssimulacra2_prepared(prepared: ReferenceSide, reconstruction: np.ndarray) -> float:
@@ -188,8 +246,8 @@ def ssimulacra2_prepared(prepared: ReferenceSide, reconstruction: np.ndarray) ->
     for reference, second in zip(prepared.scales, _xyb_scales(reconstruction)):
         mu2, sigma2, sigma12 = _blur_each(second, second * second, reference.xyb * second)
         maps = port.MsssimScale()
-        maps.avg_ssim = port.ssim_map(reference.mu, mu2, reference.sigma, sigma2, sigma12)
-        maps.avg_edgediff = port.edge_diff_map(reference.xyb, reference.mu, second, mu2)
+        maps.avg_ssim = ssim_averages(reference, mu2, sigma2, sigma12)
+        maps.avg_edgediff = edge_averages(reference, second, mu2)
         score.scales.append(maps)
     return float(score.score())
 
@@ -205,9 +263,9 @@ class SSIMULACRA2(Metric):
     name = "ssimulacra2"
     columns = (Column("ssimulacra2", "SSIMULACRA 2", higher_is_better=True),)
     library = "ssimulacra2"
-    # Measured for one row with its prepared reference (430: benchmarks/peak_memory.py on a 25 MP image,
-    # docs/memory.md) plus a worker's second prepared reference (96 B/px: float64 XYB scales and blurs).
-    peak_bytes_per_pixel = 430.0 + 96.0
+    # Measured for one row with its prepared reference (469: benchmarks/peak_memory.py on a 25 MP image,
+    # docs/memory.md) plus a worker's second prepared reference (128 B/px: four float64 XYB maps a scale).
+    peak_bytes_per_pixel = 469.0 + 128.0
 
     def check(self) -> None:
         _port()

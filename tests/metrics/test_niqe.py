@@ -9,6 +9,7 @@ computes it and once with its half-size image replaced by ours.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -64,3 +65,13 @@ def test_a_missing_packaged_model_is_one_line(tmp_path, monkeypatch):
     monkeypatch.setattr(ours, "PACKAGED_PARAMS", tmp_path / "gone.npz")
     with pytest.raises(NIQEUnavailable, match=r"^niqe: the package's pristine model .*gone\.npz is missing; reinstall codec-bench$"):
         NIQE(NIQEOptions(weights_dir=tmp_path)).check()
+
+
+def test_a_flat_image_gives_nan_and_a_note_not_an_error():
+    import warnings
+
+    flat = np.full((192, 288, 3), 128, np.uint8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the fits' 0 / 0 on blocks without contrast
+        values = NIQE().measure(flat, flat)
+    assert math.isnan(values["niqe"]) and "flat image" in values["niqe_note"]

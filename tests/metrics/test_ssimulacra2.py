@@ -113,6 +113,19 @@ def test_the_blur_is_the_lfilter_blur_bit_for_bit(shape):
     assert np.array_equal(blurred, lfilter_blur(image))
 
 
+def test_the_prepared_maps_are_the_port_s_bit_for_bit(kodim01, jpeg):
+    from ssimulacra2 import ssimulacra2 as port
+
+    from bench.metrics.ssimulacra2 import _blur_each, _xyb_scales, edge_averages, prepare_reference, ssim_averages
+
+    prepared = prepare_reference(kodim01)
+    for reference, second in zip(prepared.scales, _xyb_scales(jpeg(kodim01, 30))):
+        mu2, sigma2, sigma12 = _blur_each(second, second * second, reference.xyb * second)
+        sigma1 = recursive_gaussian_blur(reference.xyb * reference.xyb)
+        assert np.array_equal(ssim_averages(reference, mu2, sigma2, sigma12), port.ssim_map(reference.mu, mu2, sigma1, sigma2, sigma12))
+        assert np.array_equal(edge_averages(reference, second, mu2), port.edge_diff_map(reference.xyb, reference.mu, second, mu2))
+
+
 def test_images_below_eight_pixels_are_refused():
     with pytest.raises(ValueError, match="needs both sides >= 8"):
         ssimulacra2(uniform(7, 1), uniform(7, 2))
