@@ -76,14 +76,16 @@ def test_the_blur_is_a_normalised_gaussian_inside_the_image():
 
 
 @pytest.mark.parametrize("shape", [(773, 40), (1, 3), (2, 3), (3, 5, 2)])
-def test_the_recursive_filter_is_scipy_lfilter_bit_for_bit(shape):
+def test_the_recursive_filter_is_scipy_lfilter(shape):
     from scipy.signal import lfilter
 
     inputs = np.random.default_rng(3).random(shape) * 4.0
     _, n2, d1 = recursive_gaussian(1.5)
     for k in range(3):
         expected = lfilter([n2[k]], [1.0, d1[k], 1.0], inputs, axis=0)
-        assert np.array_equal(recursive_filter(inputs, n2[k], d1[k]), expected)
+        # Bit for bit with x86-64 wheels (0 here, and in benchmarks/metrics_cost.py's scores); a scipy
+        # built to fuse lfilter's multiply-add (FMA) rounds it once instead of twice.
+        np.testing.assert_allclose(recursive_filter(inputs, n2[k], d1[k]), expected, rtol=1e-12, atol=1e-14)
 
 
 def lfilter_blur(image: np.ndarray) -> np.ndarray:
@@ -107,10 +109,10 @@ def lfilter_blur(image: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.parametrize("shape", [(512, 768, 3), (8, 9, 3), (5, 4, 1), (1, 1, 2)])
-def test_the_blur_is_the_lfilter_blur_bit_for_bit(shape):
+def test_the_blur_is_the_lfilter_blur(shape):
     image = np.random.default_rng(4).random(shape)
     blurred = recursive_gaussian_blur(image)
-    assert np.array_equal(blurred, lfilter_blur(image))
+    np.testing.assert_allclose(blurred, lfilter_blur(image), rtol=1e-12, atol=1e-14)  # 0 here; FMA as above
 
 
 def test_the_prepared_maps_are_the_port_s_bit_for_bit(kodim01, jpeg):
