@@ -65,7 +65,7 @@ def dists_with_random_trunk():
     (folder / "dists_vgg16_features").mkdir()
     torch.manual_seed(0)
     torch.save(torchvision.models.vgg16(weights=None).features.state_dict(), folder / "dists_vgg16_features" / "vgg16_features_imagenet.pth")
-    return DISTS(DISTSOptions(weights_dir=folder, device="cpu"))
+    return DISTS(DISTSOptions(weights_dir=folder))
 
 
 def cpu_name() -> str:
@@ -102,8 +102,8 @@ def main() -> None:
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
-    options = [LPIPSOptions(weights_dir=args.weights_dir, device="cpu"), InceptionOptions(weights_dir=args.weights_dir, device="cpu"),
-               NIQEOptions(weights_dir=args.weights_dir), DISTSOptions(weights_dir=args.weights_dir, device="cpu")]
+    options = [LPIPSOptions(weights_dir=args.weights_dir), InceptionOptions(weights_dir=args.weights_dir),
+               NIQEOptions(weights_dir=args.weights_dir), DISTSOptions(weights_dir=args.weights_dir)]
     selection = select_metrics(args.metrics, options)
     random_trunk = args.dists_random_trunk and "dists" in selection.unavailable
     if random_trunk:
@@ -113,6 +113,7 @@ def main() -> None:
     pairs = [(image, jpeg_round_trip(image)) for image in images]
     figures = {}
     for name, metric in selection.chosen.items():
+        metric.use_device("cpu")
         figures[name] = round(seconds_per_megapixel(metric, pairs, args.repeats), 4)
         print(f"{name:<12} {figures[name]:8.4f} s/MP", flush=True)
     for name, reason in selection.unavailable.items():
