@@ -1,10 +1,12 @@
 """SSIMULACRA 2 (Sneyers, Cloudinary / JPEG XL; version 2.1), higher is better, 100 = identical.
 
-The colour conversion (sRGB -> linear -> XYB, made positive), the SSIM and edge maps, the
-2x downsampling and the 108-weight score are those of PyPI ``ssimulacra2`` 0.3.0 (a numpy
-port of the reference). The reference's side (its XYB scales and their blurs) is computed once
-per reference image (:func:`prepare_reference`) and compared with each reconstruction. Two parts follow the C++ reference instead (``tools/ssimulacra2.cc``
-of cloudinary/ssimulacra2 and libjxl), because the port differs from it there:
+The colour conversion (sRGB -> linear -> XYB, made positive), the 2x downsampling and the
+108-weight score are those of PyPI ``ssimulacra2`` 0.3.0 (a numpy port of the reference); the
+SSIM and edge maps are its ``ssim_map`` and ``edge_diff_map`` operation for operation, bit for bit
+(:func:`ssim_averages`, :func:`edge_averages`). The reference's side (its XYB scales, their blurs
+and the maps' reference terms) is computed once per reference image (:func:`prepare_reference`)
+and compared with each reconstruction. Two parts follow the C++ reference instead
+(``tools/ssimulacra2.cc`` of cloudinary/ssimulacra2 and libjxl), because the port differs there:
 
 * **the blur**: the reference blurs with libjxl's recursive Gaussian (Charalampidis 2016,
   three truncated-cosine IIR terms, sigma 1.5, zeros outside the image, rows then columns);
