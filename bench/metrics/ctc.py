@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from types import ModuleType
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -107,11 +107,12 @@ def to_tensor(planes: np.ndarray) -> "torch.Tensor":
 
 @dataclass(frozen=True)
 class PreparedPlanes:
-    """A reference image's shape and its CTC planes (None, with the values to give instead in
-    ``too_small``, when the image is below the metric's minimum size)."""
+    """A reference image's shape and its CTC planes as the metric's ``prepare_planes`` left them
+    (None, with the values to give instead in ``too_small``, when the image is below the metric's
+    minimum size)."""
 
     shape: tuple[int, ...]
-    planes: np.ndarray | None
+    planes: Any
     too_small: dict[str, object] | None = None
 
     def check(self, reconstruction: np.ndarray) -> None:
@@ -132,9 +133,14 @@ class PlaneMetric(Metric):
     #: The smallest side, in pixels, the metric's scales and windows need.
     min_side: ClassVar[int] = 1
 
-    def score(self, reference: np.ndarray, reconstruction: np.ndarray) -> float:
-        """The metric of two planes of the kind :attr:`plane` names."""
+    def score(self, reference: Any, reconstruction: np.ndarray) -> float:
+        """The metric of the reference's planes (as :meth:`prepare_planes` left them) and the
+        reconstruction's, of the kind :attr:`plane` names."""
         raise NotImplementedError
+
+    def prepare_planes(self, planes: np.ndarray) -> Any:
+        """What :meth:`score` needs of the reference's planes, once per reference; the default: the planes."""
+        return planes
 
     def signature(self) -> str:
         return f"{self.name}:{self.library}:{self.plane}-bt709-10bit"
@@ -149,7 +155,7 @@ class PlaneMetric(Metric):
     def prepare_reference(self, reference: np.ndarray) -> PreparedPlanes:
         column = self.columns[0]
         too_small = below_minimum(reference, self.min_side, column.label, (column.name,))
-        return PreparedPlanes(reference.shape, None if too_small else self.planes(reference), too_small)
+        return PreparedPlanes(reference.shape, None if too_small else self.prepare_planes(self.planes(reference)), too_small)
 
     def measure_prepared(self, prepared: PreparedPlanes, reconstruction: np.ndarray) -> dict[str, object]:
         prepared.check(reconstruction)

@@ -1,10 +1,11 @@
 """Multi-scale SSIM on RGB: pytorch_msssim's computation, with the reference's side done once.
 
 ``pytorch_msssim.ms_ssim`` blurs five maps per scale, two of them (the reference's mean and the
-mean of its square) from the reference alone. :func:`prepare_reference` computes those and the
+mean of its square) from the reference alone. :func:`prepare_tensor` computes those and the
 reference's pyramid with the library's own ``gaussian_filter`` and window, and
-:func:`ms_ssim_prepared` finishes each scale with the library's operations in the library's order,
-so the value is the library's, bit for bit (tests/metrics/test_ms_ssim.py).
+:func:`ms_ssim_tensor` finishes each scale with the library's operations in the library's order,
+so the value is the library's, bit for bit here (tests/metrics/test_ms_ssim.py). The luma
+variant, :mod:`bench.metrics.ms_ssim_y`, uses the same two functions.
 """
 from __future__ import annotations
 
@@ -39,6 +40,8 @@ class ReferenceScale:
 
 @dataclass(frozen=True)
 class PreparedReference:
+    """What :func:`prepare_tensor` keeps of a reference: its tensor's shape, the window, every scale's side."""
+
     shape: tuple[int, ...]
     window: "torch.Tensor"
     scales: tuple[ReferenceScale, ...]
@@ -56,14 +59,14 @@ def _half(image: "torch.Tensor") -> "torch.Tensor":
     return F.avg_pool2d(image, kernel_size=2, padding=[side % 2 for side in image.shape[2:]])
 
 
-def prepare_reference(reference: np.ndarray) -> PreparedReference:
-    """The reference's side of every scale (H x W x 3 uint8, smaller side at least :data:`MIN_SIDE`)."""
+def prepare_tensor(image: "torch.Tensor") -> PreparedReference:
+    """The reference's side of every scale of a 1 x C x H x W float32 tensor (smaller side >= :data:`MIN_SIDE`)."""
     import torch
     from pytorch_msssim.ssim import _fspecial_gauss_1d, gaussian_filter
 
-    if min(reference.shape[:2]) < MIN_SIDE:
-        raise ValueError(f"image is {reference.shape[1]}x{reference.shape[0]}; MS-SSIM needs both sides >= {MIN_SIDE}")
-    image = _to_tensor(reference)
+    if min(image.shape[2:]) < MIN_SIDE:
+        raise ValueError(f"image is {image.shape[3]}x{image.shape[2]}; MS-SSIM needs both sides >= {MIN_SIDE}")
+    shape = tuple(image.shape)
     window = _fspecial_gauss_1d(WIN_SIZE, WIN_SIGMA).repeat([image.shape[1], 1, 1, 1]).to(image.device, dtype=image.dtype)
     scales = []
     with torch.no_grad():
@@ -74,19 +77,19 @@ def prepare_reference(reference: np.ndarray) -> PreparedReference:
             mu_sq = mu.pow(2)
             # compensation = 1.0, as the library writes it.
             scales.append(ReferenceScale(image, mu, mu_sq, 1.0 * (gaussian_filter(image * image, window) - mu_sq)))
-    return PreparedReference(reference.shape, window, tuple(scales))
+    return PreparedReference(shape, window, tuple(scales))
 
 
-def ms_ssim_prepared(prepared: PreparedReference, reconstruction: np.ndarray) -> float:
-    """:func:`ms_ssim` of ``reconstruction`` against the reference :func:`prepare_reference` prepared."""
+def ms_ssim_tensor(prepared: PreparedReference, image: "torch.Tensor", data_range: float) -> float:
+    """``pytorch_msssim.ms_ssim(reference, image, data_range)`` of a tensor against the reference
+    :func:`prepare_tensor` prepared: the library's operations in its order."""
     import torch
     from pytorch_msssim.ssim import gaussian_filter
 
-    if reconstruction.shape != prepared.shape:
-        raise ValueError(f"shape mismatch: reference {prepared.shape} vs reconstruction {reconstruction.shape}")
-    c1, c2 = (K1 * DATA_RANGE) ** 2, (K2 * DATA_RANGE) ** 2
+    if tuple(image.shape) != prepared.shape:
+        raise ValueError(f"shape mismatch: reference {prepared.shape} vs reconstruction {tuple(image.shape)}")
+    c1, c2 = (K1 * data_range) ** 2, (K2 * data_range) ** 2
     window = prepared.window
-    image = _to_tensor(reconstruction)
     mcs = []
     with torch.no_grad():
         for level, reference in enumerate(prepared.scales):
@@ -105,6 +108,16 @@ def ms_ssim_prepared(prepared: PreparedReference, reconstruction: np.ndarray) ->
         weights = image.new_tensor(WEIGHTS)
         mcs_and_ssim = torch.stack(mcs + [torch.relu(ssim_per_channel)], dim=0)
         return float(torch.prod(mcs_and_ssim ** weights.view(-1, 1, 1), dim=0).mean())
+
+
+def prepare_reference(reference: np.ndarray) -> PreparedReference:
+    """The reference's side of every scale of an H x W x 3 uint8 image (smaller side >= :data:`MIN_SIDE`)."""
+    return prepare_tensor(_to_tensor(reference))
+
+
+def ms_ssim_prepared(prepared: PreparedReference, reconstruction: np.ndarray) -> float:
+    """:func:`ms_ssim` of ``reconstruction`` against the reference :func:`prepare_reference` prepared."""
+    return ms_ssim_tensor(prepared, _to_tensor(reconstruction), DATA_RANGE)
 
 
 def ms_ssim(reference: np.ndarray, reconstruction: np.ndarray) -> float:
