@@ -19,3 +19,24 @@ def test_the_metric_is_fsimc_of_the_10_bit_rgb(kodim01_crop, jpeg):
     value = FSIM().measure(kodim01_crop, reconstruction)["fsim"]
     assert value == pytest.approx(expected, rel=1e-5)
     assert 0.9 < value < 1.0
+
+
+def test_piq_s_defaults_are_the_ones_the_prepared_computation_uses():
+    import inspect
+
+    from bench.metrics.fsim import FILTER_OPTIONS, NOISE_K
+
+    defaults = {name: parameter.default for name, parameter in inspect.signature(library_fsim).parameters.items()}
+    assert {name: defaults[name] for name in FILTER_OPTIONS} == FILTER_OPTIONS and defaults["k"] == NOISE_K
+
+
+def test_one_prepared_reference_gives_piq_s_value_for_each_reconstruction(kodim01_crop, jpeg):
+    from bench.metrics.ctc import ctc_rgb, to_tensor
+
+    metric = FSIM()
+    prepared = metric.prepare_reference(kodim01_crop)
+    for quality in (10, 60):
+        reconstruction = jpeg(kodim01_crop, quality)
+        expected = float(library_fsim(to_tensor(ctc_rgb(reconstruction)), to_tensor(ctc_rgb(kodim01_crop)), data_range=1.0, chromatic=True))
+        # Equal here bit for bit (piq's operations in its order); 1e-7 for kernels that round by alignment.
+        assert metric.measure_prepared(prepared, reconstruction)["fsim"] == pytest.approx(expected, rel=1e-7, abs=0)
